@@ -1,0 +1,81 @@
+"""The REST API (/api/v1) and health endpoints, as one FastAPI app.
+
+Reflex mounts its own backend beneath it (`api_transformer`), so in production one port
+serves the dashboard, its websocket and this API.
+"""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import JSONResponse
+
+from openfyxer.api import deps
+from openfyxer.api.routes import audit, auth, health, settings, users
+from openfyxer.core.config import get_settings
+from openfyxer.core.errors import OpenFyxerError
+from openfyxer.security import ratelimit, tokens
+
+API_PREFIX = "/api/v1"
+
+
+def _rate_key(request: Request) -> str:
+    """Per user when the request carries a valid access token, else per client address."""
+    token = deps.bearer_token(request) or request.cookies.get(deps.ACCESS_COOKIE)
+    if token:
+        try:
+            return f"user:{tokens.decode(token, tokens.ACCESS).user_id}"
+        except OpenFyxerError:
+            pass
+    return f"ip:{deps.client_ip(request)}"
+
+
+def create_api() -> FastAPI:
+    s = get_settings()
+    api = FastAPI(
+        title="OpenFyxer API",
+        version="1",
+        openapi_url=f"{API_PREFIX}/openapi.json",
+        docs_url=f"{API_PREFIX}/docs",
+        redoc_url=None,
+    )
+    for r in (auth.router, users.router, settings.router, audit.router):
+        api.include_router(r, prefix=API_PREFIX)
+    api.include_router(health.router)
+
+    @api.exception_handler(OpenFyxerError)
+    async def _domain_error(_request: Request, exc: OpenFyxerError) -> JSONResponse:
+        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+        return JSONResponse({"detail": exc.message, "code": exc.code}, status_code=exc.status, headers=headers)
+
+    @api.middleware("http")
+    async def _rate_limit(request: Request, call_next):  # noqa: ANN001, ANN202
+        if not request.url.path.startswith(API_PREFIX) or request.method == "OPTIONS":
+            return await call_next(request)
+        decision = ratelimit.hit(_rate_key(request))
+        if not decision.allowed:
+            return JSONResponse(
+                {"detail": "too many requests", "code": "rate_limited"},
+                status_code=429,
+                headers={"Retry-After": str(decision.retry_after)},
+            )
+        response = await call_next(request)
+        response.headers["X-RateLimit-Remaining"] = str(decision.remaining)
+        return response
+
+    @api.middleware("http")
+    async def _security_headers(request: Request, call_next):  # noqa: ANN001, ANN202
+        response = await call_next(request)
+        if request.url.path.startswith(API_PREFIX) or request.url.path.startswith("/health"):
+            response.headers.setdefault("X-Content-Type-Options", "nosniff")
+            response.headers.setdefault("Cache-Control", "no-store")
+        return response
+
+    api.add_middleware(
+        CORSMiddleware,
+        allow_origins=s.origins,
+        allow_credentials=True,
+        allow_methods=["GET", "POST", "PATCH", "PUT", "DELETE"],
+        allow_headers=["Authorization", "Content-Type", deps.CSRF_HEADER],
+    )
+    return api

@@ -1,0 +1,79 @@
+"""What every route shares: the unit of work, the caller, the client address, CSRF."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlmodel import Session
+
+from openfyxer.core.db import get_engine
+from openfyxer.core.errors import AuthError, PermissionDenied
+from openfyxer.models.user import AuthSession, User
+from openfyxer.services import auth as auth_service
+
+ACCESS_COOKIE = "openfyxer_access"
+REFRESH_COOKIE = "openfyxer_refresh"
+CSRF_COOKIE = "openfyxer_csrf"
+CSRF_HEADER = "x-csrf-token"
+SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+
+
+def get_db() -> Iterator[Session]:
+    """A session for one request. Routes that change data call `db.commit()` themselves, so
+    the response is sent only after the change is durable."""
+    with Session(get_engine(), expire_on_commit=False) as session:
+        try:
+            yield session
+        finally:
+            session.rollback()
+
+
+DB = Annotated[Session, Depends(get_db)]
+
+
+def client_ip(request: Request) -> str | None:
+    return request.client.host if request.client else None
+
+
+def bearer_token(request: Request) -> str | None:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+
+
+def check_csrf(request: Request) -> None:
+    """Double-submit check for cookie-authenticated requests that change state.
+
+    A bearer token cannot be sent by another site, so only cookie auth needs it.
+    """
+    if request.method in SAFE_METHODS:
+        return
+    cookie = request.cookies.get(CSRF_COOKIE, "")
+    header = request.headers.get(CSRF_HEADER, "")
+    if not cookie or not header or not secrets.compare_digest(cookie, header):
+        raise PermissionDenied("missing or wrong CSRF token", code="csrf_failed")
+
+
+@dataclass(frozen=True)
+class Caller:
+    user: User
+    session: AuthSession
+    ip: str | None
+
+
+def current_caller(request: Request, db: DB) -> Caller:
+    token = bearer_token(request)
+    if token is None:
+        token = request.cookies.get(ACCESS_COOKIE)
+        if not token:
+            raise AuthError("not signed in", code="not_authenticated")
+        check_csrf(request)
+    user, auth_session = auth_service.authenticate(db, token)
+    return Caller(user=user, session=auth_session, ip=client_ip(request))
+
+
+CurrentCaller = Annotated[Caller, Depends(current_caller)]

@@ -1,0 +1,85 @@
+"""/api/v1/auth: register, login, refresh, logout, 2FA."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, Response, status
+
+from openfyxer.api import deps
+from openfyxer.api.deps import DB, CurrentCaller, client_ip
+from openfyxer.api.schemas import ERRORS, ErrorOut, RefreshIn, TokenOut, TotpSetupOut, TotpVerifyIn, TotpVerifyOut
+from openfyxer.core.config import get_settings
+from openfyxer.core.errors import AuthError
+from openfyxer.models.user import LoginRequest, UserCreate, UserPublic
+from openfyxer.security.tokens import new_csrf_token
+from openfyxer.services import auth
+
+router = APIRouter(prefix="/auth", tags=["auth"], responses=ERRORS)
+
+
+def _token_response(response: Response, pair: auth.TokenPair) -> TokenOut:
+    """Tokens in the body for API clients, and as httpOnly cookies for the browser."""
+    s = get_settings()
+    csrf = new_csrf_token()
+    common = {"secure": s.cookie_secure, "samesite": "strict"}
+    response.set_cookie(deps.ACCESS_COOKIE, pair.access_token, max_age=pair.expires_in, httponly=True, path="/", **common)
+    response.set_cookie(deps.REFRESH_COOKIE, pair.refresh_token, max_age=s.refresh_token_days * 86400,
+                        httponly=True, path="/api/v1/auth", **common)
+    response.set_cookie(deps.CSRF_COOKIE, csrf, max_age=s.refresh_token_days * 86400, httponly=False, path="/", **common)
+    return TokenOut(access_token=pair.access_token, refresh_token=pair.refresh_token,
+                    expires_in=pair.expires_in, csrf_token=csrf)
+
+
+@router.post("/register", status_code=status.HTTP_201_CREATED, response_model=UserPublic,
+             responses={409: {"model": ErrorOut, "description": "Email already registered"}})
+def register(body: UserCreate, request: Request, db: DB) -> UserPublic:
+    user = auth.register(db, email=body.email, password=body.password, language=body.language,
+                         timezone=body.timezone, ip=client_ip(request))
+    db.commit()
+    return UserPublic.model_validate(user)
+
+
+@router.post("/login", response_model=TokenOut)
+def login(body: LoginRequest, request: Request, response: Response, db: DB) -> TokenOut:
+    pair = auth.login(db, email=body.email, password=body.password, totp_code=body.totp_code,
+                      ip=client_ip(request), user_agent=request.headers.get("user-agent"))
+    db.commit()
+    return _token_response(response, pair)
+
+
+@router.post("/refresh", response_model=TokenOut)
+def refresh(request: Request, response: Response, db: DB, body: RefreshIn | None = None) -> TokenOut:
+    token = body.refresh_token if body and body.refresh_token else None
+    if token is None:
+        token = request.cookies.get(deps.REFRESH_COOKIE)
+        if not token:
+            raise AuthError("no refresh token", code="not_authenticated")
+        deps.check_csrf(request)
+    pair = auth.refresh(db, refresh_token=token, ip=client_ip(request))
+    db.commit()
+    return _token_response(response, pair)
+
+
+@router.post("/logout", status_code=status.HTTP_204_NO_CONTENT)
+def logout(caller: CurrentCaller, response: Response, db: DB) -> Response:
+    auth.logout(db, user_id=caller.user.id, session_id=caller.session.id, ip=caller.ip)
+    db.commit()
+    response = Response(status_code=status.HTTP_204_NO_CONTENT)
+    for name, path in ((deps.ACCESS_COOKIE, "/"), (deps.REFRESH_COOKIE, "/api/v1/auth"), (deps.CSRF_COOKIE, "/")):
+        response.delete_cookie(name, path=path)
+    return response
+
+
+@router.post("/2fa/setup", response_model=TotpSetupOut,
+             responses={409: {"model": ErrorOut, "description": "2FA already enabled"}})
+def totp_setup(caller: CurrentCaller, db: DB) -> TotpSetupOut:
+    setup = auth.totp_setup(db, user=caller.user, ip=caller.ip)
+    db.commit()
+    return TotpSetupOut(secret=setup.secret, provisioning_uri=setup.provisioning_uri, qr_svg=setup.qr_svg)
+
+
+@router.post("/2fa/verify", response_model=TotpVerifyOut,
+             responses={409: {"model": ErrorOut, "description": "2FA was not set up"}})
+def totp_verify(body: TotpVerifyIn, caller: CurrentCaller, db: DB) -> TotpVerifyOut:
+    auth.totp_verify(db, user=caller.user, code=body.code, ip=caller.ip)
+    db.commit()
+    return TotpVerifyOut(totp_enabled=True)

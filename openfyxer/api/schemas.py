@@ -1,0 +1,61 @@
+"""Request and response shapes that belong to the HTTP API only."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class ErrorOut(BaseModel):
+    detail: str
+    code: str
+
+
+class TokenOut(BaseModel):
+    access_token: str
+    refresh_token: str
+    token_type: str = "bearer"
+    expires_in: int
+    csrf_token: str
+
+
+class RefreshIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    # Optional: browsers send it as an httpOnly cookie instead.
+    refresh_token: str | None = Field(None, min_length=20, max_length=4096)
+
+
+class TotpSetupOut(BaseModel):
+    secret: str
+    provisioning_uri: str
+    qr_svg: str
+
+
+class TotpVerifyIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    code: str = Field(pattern=r"^\s*\d{3}\s?\d{3}\s*$")
+
+
+class TotpVerifyOut(BaseModel):
+    totp_enabled: bool
+
+
+class CheckOut(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    status: str
+    backend: str | None = None
+    error: str | None = None
+    detail: str | None = None
+    latency_ms: float | None = None
+
+
+class HealthOut(BaseModel):
+    status: str
+    checks: dict[str, CheckOut]
+
+
+ERRORS = {
+    401: {"model": ErrorOut, "description": "Not signed in, or the token is invalid"},
+    403: {"model": ErrorOut, "description": "Forbidden (CSRF)"},
+    422: {"description": "Invalid input"},
+    429: {"model": ErrorOut, "description": "Too many requests; see Retry-After"},
+}

@@ -1,0 +1,117 @@
+"""`python -m openfyxer.cli COMMAND`: set-up and maintenance commands.
+
+init-env     write .env with fresh random secrets (never overwrites existing values)
+migrate      bring the database schema up to date
+rotate-keys  add a new encryption key to .env and re-encrypt every stored secret with it
+reencrypt    re-encrypt every stored secret with the active (first) key
+"""
+
+from __future__ import annotations
+
+import argparse
+import secrets
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+from openfyxer.core.config import ROOT, env_file, get_settings, reset_settings
+from openfyxer.security.crypto import generate_key
+
+
+def _read_env(path: Path) -> dict[str, str]:
+    values = {}
+    if path.exists():
+        for line in path.read_text().splitlines():
+            if "=" in line and not line.lstrip().startswith("#"):
+                k, v = line.split("=", 1)
+                values[k.strip()] = v.strip()
+    return values
+
+
+def _set_env(path: Path, key: str, value: str) -> None:
+    """Replace or append one variable, keeping the rest of the file as it is."""
+    lines = path.read_text().splitlines() if path.exists() else []
+    out, found = [], False
+    for line in lines:
+        if line.split("=", 1)[0].strip() == key and not line.lstrip().startswith("#"):
+            out.append(f"{key}={value}")
+            found = True
+        else:
+            out.append(line)
+    if not found:
+        out.append(f"{key}={value}")
+    path.write_text("\n".join(out) + "\n")
+    path.chmod(0o600)
+
+
+def init_env(path: Path) -> list[str]:
+    existing = _read_env(path)
+    written = []
+    if not existing.get("OPENFYXER_SECRET_KEY"):
+        _set_env(path, "OPENFYXER_SECRET_KEY", secrets.token_urlsafe(48))
+        written.append("OPENFYXER_SECRET_KEY")
+    if not existing.get("OPENFYXER_ENCRYPTION_KEYS"):
+        _set_env(path, "OPENFYXER_ENCRYPTION_KEYS", f"k{datetime.now(UTC):%Y%m%d}:{generate_key()}")
+        written.append("OPENFYXER_ENCRYPTION_KEYS")
+    return written
+
+
+def migrate() -> None:
+    from alembic import command
+    from alembic.config import Config
+
+    cfg = Config(str(ROOT / "alembic.ini"))
+    cfg.set_main_option("script_location", str(ROOT / "alembic"))
+    cfg.attributes["skip_logging"] = True
+    command.upgrade(cfg, "head")
+
+
+def reencrypt() -> dict[str, int]:
+    from openfyxer.core.db import session_scope
+    from openfyxer.services.keys import reencrypt_all
+
+    with session_scope() as session:
+        return reencrypt_all(session)
+
+
+def rotate_keys(path: Path) -> tuple[str, dict[str, int]]:
+    import os
+
+    if "OPENFYXER_ENCRYPTION_KEYS" in os.environ:
+        raise SystemExit(
+            "OPENFYXER_ENCRYPTION_KEYS is set in the environment, which .env cannot override: put a new "
+            "'id:key' first in that variable yourself (`python -c 'from openfyxer.security.crypto import "
+            "generate_key; print(generate_key())'`), restart, then run `reencrypt`."
+        )
+    current = get_settings().encryption_keys
+    kid = f"k{datetime.now(UTC):%Y%m%d%H%M%S}"
+    # The new key goes first (it encrypts); old keys stay so existing ciphertexts still decrypt.
+    _set_env(path, "OPENFYXER_ENCRYPTION_KEYS", f"{kid}:{generate_key()},{current}")
+    reset_settings()
+    return kid, reencrypt()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="openfyxer", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("command", choices=["init-env", "migrate", "rotate-keys", "reencrypt"])
+    parser.add_argument("--env-file", default=None, type=Path, help="default: OPENFYXER_ENV_FILE or ./.env")
+    args = parser.parse_args(argv)
+    args.env_file = args.env_file or env_file()
+    if args.command == "init-env":
+        written = init_env(args.env_file)
+        print(f"{args.env_file}: wrote {', '.join(written)}" if written else f"{args.env_file}: secrets already set")
+    elif args.command == "migrate":
+        migrate()
+        print("database schema is up to date")
+    elif args.command == "rotate-keys":
+        kid, counts = rotate_keys(args.env_file)
+        print(f"new key {kid} is active; re-encrypted {sum(counts.values())} secrets: {counts}")
+    elif args.command == "reencrypt":
+        counts = reencrypt()
+        print(f"re-encrypted {sum(counts.values())} secrets: {counts}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,124 @@
+"""The one Settings object: every OPENFYXER_* variable, read from the environment and `.env`.
+
+Read it everywhere through `get_settings()` (rxconfig and alembic included) so a process never
+sees two different configurations.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import os
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from openfyxer.core.errors import ConfigError
+
+ROOT = Path(__file__).resolve().parents[2]
+
+# Shipped so development and tests work out of the box; refused anywhere else.
+DEV_SECRET_KEY = "dev-insecure-secret-key-change-me-0123456789abcdef"
+DEV_ENCRYPTION_KEYS = "dev:" + base64.urlsafe_b64encode(b"dev-insecure-encryption-key-32b!").decode()
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="OPENFYXER_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    environment: Literal["development", "test", "production"] = "production"
+    port: int = Field(3000, ge=1, le=65535)
+    host: str = "127.0.0.1"
+    data_dir: Path = ROOT / "data"
+    database_url: str = ""
+    redis_url: str = ""
+    neo4j_url: str = ""
+    neo4j_user: str = "neo4j"
+    neo4j_password: str = ""
+    llm_base_url: str = ""
+
+    secret_key: str = DEV_SECRET_KEY
+    # "kid:base64key,kid:base64key": the first key encrypts, all of them decrypt.
+    encryption_keys: str = DEV_ENCRYPTION_KEYS
+
+    access_token_minutes: int = Field(15, ge=1)
+    refresh_token_days: int = Field(7, ge=1)
+    jwt_audience: str = "openfyxer"
+    jwt_issuer: str = "openfyxer"
+    rate_limit_per_minute: int = Field(100, ge=1)
+    dashboard_origins: str = ""
+    cookie_secure: bool = False
+    log_level: str = "INFO"
+
+    @field_validator("data_dir")
+    @classmethod
+    def _absolute(cls, v: Path) -> Path:
+        return v if v.is_absolute() else (ROOT / v)
+
+    @model_validator(mode="after")
+    def _refuse_default_secrets(self) -> "Settings":
+        if self.environment == "production":
+            if self.secret_key == DEV_SECRET_KEY or len(self.secret_key) < 32:
+                raise ConfigError(
+                    "OPENFYXER_SECRET_KEY is the development default or shorter than 32 characters; "
+                    "set a random one (`python -m openfyxer.cli init-env` writes one to .env)"
+                )
+            if self.encryption_keys == DEV_ENCRYPTION_KEYS or "dev:" in self.encryption_keys:
+                raise ConfigError(
+                    "OPENFYXER_ENCRYPTION_KEYS holds the development default key; "
+                    "generate one with `python -m openfyxer.cli init-env`"
+                )
+        self.keyring_items()  # fail at start-up, not at the first encrypted write
+        return self
+
+    def keyring_items(self) -> list[tuple[str, bytes]]:
+        """Parse the keyring: [(key_id, 32-byte key), ...], the active key first."""
+        items: list[tuple[str, bytes]] = []
+        for part in filter(None, (p.strip() for p in self.encryption_keys.split(","))):
+            kid, sep, b64 = part.partition(":")
+            try:
+                key = base64.urlsafe_b64decode(b64.encode())
+            except (binascii.Error, ValueError) as e:
+                raise ConfigError(f"encryption key {kid!r} is not valid base64") from e
+            if not sep or not kid or len(key) != 32:
+                raise ConfigError(
+                    "each OPENFYXER_ENCRYPTION_KEYS entry must be 'key_id:base64(32 random bytes)'"
+                )
+            items.append((kid, key))
+        if not items:
+            raise ConfigError("OPENFYXER_ENCRYPTION_KEYS is empty")
+        return items
+
+    @property
+    def sqlalchemy_url(self) -> str:
+        if self.database_url:
+            url = self.database_url
+            if url.startswith("postgresql://") or url.startswith("postgres://"):
+                url = "postgresql+psycopg://" + url.split("://", 1)[1]
+            return url
+        return f"sqlite:///{self.data_dir / 'openfyxer.db'}"
+
+    @property
+    def origins(self) -> list[str]:
+        if self.dashboard_origins:
+            return [o.strip() for o in self.dashboard_origins.split(",") if o.strip()]
+        return [f"http://127.0.0.1:{self.port}", f"http://localhost:{self.port}"]
+
+
+def env_file() -> Path:
+    """The .env read by every process: OPENFYXER_ENV_FILE, or .env at the repository root."""
+    return Path(os.environ.get("OPENFYXER_ENV_FILE") or ROOT / ".env")
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings(_env_file=env_file())
+
+
+def reset_settings() -> None:
+    """Forget the cached settings (tests and the CLI change the environment)."""
+    get_settings.cache_clear()

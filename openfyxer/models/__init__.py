@@ -1,0 +1,26 @@
+"""Every table, imported here so SQLModel.metadata (and alembic) sees them all."""
+
+from openfyxer.models.account import EmailAccount
+from openfyxer.models.audit import AuditLog
+from openfyxer.models.calendar import CalendarEvent
+from openfyxer.models.document import Document
+from openfyxer.models.draft import Draft
+from openfyxer.models.email import Email
+from openfyxer.models.meeting import Meeting
+from openfyxer.models.settings import UserSettings
+from openfyxer.models.user import AuthSession, RefreshToken, TotpUsedStep, User
+
+__all__ = [
+    "AuditLog",
+    "AuthSession",
+    "CalendarEvent",
+    "Document",
+    "Draft",
+    "Email",
+    "EmailAccount",
+    "Meeting",
+    "RefreshToken",
+    "TotpUsedStep",
+    "User",
+    "UserSettings",
+]

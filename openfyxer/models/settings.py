@@ -1,0 +1,87 @@
+"""Per-user preferences and provider credentials."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, EmailStr, Field as PField, HttpUrl
+from sqlalchemy import Column, ForeignKey, Text
+from sqlmodel import Field, SQLModel
+
+from openfyxer.models.types import EncryptedText, JSONType, UTCDateTime, new_id, utcnow
+
+LLM_PROVIDERS = ("local", "ollama", "openai", "gemini", "claude", "cohere")
+# Write-only: accepted by PATCH, never returned; GET says only whether each is set.
+SECRET_FIELDS = (
+    "openai_api_key",
+    "gemini_api_key",
+    "claude_api_key",
+    "cohere_api_key",
+    "sms_api_key",
+    "slack_webhook_url",
+)
+
+
+def _enc(name: str) -> EncryptedText:
+    return EncryptedText(f"user_settings.{name}")
+
+
+class UserSettings(SQLModel, table=True):
+    __tablename__ = "user_settings"
+
+    id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
+    user_id: uuid.UUID = Field(sa_column=Column(ForeignKey("users.id", ondelete="CASCADE"), nullable=False, unique=True))
+    llm_provider: str = Field(default="local", max_length=50)
+    llm_model: str | None = Field(default=None, max_length=100)
+    openai_api_key: str | None = Field(default=None, sa_type=_enc("openai_api_key"))
+    gemini_api_key: str | None = Field(default=None, sa_type=_enc("gemini_api_key"))
+    claude_api_key: str | None = Field(default=None, sa_type=_enc("claude_api_key"))
+    cohere_api_key: str | None = Field(default=None, sa_type=_enc("cohere_api_key"))
+    # A Slack incoming-webhook URL is a bearer credential: whoever has it can post.
+    slack_webhook_url: str | None = Field(default=None, sa_type=_enc("slack_webhook_url"))
+    sms_provider: str | None = Field(default=None, max_length=50)
+    sms_api_key: str | None = Field(default=None, sa_type=_enc("sms_api_key"))
+    sms_phone_number: str | None = Field(default=None, max_length=20)
+    notification_email: str | None = Field(default=None, max_length=255)
+    email_style: str | None = Field(default=None, sa_type=Text)
+    follow_up_days: int = 3
+    priority_contacts: list[str] = Field(default_factory=list, sa_type=JSONType)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class SettingsUpdate(BaseModel):
+    """PATCH body: only the fields sent change; a secret sent as "" is cleared."""
+
+    model_config = ConfigDict(extra="forbid")
+    llm_provider: Literal["local", "ollama", "openai", "gemini", "claude", "cohere"] | None = None
+    llm_model: str | None = PField(None, max_length=100)
+    openai_api_key: str | None = PField(None, max_length=512)
+    gemini_api_key: str | None = PField(None, max_length=512)
+    claude_api_key: str | None = PField(None, max_length=512)
+    cohere_api_key: str | None = PField(None, max_length=512)
+    slack_webhook_url: HttpUrl | Literal[""] | None = None
+    sms_provider: Literal["twilio", "vonage", ""] | None = None
+    sms_api_key: str | None = PField(None, max_length=512)
+    sms_phone_number: str | None = PField(None, pattern=r"^(\+[1-9]\d{6,14})?$")
+    notification_email: EmailStr | Literal[""] | None = None
+    follow_up_days: int | None = PField(None, ge=1, le=60)
+    priority_contacts: list[EmailStr] | None = PField(None, max_length=500)
+    language: Literal["en", "ro"] | None = None
+    timezone: str | None = PField(None, max_length=50)
+
+
+class SettingsPublic(BaseModel):
+    llm_provider: str
+    llm_model: str | None
+    sms_provider: str | None
+    sms_phone_number: str | None
+    notification_email: str | None
+    follow_up_days: int
+    priority_contacts: list[str]
+    language: str
+    timezone: str
+    secrets_set: dict[str, bool]
+    updated_at: datetime

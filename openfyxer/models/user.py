@@ -1,0 +1,97 @@
+"""Users and what authentication needs: sessions (refresh-token families) and used TOTP steps."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, EmailStr, Field as PField
+from sqlalchemy import Column, ForeignKey, Index, String
+from sqlmodel import Field, SQLModel
+
+from openfyxer.models.types import EncryptedText, UTCDateTime, new_id, utcnow
+
+LANGUAGES = ("en", "ro")
+
+
+class User(SQLModel, table=True):
+    __tablename__ = "users"
+
+    id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
+    email: str = Field(sa_column=Column(String(255), unique=True, nullable=False, index=True))
+    hashed_password: str = Field(max_length=255)
+    totp_secret: str | None = Field(default=None, sa_type=EncryptedText("users.totp_secret"))
+    totp_enabled: bool = False
+    is_active: bool = True
+    language: str = Field(default="en", max_length=5)
+    timezone: str = Field(default="UTC", max_length=50)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class AuthSession(SQLModel, table=True):
+    """One sign-in. Its id is the refresh-token family: reuse of a spent token revokes it."""
+
+    __tablename__ = "auth_sessions"
+
+    id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
+    user_id: uuid.UUID = Field(sa_column=Column(ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True))
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    last_used_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    revoked_reason: str | None = Field(default=None, max_length=50)
+    ip_address: str | None = Field(default=None, max_length=45)
+    user_agent: str | None = Field(default=None, max_length=255)
+
+
+class RefreshToken(SQLModel, table=True):
+    __tablename__ = "refresh_tokens"
+
+    id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
+    session_id: uuid.UUID = Field(sa_column=Column(ForeignKey("auth_sessions.id", ondelete="CASCADE"), nullable=False, index=True))
+    user_id: uuid.UUID = Field(sa_column=Column(ForeignKey("users.id", ondelete="CASCADE"), nullable=False))
+    # SHA-256 of the token: a database dump must not hand out working refresh tokens.
+    token_hash: str = Field(sa_column=Column(String(64), unique=True, nullable=False))
+    expires_at: datetime = Field(sa_type=UTCDateTime)
+    used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class TotpUsedStep(SQLModel, table=True):
+    """A TOTP time step already accepted for a user; the primary key refuses a replay."""
+
+    __tablename__ = "totp_used_steps"
+    __table_args__ = (Index("ix_totp_used_steps_used_at", "used_at"),)
+
+    user_id: uuid.UUID = Field(sa_column=Column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True))
+    step: int = Field(primary_key=True)
+    used_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+# --- API shapes -------------------------------------------------------------------------------
+
+
+class UserCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    email: EmailStr = PField(max_length=255)
+    password: str = PField(min_length=10, max_length=256)
+    language: str = PField("en", pattern="^(en|ro)$")
+    timezone: str = PField("UTC", max_length=50)
+
+
+class LoginRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    email: EmailStr = PField(max_length=255)
+    password: str = PField(min_length=1, max_length=256)
+    totp_code: str | None = PField(None, pattern=r"^\s*\d{3}\s?\d{3}\s*$")
+
+
+class UserPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: uuid.UUID
+    email: str
+    is_active: bool
+    totp_enabled: bool
+    language: str
+    timezone: str
+    created_at: datetime

@@ -1,0 +1,55 @@
+"""The Reflex app (Reflex looks for `app` in this module) with the REST API mounted beneath it."""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+
+import reflex as rx
+
+from openfyxer import jobs
+from openfyxer.api import create_api
+from openfyxer.core.config import get_settings
+from openfyxer.core.logging import setup_logging
+from openfyxer.ui.pages.auth import login_page, register_page
+from openfyxer.ui.pages.dashboard import PAGES
+from openfyxer.ui.state.session import SessionState
+
+setup_logging(get_settings().log_level)
+
+
+@contextlib.asynccontextmanager
+async def in_process_scheduler():
+    """Without Redis there are no separate workers: the app schedules and runs its own jobs."""
+    if get_settings().redis_url:
+        yield
+        return
+    stop = threading.Event()
+    thread = threading.Thread(target=jobs.run_scheduler, args=(stop,), name="openfyxer-scheduler", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+
+
+def _mount_under_api(reflex_asgi):  # noqa: ANN001, ANN202
+    """Our routes first, Reflex (pages, websocket) for everything else.
+
+    Passing a function rather than the app keeps Reflex from stacking its own CORS middleware
+    on the API, which has its own dashboard-only policy.
+    """
+    api = create_api()
+    api.mount("", reflex_asgi)
+    return api
+
+
+app = rx.App(
+    api_transformer=_mount_under_api,
+    head_components=[rx.el.meta(name="viewport", content="width=device-width, initial-scale=1")],
+)
+app.register_lifespan_task(in_process_scheduler)
+app.add_page(login_page, route="/login", title="Sign in · OpenFyxer")
+app.add_page(register_page, route="/register", title="Create account · OpenFyxer")
+for _href, _label, _page in PAGES:
+    app.add_page(_page, route=_href, title=f"{_label} · OpenFyxer", on_load=SessionState.require_login)

@@ -1,0 +1,226 @@
+"""Registration, sign-in, token rotation, sign-out and TOTP two-factor authentication."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from zoneinfo import available_timezones
+
+from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+
+from openfyxer.core.config import get_settings
+from openfyxer.core.db import session_scope
+from openfyxer.core.errors import AuthError, Conflict, ValidationError
+from openfyxer.models.settings import UserSettings
+from openfyxer.models.user import AuthSession, RefreshToken, TotpUsedStep, User
+from openfyxer.security import passwords, tokens, totp
+from openfyxer.services import audit
+
+INVALID_CREDENTIALS = "invalid email or password"
+
+
+@dataclass(frozen=True)
+class TokenPair:
+    access_token: str
+    refresh_token: str
+    expires_in: int
+    session_id: uuid.UUID
+    user_id: uuid.UUID
+    token_type: str = "bearer"
+
+
+@dataclass(frozen=True)
+class TotpSetup:
+    secret: str
+    provisioning_uri: str
+    qr_svg: str
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def normalise_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def check_timezone(tz: str) -> str:
+    if tz not in available_timezones():
+        raise ValidationError(f"unknown time zone {tz!r}")
+    return tz
+
+
+def register(session: Session, *, email: str, password: str, language: str = "en",
+             timezone: str = "UTC", ip: str | None = None) -> User:
+    """Create a user with default settings."""
+    email = normalise_email(email)
+    check_timezone(timezone)
+    if session.exec(select(User.id).where(User.email == email)).first():
+        raise Conflict("an account with this email already exists", code="email_taken")
+    user = User(email=email, hashed_password=passwords.hash_password(password), language=language, timezone=timezone)
+    session.add(user)
+    try:
+        session.flush()
+    except IntegrityError as e:  # a concurrent registration won the race
+        raise Conflict("an account with this email already exists", code="email_taken") from e
+    session.add(UserSettings(user_id=user.id))
+    audit.record(session, action="auth.register", user_id=user.id, entity_type="user", entity_id=user.id, ip=ip)
+    return user
+
+
+def _fail(session: Session, action: str, message: str, code: str, *, user_id: uuid.UUID | None,
+          ip: str | None, details: dict | None = None) -> AuthError:
+    """Record a failed security event in its own transaction and return the error to raise.
+
+    The caller's transaction is rolled back first: it is about to fail anyway, and on SQLite
+    its write lock would otherwise block the audit write.
+    """
+    session.rollback()
+    audit.record_now(action=action, user_id=user_id, entity_type="user", entity_id=user_id,
+                     details=details or {}, ip=ip)
+    return AuthError(message, code=code)
+
+
+def _consume_totp(session: Session, user: User, code: str | None) -> bool:
+    """Accept a code once: the matched time step is recorded and a replay of it refused."""
+    if not user.totp_secret or not code:
+        return False
+    step = totp.matching_step(user.totp_secret, code)
+    if step is None:
+        return False
+    try:
+        with session.begin_nested():
+            session.add(TotpUsedStep(user_id=user.id, step=step))
+    except IntegrityError:
+        return False
+    return True
+
+
+def _start_session(session: Session, user: User, ip: str | None, user_agent: str | None) -> TokenPair:
+    auth_session = AuthSession(user_id=user.id, ip_address=ip and ip[:45], user_agent=(user_agent or "")[:255] or None)
+    session.add(auth_session)
+    session.flush()
+    return _issue(session, user.id, auth_session.id)
+
+
+def _issue(session: Session, user_id: uuid.UUID, session_id: uuid.UUID) -> TokenPair:
+    access, _ = tokens.issue_access(user_id, session_id)
+    refresh, _jti, refresh_exp = tokens.issue_refresh(user_id, session_id)
+    session.add(RefreshToken(session_id=session_id, user_id=user_id, token_hash=tokens.token_hash(refresh), expires_at=refresh_exp))
+    session.flush()
+    return TokenPair(
+        access_token=access,
+        refresh_token=refresh,
+        expires_in=get_settings().access_token_minutes * 60,
+        session_id=session_id,
+        user_id=user_id,
+    )
+
+
+def login(session: Session, *, email: str, password: str, totp_code: str | None = None,
+          ip: str | None = None, user_agent: str | None = None) -> TokenPair:
+    """Check the password (and the TOTP code when 2FA is on) and open a session.
+
+    An unknown address and a wrong password give the same error, in about the same time.
+    """
+    user = session.exec(select(User).where(User.email == normalise_email(email))).first()
+    if not passwords.verify_password(password, user.hashed_password if user else None) or not user.is_active:
+        raise _fail(session, "auth.login_failed", INVALID_CREDENTIALS, "invalid_credentials",
+                    user_id=user.id if user else None, ip=ip, details={"reason": "credentials"})
+    if user.totp_enabled:
+        if not totp_code:
+            raise AuthError("two-factor code required", code="totp_required")
+        if not _consume_totp(session, user, totp_code):
+            raise _fail(session, "auth.login_failed", "invalid or already used two-factor code", "invalid_totp",
+                        user_id=user.id, ip=ip, details={"reason": "totp"})
+    if passwords.needs_rehash(user.hashed_password):
+        user.hashed_password = passwords.hash_password(password)
+    pair = _start_session(session, user, ip, user_agent)
+    audit.record(session, action="auth.login", user_id=user.id, entity_type="session", entity_id=pair.session_id, ip=ip)
+    return pair
+
+
+def _revoke_session(session: Session, session_id: uuid.UUID, reason: str) -> None:
+    session.execute(
+        update(AuthSession)
+        .where(AuthSession.id == session_id, AuthSession.revoked_at.is_(None))
+        .values(revoked_at=_now(), revoked_reason=reason)
+    )
+
+
+def refresh(session: Session, *, refresh_token: str, ip: str | None = None) -> TokenPair:
+    """Rotate: spend this refresh token and issue a new pair in the same family.
+
+    Presenting a token that was already spent means it was copied: the whole family
+    (the sign-in session) is revoked, for the thief and the owner alike.
+    """
+    claims = tokens.decode(refresh_token, tokens.REFRESH)
+    row = session.exec(select(RefreshToken).where(RefreshToken.token_hash == tokens.token_hash(refresh_token))).first()
+    auth_session = session.get(AuthSession, claims.session_id)
+    if row is None or auth_session is None or row.session_id != claims.session_id:
+        raise AuthError("invalid refresh token", code="invalid_token")
+    if auth_session.revoked_at is not None:
+        raise AuthError("session revoked", code="session_revoked")
+    spent = session.execute(
+        update(RefreshToken).where(RefreshToken.id == row.id, RefreshToken.used_at.is_(None)).values(used_at=_now())
+    ).rowcount
+    if spent != 1:
+        session.rollback()  # release our write lock before the revocation commits on its own
+        with session_scope() as own:
+            _revoke_session(own, claims.session_id, "refresh_reuse")
+            audit.record(own, action="auth.refresh_reuse", user_id=claims.user_id, entity_type="session",
+                         entity_id=claims.session_id, ip=ip)
+        raise AuthError("refresh token reuse detected; the session was revoked", code="refresh_reuse")
+    auth_session.last_used_at = _now()
+    pair = _issue(session, claims.user_id, claims.session_id)
+    audit.record(session, action="auth.refresh", user_id=claims.user_id, entity_type="session", entity_id=claims.session_id, ip=ip)
+    return pair
+
+
+def logout(session: Session, *, user_id: uuid.UUID, session_id: uuid.UUID, ip: str | None = None) -> None:
+    """Revoke the sign-in session: its refresh tokens and access tokens stop working."""
+    _revoke_session(session, session_id, "logout")
+    audit.record(session, action="auth.logout", user_id=user_id, entity_type="session", entity_id=session_id, ip=ip)
+
+
+def authenticate(session: Session, access_token: str) -> tuple[User, AuthSession]:
+    """The user and live session behind an access token, or AuthError."""
+    claims = tokens.decode(access_token, tokens.ACCESS)
+    auth_session = session.get(AuthSession, claims.session_id)
+    if auth_session is None or auth_session.revoked_at is not None or auth_session.user_id != claims.user_id:
+        raise AuthError("session revoked", code="session_revoked")
+    user = session.get(User, claims.user_id)
+    if user is None or not user.is_active:
+        raise AuthError("invalid token", code="invalid_token")
+    return user, auth_session
+
+
+def totp_setup(session: Session, *, user: User, ip: str | None = None) -> TotpSetup:
+    """Start 2FA enrolment: a new secret, shown once; it is enabled only by `totp_verify`."""
+    if user.totp_enabled:
+        raise Conflict("two-factor authentication is already enabled", code="totp_enabled")
+    secret = totp.new_secret()
+    user.totp_secret = secret
+    user.updated_at = _now()
+    session.add(user)
+    session.flush()
+    uri = totp.provisioning_uri(secret, user.email)
+    audit.record(session, action="auth.2fa_setup", user_id=user.id, entity_type="user", entity_id=user.id, ip=ip)
+    return TotpSetup(secret=secret, provisioning_uri=uri, qr_svg=totp.qr_svg_data_uri(uri))
+
+
+def totp_verify(session: Session, *, user: User, code: str, ip: str | None = None) -> None:
+    """Confirm enrolment with a first code from the authenticator app."""
+    if not user.totp_secret:
+        raise Conflict("call 2fa/setup first", code="totp_not_setup")
+    if not _consume_totp(session, user, code):
+        raise _fail(session, "auth.2fa_verify_failed", "invalid or already used two-factor code", "invalid_totp",
+                    user_id=user.id, ip=ip)
+    if not user.totp_enabled:
+        user.totp_enabled = True
+        user.updated_at = _now()
+        session.add(user)
+    audit.record(session, action="auth.2fa_enabled", user_id=user.id, entity_type="user", entity_id=user.id, ip=ip)

@@ -1,0 +1,73 @@
+"""Health of each part: `ok`, `down` with the error, or `not_configured`. Never a guessed `ok`."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import text
+
+from openfyxer.core.config import get_settings
+from openfyxer.core.db import get_engine
+from openfyxer.core.errors import OpenFyxerError
+from openfyxer.integrations import llm_server, neo4j_graph, redis_store
+
+OK, DOWN, NOT_CONFIGURED = "ok", "down", "not_configured"
+
+
+def _timed(probe: Callable[[], dict[str, Any] | None], backend: str) -> dict[str, Any]:
+    start = time.perf_counter()
+    try:
+        extra = probe() or {}
+    except OpenFyxerError as e:
+        return {"status": DOWN, "backend": backend, "error": e.message}
+    except Exception as e:  # a health check reports every failure instead of raising it
+        return {"status": DOWN, "backend": backend, "error": f"{type(e).__name__}: {e}"}
+    return {"status": OK, "backend": backend, "latency_ms": round((time.perf_counter() - start) * 1000, 2), **extra}
+
+
+def check_db() -> dict[str, Any]:
+    engine = get_engine()
+
+    def probe() -> None:
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+
+    return _timed(probe, engine.dialect.name)
+
+
+def check_redis() -> dict[str, Any]:
+    url = get_settings().redis_url
+    if not url:
+        return {"status": NOT_CONFIGURED, "backend": "in-process", "detail": "OPENFYXER_REDIS_URL is not set"}
+    return _timed(lambda: redis_store.ping(url), "redis")
+
+
+def check_neo4j() -> dict[str, Any]:
+    s = get_settings()
+    if not s.neo4j_url:
+        return {"status": NOT_CONFIGURED, "backend": "embedded", "detail": "OPENFYXER_NEO4J_URL is not set"}
+    return _timed(lambda: neo4j_graph.ping(s.neo4j_url, s.neo4j_user, s.neo4j_password), "neo4j")
+
+
+def check_llm() -> dict[str, Any]:
+    url = get_settings().llm_base_url
+    if not url:
+        return {"status": NOT_CONFIGURED, "backend": "none", "detail": "OPENFYXER_LLM_BASE_URL is not set"}
+    return _timed(lambda: {"models": llm_server.ping(url)}, "http")
+
+
+CHECKS: dict[str, Callable[[], dict[str, Any]]] = {
+    "db": check_db,
+    "redis": check_redis,
+    "neo4j": check_neo4j,
+    "llm": check_llm,
+}
+
+
+def overall() -> dict[str, Any]:
+    """All checks; the whole is `ok` only when nothing configured is down."""
+    checks = {name: fn() for name, fn in CHECKS.items()}
+    status = DOWN if any(c["status"] == DOWN for c in checks.values()) else OK
+    return {"status": status, "checks": checks}

@@ -1,0 +1,67 @@
+"""/login and /register."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from openfyxer.ui.components.layout import auth_card
+from openfyxer.ui.state.auth import LoginState, RegisterState
+
+
+def _field(label: str, name: str, kind: str = "text", **props) -> rx.Component:
+    return rx.vstack(
+        rx.el.label(label, html_for=name),
+        rx.input(name=name, id=name, type=kind, width="100%", **props),
+        spacing="1",
+        width="100%",
+    )
+
+
+def _error(message) -> rx.Component:  # noqa: ANN001
+    return rx.cond(message != "", rx.callout(message, color_scheme="red", role="alert", id="form-error"))
+
+
+def login_page() -> rx.Component:
+    return auth_card(
+        "Sign in",
+        rx.form(
+            rx.vstack(
+                _field("Email", "email", "email", required=True, auto_complete="username"),
+                _field("Password", "password", "password", required=True, auto_complete="current-password"),
+                rx.cond(
+                    LoginState.needs_totp,
+                    _field("Two-factor code", "totp_code", "text", input_mode="numeric",
+                           auto_complete="one-time-code", max_length=7),
+                ),
+                _error(LoginState.error),
+                rx.button("Sign in", type="submit", width="100%", id="login-submit"),
+                spacing="3",
+                width="100%",
+            ),
+            on_submit=LoginState.submit,
+            reset_on_submit=False,
+        ),
+        rx.text("No account yet? ", rx.link("Create one", href="/register"), size="2"),
+    )
+
+
+def register_page() -> rx.Component:
+    return auth_card(
+        "Create your account",
+        rx.form(
+            rx.vstack(
+                _field("Email", "email", "email", required=True, auto_complete="username"),
+                _field("Password (at least 10 characters)", "password", "password", required=True,
+                       min_length=10, auto_complete="new-password"),
+                _field("Repeat password", "password_confirm", "password", required=True,
+                       auto_complete="new-password"),
+                _error(RegisterState.error),
+                rx.button("Create account", type="submit", width="100%", id="register-submit"),
+                spacing="3",
+                width="100%",
+            ),
+            on_submit=RegisterState.submit,
+            reset_on_submit=False,
+        ),
+        rx.text("Already registered? ", rx.link("Sign in", href="/login"), size="2"),
+    )

@@ -1,0 +1,122 @@
+"""Shared fixtures: real PostgreSQL and Redis started once per run, a fresh database per test."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from pathlib import Path
+
+# Before anything imports openfyxer: never read a developer's .env, never run as production.
+os.environ["OPENFYXER_ENV_FILE"] = os.devnull
+os.environ["OPENFYXER_ENVIRONMENT"] = "test"
+for _k in [k for k in os.environ if k.startswith("OPENFYXER_") and k not in ("OPENFYXER_ENV_FILE", "OPENFYXER_ENVIRONMENT")]:
+    del os.environ[_k]
+
+import pytest  # noqa: E402
+
+from tests import servers  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def apply_env(monkeypatch: pytest.MonkeyPatch, **env: str) -> None:
+    """Set OPENFYXER_* variables and drop every cache that was built from the old ones."""
+    from openfyxer.core.config import reset_settings
+    from openfyxer.core.db import reset_engines
+    from openfyxer.security import ratelimit
+
+    for key, value in env.items():
+        monkeypatch.setenv(f"OPENFYXER_{key.upper()}", value)
+    reset_settings()
+    reset_engines()
+    ratelimit.reset()
+
+
+@pytest.fixture(autouse=True)
+def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
+    apply_env(monkeypatch, data_dir=str(tmp_path / "data"))
+    yield
+    from openfyxer.core.config import reset_settings
+    from openfyxer.core.db import reset_engines
+
+    monkeypatch.undo()
+    reset_settings()
+    reset_engines()
+
+
+@pytest.fixture(scope="session")
+def redis_server():
+    server = servers.start_redis()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def pg_server():
+    server = servers.start_postgres()
+    yield server
+    server.stop()
+
+
+def _migrate(url: str) -> None:
+    import subprocess
+    import sys
+
+    env = {**os.environ, "OPENFYXER_DATABASE_URL": url}
+    subprocess.run([sys.executable, "-m", "openfyxer.cli", "migrate"], cwd=ROOT, env=env, check=True,
+                   capture_output=True)
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("sqlite-template") / "template.db"
+    _migrate(f"sqlite:///{path}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def pg_template(pg_server) -> str:
+    url = servers.create_database(pg_server.url, "openfyxer_template")
+    _migrate(url)
+    return "openfyxer_template"
+
+
+def fresh_database(kind: str, request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if kind == "sqlite":
+        path = tmp_path / "openfyxer.db"
+        shutil.copy(request.getfixturevalue("sqlite_template"), path)
+        return f"sqlite:///{path}"
+    pg = request.getfixturevalue("pg_server")
+    template = request.getfixturevalue("pg_template")
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    import psycopg
+
+    with psycopg.connect(pg.url, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+    return pg.url.rsplit("/", 1)[0] + f"/{name}"
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    """A migrated, empty database of each kind, configured as OpenFyxer's database."""
+    url = fresh_database(request.param, request, tmp_path)
+    apply_env(monkeypatch, database_url=url)
+    return url
+
+
+@pytest.fixture
+def sqlite_url(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    url = fresh_database("sqlite", request, tmp_path)
+    apply_env(monkeypatch, database_url=url)
+    return url
+
+
+@pytest.fixture
+def client(database_url: str):
+    from fastapi.testclient import TestClient
+
+    from openfyxer.api import create_api
+
+    with TestClient(create_api(), base_url="http://127.0.0.1:3000") as c:
+        yield c

@@ -1,0 +1,83 @@
+"""/health reports each part as ok, down (with the error) or not_configured, never a guessed ok."""
+
+from __future__ import annotations
+
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from tests.conftest import apply_env
+from tests.servers import free_port
+
+
+def test_embedded_defaults(client):
+    """GIVEN only a database WHEN /health is asked THEN db ok and the optional parts not_configured."""
+    r = client.get("/health")
+    assert r.status_code == 200
+    body = r.json()
+    assert body["status"] == "ok" and body["checks"]["db"]["status"] == "ok"
+    for part in ("redis", "neo4j", "llm"):
+        assert body["checks"][part]["status"] == "not_configured"
+        assert client.get(f"/health/{part}").json()["status"] == "not_configured"
+    assert client.get("/health/db").json()["backend"] in ("sqlite", "postgresql")
+
+
+def test_real_redis_is_ok_and_a_dead_one_is_down(client, redis_server, monkeypatch):
+    """GIVEN a live Redis, then a dead port WHEN /health/redis is asked THEN ok, then 503 down with the error."""
+    apply_env(monkeypatch, redis_url=redis_server.url)
+    assert client.get("/health/redis").json()["status"] == "ok"
+    apply_env(monkeypatch, redis_url=f"redis://127.0.0.1:{free_port()}/0")
+    r = client.get("/health/redis")
+    assert r.status_code == 503 and r.json()["status"] == "down" and "refused" in r.json()["error"].lower()
+    overall = client.get("/health")
+    assert overall.status_code == 503 and overall.json()["status"] == "down"
+
+
+def test_dead_neo4j_is_down(client, monkeypatch):
+    """GIVEN OPENFYXER_NEO4J_URL pointing at nothing WHEN /health/neo4j is asked THEN down with the error."""
+    apply_env(monkeypatch, neo4j_url=f"bolt://127.0.0.1:{free_port()}")
+    r = client.get("/health/neo4j")
+    assert r.status_code == 503 and r.json()["status"] == "down" and r.json()["error"]
+
+
+def test_dead_database_is_down(client, monkeypatch, tmp_path):
+    """GIVEN a PostgreSQL URL with nothing listening WHEN /health/db is asked THEN down, not an exception."""
+    apply_env(monkeypatch, database_url=f"postgresql://nobody@127.0.0.1:{free_port()}/none")
+    r = client.get("/health/db")
+    assert r.status_code == 503 and r.json()["status"] == "down"
+
+
+class _OllamaLike(BaseHTTPRequestHandler):
+    def do_GET(self):  # noqa: N802
+        if self.path == "/api/tags":
+            body = json.dumps({"models": [{"name": "qwen2.5:1.5b"}]}).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+        else:
+            self.send_error(404)
+
+    def log_message(self, *args):  # quiet
+        pass
+
+
+@pytest.fixture
+def ollama_like():
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _OllamaLike)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+
+
+def test_llm_server_ok_lists_models_and_dead_one_is_down(client, monkeypatch, ollama_like):
+    """GIVEN an HTTP server speaking Ollama's /api/tags, then nothing WHEN /health/llm is asked THEN ok with models, then down."""
+    apply_env(monkeypatch, llm_base_url=ollama_like)
+    r = client.get("/health/llm").json()
+    assert r["status"] == "ok" and r["models"] == ["qwen2.5:1.5b"]
+    apply_env(monkeypatch, llm_base_url=f"http://127.0.0.1:{free_port()}")
+    assert client.get("/health/llm").json()["status"] == "down"

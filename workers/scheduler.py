@@ -1,0 +1,32 @@
+"""`python -m workers.scheduler`: enqueues the periodic jobs (needs OPENFYXER_REDIS_URL).
+
+RQ's CronScheduler gives each run a random job id, so two schedulers would enqueue twice;
+ours claims each period with a Redis key and uses deterministic ids, so running several is safe.
+"""
+
+from __future__ import annotations
+
+import signal
+import sys
+import threading
+
+from openfyxer.core.config import get_settings
+from openfyxer.core.logging import setup_logging
+from openfyxer.jobs import run_scheduler
+
+
+def main() -> int:
+    settings = get_settings()
+    setup_logging(settings.log_level)
+    if not settings.redis_url:
+        print("OPENFYXER_REDIS_URL is not set: the app process schedules its own jobs.", file=sys.stderr)
+        return 2
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    run_scheduler(stop)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

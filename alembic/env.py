@@ -38,6 +38,11 @@ def run() -> None:
 
 
 def _migrate(connection) -> None:  # noqa: ANN001
+    sqlite = connection.dialect.name == "sqlite"
+    if sqlite:
+        # Batch mode rebuilds a table by copy-and-drop; with foreign keys on, dropping the old
+        # table would cascade-delete every row that references it (drafts of an email, ...).
+        connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
     context.configure(
         connection=connection,
         target_metadata=target_metadata,
@@ -47,6 +52,11 @@ def _migrate(connection) -> None:  # noqa: ANN001
     )
     with context.begin_transaction():
         context.run_migrations()
+    if sqlite:
+        broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+        if broken:
+            raise RuntimeError(f"migration left rows with dangling foreign keys: {broken[:5]}")
+        connection.exec_driver_sql("PRAGMA foreign_keys=ON")
 
 
 run()

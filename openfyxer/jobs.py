@@ -34,8 +34,13 @@ class Periodic:
     every_s: int
 
 
-# What the scheduler enqueues, and how often.
-PERIODIC: tuple[Periodic, ...] = (Periodic("purge_expired", 3600),)
+def periodic() -> tuple[Periodic, ...]:
+    """What the scheduler enqueues, and how often."""
+    return (
+        Periodic("purge_expired", 3600),
+        Periodic("sync_all", get_settings().sync_interval_seconds),
+        Periodic("send_due", 60),
+    )
 
 
 def job_id_for(name: str, *args: Any) -> str:
@@ -170,12 +175,13 @@ def _claim_period(item: Periodic, now: float) -> bool:
     return True
 
 
-def run_scheduler(stop: threading.Event, periodic: tuple[Periodic, ...] = PERIODIC, tick_s: float = 1.0) -> None:
+def run_scheduler(stop: threading.Event, items: tuple[Periodic, ...] | None = None, tick_s: float = 1.0) -> None:
     """Enqueue each periodic job once per period until `stop` is set."""
     last: dict[str, int] = {}
+    items = items or periodic()
     while not stop.is_set():
         now = time.time()
-        for item in periodic:
+        for item in items:
             period = int(now // item.every_s)
             if last.get(item.name) == period:
                 continue

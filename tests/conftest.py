@@ -13,6 +13,8 @@ os.environ["OPENFYXER_ENVIRONMENT"] = "test"
 for _k in [k for k in os.environ if k.startswith("OPENFYXER_") and k not in ("OPENFYXER_ENV_FILE", "OPENFYXER_ENVIRONMENT")]:
     del os.environ[_k]
 
+pytest_plugins = ["tests.mail_fixtures"]
+
 import pytest  # noqa: E402
 
 from tests import servers  # noqa: E402

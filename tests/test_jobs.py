@@ -132,7 +132,7 @@ def test_two_schedulers_enqueue_each_period_once(rq_env):
     from rq import Queue
 
     stop = threading.Event()
-    item = (jobs.Periodic("purge_expired", 3600),)
+    item = (jobs.Periodic("purge_expired", 3600),)  # noqa: F841
     threads = [threading.Thread(target=jobs.run_scheduler, args=(stop, item, 0.05)) for _ in range(2)]
     for t in threads:
         t.start()

@@ -17,6 +17,7 @@ from tests.conftest import ROOT, apply_env
 SPEC_TABLES = {"users", "email_accounts", "emails", "drafts", "calendar_events", "documents", "meetings",
                "audit_logs", "user_settings"}
 AUTH_TABLES = {"auth_sessions", "refresh_tokens", "totp_used_steps"}
+MAIL_TABLES = {"mail_folders", "email_locations", "oauth_flows"}
 
 
 def _config() -> Config:
@@ -49,11 +50,11 @@ def test_upgrade_downgrade_upgrade(empty_db):
     """GIVEN an empty database WHEN migrated up, down and up again THEN all tables exist, then none, then all."""
     cfg = _config()
     command.upgrade(cfg, "head")
-    assert _tables(empty_db) == SPEC_TABLES | AUTH_TABLES
+    assert _tables(empty_db) == SPEC_TABLES | AUTH_TABLES | MAIL_TABLES
     command.downgrade(cfg, "base")
     assert _tables(empty_db) == set()
     command.upgrade(cfg, "head")
-    assert _tables(empty_db) == SPEC_TABLES | AUTH_TABLES
+    assert _tables(empty_db) == SPEC_TABLES | AUTH_TABLES | MAIL_TABLES
 
 
 def test_migrations_match_the_models(empty_db):
@@ -67,3 +68,37 @@ def test_migrations_match_the_models(empty_db):
     finally:
         engine.dispose()
     assert diff == []
+
+
+def test_upgrade_keeps_existing_rows(empty_db):
+    """GIVEN a database at the first revision holding a user, account, email and draft
+    WHEN it is upgraded to head THEN the rows survive and the new columns have their defaults."""
+    import uuid
+
+    from sqlalchemy import text
+
+    cfg = _config()
+    command.upgrade(cfg, "0001")
+    engine = create_engine(empty_db)
+    ids = {k: str(uuid.uuid4()) for k in ("user", "account", "email", "draft")}
+    if empty_db.startswith("sqlite"):
+        ids = {k: v.replace("-", "") for k, v in ids.items()}  # SQLAlchemy's Uuid stores hex on SQLite
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO users (id, email, hashed_password, totp_enabled, is_active, language, timezone, "
+                          "created_at, updated_at) VALUES (:user, 'a@x.test', 'h', false, true, 'en', 'UTC', "
+                          "CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"), ids)
+        conn.execute(text("INSERT INTO email_accounts (id, user_id, provider, email_address, is_active, created_at) "
+                          "VALUES (:account, :user, 'imap', 'a@x.test', true, CURRENT_TIMESTAMP)"), ids)
+        conn.execute(text("INSERT INTO emails (id, account_id, message_id, recipients, has_attachments, is_read, created_at) "
+                          "VALUES (:email, :account, '<m@x>', '[]', false, false, CURRENT_TIMESTAMP)"), ids)
+        conn.execute(text("INSERT INTO drafts (id, email_id, user_id, content, status, created_at) "
+                          "VALUES (:draft, :email, :user, 'hi', 'pending', CURRENT_TIMESTAMP)"), ids)
+    engine.dispose()
+    command.upgrade(cfg, "head")
+    engine = create_engine(empty_db)
+    with engine.connect() as conn:
+        row = conn.execute(text("SELECT to_addresses, send_attempts, delivery_uncertain FROM drafts")).one()
+        acct = conn.execute(text("SELECT sync_state, smtp_saves_sent FROM email_accounts")).one()
+    engine.dispose()
+    assert row[1] == 0 and not row[2] and row[0] in ("[]", [])
+    assert acct[0] == "idle" and not acct[1]

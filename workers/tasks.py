@@ -2,10 +2,45 @@
 
 from __future__ import annotations
 
+import uuid
+
+from sqlmodel import select
+
+from openfyxer import jobs
 from openfyxer.core.db import session_scope
-from openfyxer.services import maintenance
+from openfyxer.models.account import EmailAccount
+from openfyxer.services import maintenance, outbox, sync
 
 
 def purge_expired() -> dict[str, int]:
     with session_scope() as session:
         return maintenance.purge_expired(session)
+
+
+def sync_account(account_id: str) -> dict:
+    """Sync one account; returns counts. The job id (one per account) keeps two from overlapping."""
+    result = sync.sync_account(account_id=uuid.UUID(str(account_id)))
+    return {"new": result.new, "removed": result.removed, "flag_changes": result.flag_changes,
+            "located": result.located, "parse_errors": result.parse_errors}
+
+
+def sync_all() -> int:
+    """Queue a sync of every active account (the periodic job)."""
+    with session_scope() as session:
+        ids = session.exec(select(EmailAccount.id).where(EmailAccount.is_active)).all()
+    for account_id in ids:
+        jobs.enqueue("sync_account", str(account_id))
+    return len(ids)
+
+
+def send_draft(draft_id: str) -> str:
+    return outbox.deliver(draft_id=uuid.UUID(str(draft_id)))
+
+
+def send_due() -> int:
+    """Queue approved drafts whose next attempt is due (retries, and sends a dead worker left)."""
+    with session_scope() as session:
+        ids = outbox.due(session)
+    for draft_id in ids:
+        jobs.enqueue("send_draft", str(draft_id))
+    return len(ids)

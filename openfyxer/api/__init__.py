@@ -9,9 +9,10 @@ from __future__ import annotations
 from fastapi import FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
 
 from openfyxer.api import deps
-from openfyxer.api.routes import audit, auth, health, settings, users
+from openfyxer.api.routes import accounts, audit, auth, drafts, health, settings, users
 from openfyxer.core.config import get_settings
 from openfyxer.core.errors import OpenFyxerError
 from openfyxer.security import ratelimit, tokens
@@ -39,7 +40,7 @@ def create_api() -> FastAPI:
         docs_url=f"{API_PREFIX}/docs",
         redoc_url=None,
     )
-    for r in (auth.router, users.router, settings.router, audit.router):
+    for r in (auth.router, users.router, settings.router, audit.router, accounts.router, drafts.router):
         api.include_router(r, prefix=API_PREFIX)
     api.include_router(health.router)
 
@@ -52,7 +53,8 @@ def create_api() -> FastAPI:
     async def _rate_limit(request: Request, call_next):  # noqa: ANN001, ANN202
         if not request.url.path.startswith(API_PREFIX) or request.method == "OPTIONS":
             return await call_next(request)
-        decision = ratelimit.hit(_rate_key(request))
+        # Redis is network I/O: keep it off the event loop that also serves the websocket.
+        decision = await run_in_threadpool(ratelimit.hit, _rate_key(request))
         if not decision.allowed:
             return JSONResponse(
                 {"detail": "too many requests", "code": "rate_limited"},

@@ -51,6 +51,23 @@ class Settings(BaseSettings):
     jwt_issuer: str = "openfyxer"
     rate_limit_per_minute: int = Field(100, ge=1)
     dashboard_origins: str = ""
+    # Mail
+    sync_interval_seconds: int = Field(300, ge=30)
+    max_attachment_mb: int = Field(25, ge=1, le=1024)
+    tls_ca_file: str = ""
+    send_max_attempts: int = Field(5, ge=1, le=50)
+    oauth_redirect_base: str = ""
+    google_client_id: str = ""
+    google_client_secret: str = ""
+    microsoft_client_id: str = ""
+    microsoft_client_secret: str = ""
+    microsoft_tenant: str = "common"
+    # A self-hosted OAuth2 server (Keycloak, Authentik, ...) in front of your own IMAP/SMTP.
+    custom_oauth_authorize_url: str = ""
+    custom_oauth_token_url: str = ""
+    custom_oauth_client_id: str = ""
+    custom_oauth_client_secret: str = ""
+    custom_oauth_scope: str = "openid email offline_access"
     cookie_secure: bool = False
     log_level: str = "INFO"
 

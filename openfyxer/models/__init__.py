@@ -1,12 +1,13 @@
 """Every table, imported here so SQLModel.metadata (and alembic) sees them all."""
 
-from openfyxer.models.account import EmailAccount
+from openfyxer.models.account import EmailAccount, MailFolder
 from openfyxer.models.audit import AuditLog
 from openfyxer.models.calendar import CalendarEvent
 from openfyxer.models.document import Document
 from openfyxer.models.draft import Draft
-from openfyxer.models.email import Email
+from openfyxer.models.email import Email, EmailLocation
 from openfyxer.models.meeting import Meeting
+from openfyxer.models.oauth import OAuthFlow
 from openfyxer.models.settings import UserSettings
 from openfyxer.models.user import AuthSession, RefreshToken, TotpUsedStep, User
 
@@ -18,7 +19,10 @@ __all__ = [
     "Draft",
     "Email",
     "EmailAccount",
+    "EmailLocation",
+    "MailFolder",
     "Meeting",
+    "OAuthFlow",
     "RefreshToken",
     "TotpUsedStep",
     "User",

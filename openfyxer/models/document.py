@@ -19,8 +19,12 @@ class Document(SQLModel, table=True):
     # NULL when uploaded by hand rather than saved from an email.
     email_id: uuid.UUID | None = Field(default=None, sa_column=Column(ForeignKey("emails.id", ondelete="CASCADE"), nullable=True, index=True))
     filename: str | None = Field(default=None, max_length=255)
-    file_type: str | None = Field(default=None, max_length=50)
+    file_type: str | None = Field(default=None, max_length=255)
     file_size: int | None = None
+    # Content-addressed file under the data folder; None when it was over the size limit.
+    storage_path: str | None = Field(default=None, max_length=500)
+    sha256: str | None = Field(default=None, max_length=64)
+    content_id: str | None = Field(default=None, max_length=255)
     content_text: str | None = Field(default=None, sa_type=Text)
     indexed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

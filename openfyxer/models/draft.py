@@ -1,27 +1,91 @@
-"""Reply drafts awaiting the user's approval."""
+"""Reply drafts, and the outbox state machine that sends an approved one exactly once.
+
+pending -> approved -> sending -> sent | failed;  pending -> rejected.
+The Message-ID is fixed at approval: it is the idempotency key checked in Sent after an
+ambiguous failure.
+"""
 
 from __future__ import annotations
 
 import uuid
 from datetime import datetime
 
-from sqlalchemy import Column, ForeignKey, Index, Text
+from pydantic import BaseModel, ConfigDict, Field as PField
+from sqlalchemy import Column, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from openfyxer.models.types import UTCDateTime, new_id, utcnow
+from openfyxer.models.types import MailAddress, JSONType, UTCDateTime, new_id, utcnow
 
 STATUSES = ("pending", "approved", "sending", "sent", "failed", "rejected")
+EDITABLE = ("pending", "failed")
 
 
 class Draft(SQLModel, table=True):
     __tablename__ = "drafts"
-    __table_args__ = (Index("ix_drafts_user_status", "user_id", "status"),)
+    __table_args__ = (
+        Index("ix_drafts_user_status", "user_id", "status"),
+        UniqueConstraint("message_id", name="uq_drafts_message_id"),
+    )
 
     id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
     email_id: uuid.UUID | None = Field(default=None, sa_column=Column(ForeignKey("emails.id", ondelete="CASCADE"), nullable=True, index=True))
     user_id: uuid.UUID = Field(sa_column=Column(ForeignKey("users.id", ondelete="CASCADE"), nullable=False))
+    account_id: uuid.UUID | None = Field(default=None, sa_column=Column(ForeignKey("email_accounts.id", ondelete="CASCADE", name="fk_drafts_account_id"), nullable=True, index=True))
+    to_addresses: list[str] = Field(default_factory=list, sa_type=JSONType)
+    cc_addresses: list[str] = Field(default_factory=list, sa_type=JSONType)
+    subject: str | None = Field(default=None, sa_type=Text)
     content: str = Field(sa_type=Text)
     status: str = Field(default="pending", max_length=20)
     llm_model: str | None = Field(default=None, max_length=100)
+    message_id: str | None = Field(default=None, sa_column=Column(String(255), nullable=True))
+    in_reply_to: str | None = Field(default=None, max_length=998)
+    references: list[str] = Field(default_factory=list, sa_type=JSONType)
+    send_attempts: int = Field(default=0, sa_column=Column(Integer, nullable=False, server_default="0"))
+    # Set when a send may have reached the server: the next attempt must look in Sent first.
+    delivery_uncertain: bool = False
+    last_error: str | None = Field(default=None, sa_type=Text)
+    next_attempt_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    approved_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    sending_started_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class DraftCreate(BaseModel):
+    """A draft written by hand (the assistant writes the others)."""
+
+    model_config = ConfigDict(extra="forbid")
+    account_id: uuid.UUID
+    email_id: uuid.UUID | None = None
+    to: list[MailAddress] = PField(default_factory=list, max_length=100)
+    cc: list[MailAddress] = PField(default_factory=list, max_length=100)
+    subject: str | None = PField(None, max_length=998)
+    content: str = PField(min_length=1, max_length=200_000)
+
+
+class DraftUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    to: list[MailAddress] | None = PField(None, max_length=100)
+    cc: list[MailAddress] | None = PField(None, max_length=100)
+    subject: str | None = PField(None, max_length=998)
+    content: str | None = PField(None, min_length=1, max_length=200_000)
+
+
+class DraftPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: uuid.UUID
+    email_id: uuid.UUID | None
+    account_id: uuid.UUID | None
+    to_addresses: list[str]
+    cc_addresses: list[str]
+    subject: str | None
+    content: str
+    status: str
+    llm_model: str | None
+    message_id: str | None
+    send_attempts: int
+    last_error: str | None
+    created_at: datetime
+    approved_at: datetime | None
+    sent_at: datetime | None

@@ -1,11 +1,11 @@
-"""Synced messages."""
+"""Synced messages and where each one lives on the server."""
 
 from __future__ import annotations
 
 import uuid
 from datetime import datetime
 
-from sqlalchemy import Column, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Column, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from openfyxer.models.types import JSONType, UTCDateTime, new_id, utcnow
@@ -14,6 +14,8 @@ CATEGORIES = ("urgent", "to_respond", "fyi", "newsletter", "spam")
 
 
 class Email(SQLModel, table=True):
+    """One message per account, whatever folders it sits in (Message-ID de-duplicates)."""
+
     __tablename__ = "emails"
     __table_args__ = (
         UniqueConstraint("account_id", "message_id", name="uq_emails_account_message"),
@@ -26,14 +28,48 @@ class Email(SQLModel, table=True):
     account_id: uuid.UUID = Field(sa_column=Column(ForeignKey("email_accounts.id", ondelete="CASCADE"), nullable=False))
     message_id: str = Field(sa_column=Column(String(998), nullable=False))
     thread_id: str | None = Field(default=None, max_length=998)
+    in_reply_to: str | None = Field(default=None, max_length=998)
+    references: list[str] = Field(default_factory=list, sa_type=JSONType)
     subject: str | None = Field(default=None, sa_type=Text)
     sender: str | None = Field(default=None, max_length=255)
+    sender_name: str | None = Field(default=None, max_length=255)
     recipients: list[str] = Field(default_factory=list, sa_type=JSONType)
+    cc: list[str] = Field(default_factory=list, sa_type=JSONType)
+    reply_to: list[str] = Field(default_factory=list, sa_type=JSONType)
     body_text: str | None = Field(default=None, sa_type=Text)
     body_html: str | None = Field(default=None, sa_type=Text)
+    has_remote_images: bool = False
     category: str | None = Field(default=None, max_length=50)
     has_attachments: bool = False
     is_read: bool = False
+    # Role of the synced folder it is in (inbox, sent, ...); None once it left every synced folder.
+    folder_role: str | None = Field(default=None, max_length=20)
+    list_unsubscribe: str | None = Field(default=None, sa_type=Text)
+    list_id: str | None = Field(default=None, max_length=255)
+    precedence: str | None = Field(default=None, max_length=50)
+    auto_submitted: str | None = Field(default=None, max_length=50)
+    size: int = Field(default=0, sa_column=Column(Integer, nullable=False, server_default="0"))
+    # A message that could not be parsed is kept whole and flagged, never dropped.
+    parse_error: str | None = Field(default=None, sa_type=Text)
+    raw: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
     received_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     processed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class EmailLocation(SQLModel, table=True):
+    """A message at one UID of one folder; the unique key makes re-syncing idempotent."""
+
+    __tablename__ = "email_locations"
+    __table_args__ = (
+        UniqueConstraint("account_id", "folder_id", "uidvalidity", "uid", name="uq_email_locations_uid"),
+        Index("ix_email_locations_email", "email_id"),
+    )
+
+    id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
+    account_id: uuid.UUID = Field(sa_column=Column(ForeignKey("email_accounts.id", ondelete="CASCADE"), nullable=False))
+    folder_id: uuid.UUID = Field(sa_column=Column(ForeignKey("mail_folders.id", ondelete="CASCADE"), nullable=False))
+    email_id: uuid.UUID = Field(sa_column=Column(ForeignKey("emails.id", ondelete="CASCADE"), nullable=False))
+    uidvalidity: int = Field(sa_column=Column(BigInteger, nullable=False))
+    uid: int = Field(sa_column=Column(BigInteger, nullable=False))
+    flags: list[str] = Field(default_factory=list, sa_type=JSONType)

@@ -6,11 +6,11 @@ import uuid
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field as PField, HttpUrl
+from pydantic import BaseModel, ConfigDict, Field as PField, HttpUrl
 from sqlalchemy import Column, ForeignKey, Text
 from sqlmodel import Field, SQLModel
 
-from openfyxer.models.types import EncryptedText, JSONType, UTCDateTime, new_id, utcnow
+from openfyxer.models.types import MailAddress, EncryptedText, JSONType, UTCDateTime, new_id, utcnow
 
 LLM_PROVIDERS = ("local", "ollama", "openai", "gemini", "claude", "cohere")
 # Write-only: accepted by PATCH, never returned; GET says only whether each is set.
@@ -66,9 +66,9 @@ class SettingsUpdate(BaseModel):
     sms_provider: Literal["twilio", "vonage", ""] | None = None
     sms_api_key: str | None = PField(None, max_length=512)
     sms_phone_number: str | None = PField(None, pattern=r"^(\+[1-9]\d{6,14})?$")
-    notification_email: EmailStr | Literal[""] | None = None
+    notification_email: MailAddress | Literal[""] | None = None
     follow_up_days: int | None = PField(None, ge=1, le=60)
-    priority_contacts: list[EmailStr] | None = PField(None, max_length=500)
+    priority_contacts: list[MailAddress] | None = PField(None, max_length=500)
     language: Literal["en", "ro"] | None = None
     timezone: str | None = PField(None, max_length=50)
 

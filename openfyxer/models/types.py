@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import UTC, datetime
+from typing import Annotated
+
+from email_validator import EmailNotValidError, validate_email
+from pydantic import AfterValidator, WithJsonSchema
 
 from sqlalchemy import JSON, DateTime, Text
 from sqlalchemy.dialects.postgresql import JSONB
@@ -67,3 +72,25 @@ class EncryptedText(TypeDecorator):
         if value is None:
             return None
         return crypto.decrypt(value, self.context)
+
+
+_DOMAIN_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+_PLAIN_ADDRESS = re.compile(rf"^[A-Za-z0-9.!#$%&'*+/=?^_`{{|}}~-]+@{_DOMAIN_LABEL}(?:\.{_DOMAIN_LABEL})*$")
+
+
+def check_address(value: str) -> str:
+    """A syntactically valid address, lower-cased.
+
+    Self-hosted mail lives on names like mail.lan, host.local or localhost, which
+    email-validator refuses as special-use; those pass here when their syntax is plain.
+    """
+    value = value.strip()
+    try:
+        return validate_email(value, check_deliverability=False).normalized.lower()
+    except EmailNotValidError as e:
+        if "special-use or reserved" in str(e) and len(value) <= 254 and _PLAIN_ADDRESS.match(value):
+            return value.lower()
+        raise ValueError(f"not a valid email address: {e}") from None
+
+
+MailAddress = Annotated[str, AfterValidator(check_address), WithJsonSchema({"type": "string", "format": "email"})]

@@ -5,11 +5,11 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field as PField
+from pydantic import BaseModel, ConfigDict, Field as PField
 from sqlalchemy import Column, ForeignKey, Index, String
 from sqlmodel import Field, SQLModel
 
-from openfyxer.models.types import EncryptedText, UTCDateTime, new_id, utcnow
+from openfyxer.models.types import MailAddress, EncryptedText, UTCDateTime, new_id, utcnow
 
 LANGUAGES = ("en", "ro")
 
@@ -73,7 +73,7 @@ class TotpUsedStep(SQLModel, table=True):
 
 class UserCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    email: EmailStr = PField(max_length=255)
+    email: MailAddress = PField(max_length=255)
     password: str = PField(min_length=10, max_length=256)
     language: str = PField("en", pattern="^(en|ro)$")
     timezone: str = PField("UTC", max_length=50)
@@ -81,7 +81,7 @@ class UserCreate(BaseModel):
 
 class LoginRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    email: EmailStr = PField(max_length=255)
+    email: MailAddress = PField(max_length=255)
     password: str = PField(min_length=1, max_length=256)
     totp_code: str | None = PField(None, pattern=r"^\s*\d{3}\s?\d{3}\s*$")
 

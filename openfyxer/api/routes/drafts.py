@@ -1,0 +1,63 @@
+"""/api/v1/drafts: the approval queue. Sending is the user's explicit approval."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Query, status
+
+from openfyxer import jobs
+from openfyxer.api.deps import DB, CurrentCaller
+from openfyxer.api.schemas import ERRORS, ErrorOut
+from openfyxer.models.draft import DraftCreate, DraftPublic, DraftUpdate
+from openfyxer.services import drafts, outbox
+
+router = APIRouter(prefix="/drafts", tags=["drafts"], responses=ERRORS)
+_ERR = {404: {"model": ErrorOut, "description": "No such draft"},
+        409: {"model": ErrorOut, "description": "Not allowed in the draft's state"}}
+Status = Annotated[str | None, Query(pattern="^(pending|approved|sending|sent|failed|rejected)$")]
+
+
+@router.get("", response_model=list[DraftPublic])
+def list_drafts(caller: CurrentCaller, db: DB, status: Status = "pending",
+                limit: Annotated[int, Query(ge=1, le=200)] = 50,
+                offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0) -> list[DraftPublic]:
+    rows = drafts.list_drafts(db, user=caller.user, status=status, limit=limit, offset=offset)
+    return [DraftPublic.model_validate(d) for d in rows]
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, response_model=DraftPublic, responses=_ERR)
+def create(body: DraftCreate, caller: CurrentCaller, db: DB) -> DraftPublic:
+    draft = drafts.create(db, user=caller.user, data=body, ip=caller.ip)
+    db.commit()
+    return DraftPublic.model_validate(draft)
+
+
+@router.get("/{draft_id}", response_model=DraftPublic, responses=_ERR)
+def read(draft_id: uuid.UUID, caller: CurrentCaller, db: DB) -> DraftPublic:
+    return DraftPublic.model_validate(drafts.get(db, user=caller.user, draft_id=draft_id))
+
+
+@router.patch("/{draft_id}", response_model=DraftPublic, responses=_ERR)
+def edit(draft_id: uuid.UUID, body: DraftUpdate, caller: CurrentCaller, db: DB) -> DraftPublic:
+    draft = drafts.update(db, user=caller.user, draft_id=draft_id, data=body, ip=caller.ip)
+    db.commit()
+    return DraftPublic.model_validate(draft)
+
+
+@router.delete("/{draft_id}", response_model=DraftPublic, responses=_ERR)
+def reject(draft_id: uuid.UUID, caller: CurrentCaller, db: DB) -> DraftPublic:
+    draft = drafts.reject(db, user=caller.user, draft_id=draft_id, ip=caller.ip)
+    db.commit()
+    return DraftPublic.model_validate(draft)
+
+
+@router.post("/{draft_id}/send", status_code=status.HTTP_202_ACCEPTED, response_model=DraftPublic, responses=_ERR)
+def send(draft_id: uuid.UUID, caller: CurrentCaller, db: DB) -> DraftPublic:
+    """Approve and queue. Repeating it never sends twice: the outbox sends each approval once."""
+    draft = outbox.approve(db, user=caller.user, draft_id=draft_id, ip=caller.ip)
+    db.commit()
+    if draft.status == "approved":
+        jobs.enqueue("send_draft", str(draft.id))
+    return DraftPublic.model_validate(draft)

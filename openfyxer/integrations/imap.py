@@ -1,0 +1,294 @@
+"""IMAP access: sign-in (password or XOAUTH2), folders with special-use roles, and the UID /
+FLAGS / MODSEQ fetches that incremental sync is built on.
+
+imap-tools opens the connection and signs in; the sync path speaks raw UID FETCH through its
+imaplib client because it needs CONDSTORE's CHANGEDSINCE and literal-heavy bulk fetches.
+"""
+
+from __future__ import annotations
+
+import imaplib
+import re
+import socket
+import ssl
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+from imap_tools import MailBox, MailBoxStartTls, MailBoxUnencrypted
+from imap_tools.errors import MailboxLoginError
+from imap_tools.imap_utf7 import utf7_encode
+
+from openfyxer.core.errors import OpenFyxerError
+
+ROLE_FLAGS = {"\\sent": "sent", "\\archive": "archive", "\\junk": "junk", "\\trash": "trash", "\\drafts": "drafts"}
+# Servers without SPECIAL-USE: the usual names, lower-cased.
+ROLE_NAMES = {
+    "sent": ("sent", "sent items", "sent messages", "sent mail", "[gmail]/sent mail", "inbox.sent", "trimise"),
+    "archive": ("archive", "archives", "[gmail]/all mail", "inbox.archive"),
+    "junk": ("junk", "spam", "junk e-mail", "[gmail]/spam", "inbox.junk"),
+    "trash": ("trash", "deleted items", "deleted messages", "[gmail]/trash", "inbox.trash"),
+}
+SYNC_ROLES = ("inbox", "sent", "archive", "junk", "trash")
+
+_UID = re.compile(rb"UID (\d+)")
+_FLAGS = re.compile(rb"FLAGS \(([^)]*)\)")
+_MODSEQ = re.compile(rb"MODSEQ \((\d+)\)")
+_MSGID = re.compile(rb"^message-id:\s*(.*?)\s*$", re.I | re.M)
+
+
+class ImapError(OpenFyxerError):
+    """The mail server answered with an error."""
+
+    status = 502
+    code = "imap_error"
+
+
+class ImapAuthError(ImapError):
+    """The mail server refused the credentials."""
+
+    status = 400
+    code = "imap_auth_failed"
+
+
+class ImapConnectError(ImapError):
+    """The mail server could not be reached."""
+
+    status = 400
+    code = "imap_unreachable"
+
+
+@dataclass(frozen=True)
+class ImapConfig:
+    host: str
+    port: int
+    security: str  # ssl | starttls | none
+    username: str
+    password: str | None = None
+    access_token: str | None = None
+    timeout: float = 30.0
+    ca_file: str | None = None
+
+
+@dataclass(frozen=True)
+class Folder:
+    name: str
+    flags: tuple[str, ...]
+    role: str
+
+
+@dataclass(frozen=True)
+class FolderState:
+    uidvalidity: int
+    uidnext: int
+    exists: int
+    highest_modseq: int | None
+
+
+def tls_context(ca_file: str | None) -> ssl.SSLContext:
+    ctx = ssl.create_default_context()
+    if ca_file:
+        ctx.load_verify_locations(cafile=ca_file)
+    return ctx
+
+
+def uid_set(uids: Iterable[int]) -> str:
+    """Compress sorted UIDs into IMAP ranges: 1,2,3,7 -> '1:3,7'."""
+    out, start, prev = [], None, None
+    for u in sorted(uids):
+        if start is None:
+            start = prev = u
+        elif u == prev + 1:
+            prev = u
+        else:
+            out.append(f"{start}:{prev}" if start != prev else str(start))
+            start = prev = u
+    if start is not None:
+        out.append(f"{start}:{prev}" if start != prev else str(start))
+    return ",".join(out)
+
+
+def _flags(blob: bytes) -> tuple[str, ...]:
+    m = _FLAGS.search(blob)
+    return tuple(sorted(m.group(1).decode("ascii", "replace").split())) if m else ()
+
+
+class ImapSession:
+    """One signed-in IMAP connection. Use as a context manager."""
+
+    def __init__(self, cfg: ImapConfig):
+        self.cfg = cfg
+        try:
+            if cfg.security == "ssl":
+                self.box = MailBox(cfg.host, cfg.port, timeout=cfg.timeout, ssl_context=tls_context(cfg.ca_file))
+            elif cfg.security == "starttls":
+                self.box = MailBoxStartTls(cfg.host, cfg.port, timeout=cfg.timeout, ssl_context=tls_context(cfg.ca_file))
+            else:
+                self.box = MailBoxUnencrypted(cfg.host, cfg.port, timeout=cfg.timeout)
+        except (OSError, ssl.SSLError, imaplib.IMAP4.error) as e:
+            raise ImapConnectError(f"cannot reach IMAP server {cfg.host}:{cfg.port} ({cfg.security}): {e}") from e
+        try:
+            if cfg.access_token:
+                self.box.xoauth2(cfg.username, cfg.access_token, initial_folder=None)
+            else:
+                self.box.login(cfg.username, cfg.password or "", initial_folder=None)
+        except MailboxLoginError as e:
+            self._close_quietly()
+            raise ImapAuthError(f"the IMAP server refused the sign-in for {cfg.username}") from e
+        except (OSError, imaplib.IMAP4.error) as e:
+            self._close_quietly()
+            raise ImapError(f"IMAP sign-in failed: {e}") from e
+        self.client: imaplib.IMAP4 = self.box.client
+        caps = {c.upper() for c in self.client.capabilities}
+        # imaplib keeps the pre-login capabilities; ask again, servers add more after sign-in.
+        typ, data = self.client.capability()
+        if typ == "OK" and data and data[0]:
+            caps |= {c.upper() for c in data[0].decode().split()}
+        self.capabilities = caps
+        self.condstore = "CONDSTORE" in caps or "QRESYNC" in caps
+        if self.condstore:
+            self._cmd("ENABLE", "CONDSTORE")
+
+    def __enter__(self) -> ImapSession:
+        return self
+
+    def __exit__(self, *exc) -> None:  # noqa: ANN002
+        self.close()
+
+    def close(self) -> None:
+        try:
+            self.box.logout()
+        except Exception:  # a dead connection has nothing left to close
+            self._close_quietly()
+
+    def _close_quietly(self) -> None:
+        try:
+            self.box.client.shutdown()
+        except Exception:  # noqa: S110  (already gone)
+            pass
+
+    def _cmd(self, name: str, *args: str) -> list:
+        try:
+            typ, data = self.client._simple_command(name, *args)  # noqa: SLF001
+            typ, data = self.client._untagged_response(typ, data, name)  # noqa: SLF001
+        except (OSError, imaplib.IMAP4.error, imaplib.IMAP4.abort) as e:
+            raise ImapError(f"IMAP {name} failed: {e}") from e
+        if typ != "OK":
+            raise ImapError(f"IMAP {name} answered {typ}: {data!r:.200}")
+        return data
+
+    def _uid(self, command: str, *args: str) -> list:
+        try:
+            typ, data = self.client.uid(command, *args)
+        except (OSError, imaplib.IMAP4.error, imaplib.IMAP4.abort, socket.timeout) as e:
+            raise ImapError(f"IMAP UID {command} failed: {e}") from e
+        if typ != "OK":
+            raise ImapError(f"IMAP UID {command} answered {typ}: {data!r:.200}")
+        return data
+
+    def folders(self) -> list[Folder]:
+        """Every folder, with its role from special-use flags, else from its usual name."""
+        try:
+            infos = self.box.folder.list()
+        except (OSError, imaplib.IMAP4.error) as e:
+            raise ImapError(f"IMAP LIST failed: {e}") from e
+        out, taken = [], set()
+        for f in infos:
+            flags = tuple(x.lower() for x in f.flags)
+            if "\\noselect" in flags or "\\nonexistent" in flags:
+                continue
+            role = "inbox" if f.name.upper() == "INBOX" else next((ROLE_FLAGS[x] for x in flags if x in ROLE_FLAGS), "other")
+            out.append(Folder(f.name, tuple(f.flags), role))
+            taken.add(role)
+        for i, f in enumerate(out):
+            if f.role == "other":
+                for role, names in ROLE_NAMES.items():
+                    if role not in taken and f.name.lower() in names:
+                        out[i] = Folder(f.name, f.flags, role)
+                        taken.add(role)
+        return out
+
+    def select(self, name: str, readonly: bool = True) -> FolderState:
+        enc = '"' + utf7_encode(name).decode().replace("\\", "\\\\").replace('"', '\\"') + '"'
+        try:
+            typ, data = self.client.select(enc, readonly=readonly)
+        except (OSError, imaplib.IMAP4.error, imaplib.IMAP4.abort) as e:
+            raise ImapError(f"cannot open folder {name!r}: {e}") from e
+        if typ != "OK":
+            raise ImapError(f"cannot open folder {name!r}: {data!r:.200}")
+        r = self.client.untagged_responses
+
+        def num(key: str) -> int | None:
+            vals = r.pop(key, None)
+            return int(vals[-1].split()[0]) if vals and vals[-1] else None
+
+        exists = int(data[0]) if data and data[0] else 0
+        uidvalidity, uidnext = num("UIDVALIDITY"), num("UIDNEXT")
+        modseq = num("HIGHESTMODSEQ") if self.condstore else None
+        if uidvalidity is None:
+            raise ImapError(f"the server gave no UIDVALIDITY for {name!r}")
+        return FolderState(uidvalidity=uidvalidity, uidnext=uidnext or 0, exists=exists, highest_modseq=modseq)
+
+    def uids(self) -> list[int]:
+        data = self._uid("SEARCH", "ALL")
+        return sorted(int(x) for x in (data[0] or b"").split())
+
+    def flags(self, uids: str = "1:*", changed_since: int | None = None) -> dict[int, tuple[str, ...]]:
+        """UID -> flags; with `changed_since`, only what changed after that MODSEQ."""
+        args = ["(UID FLAGS)"] if changed_since is None else ["(UID FLAGS)", f"(CHANGEDSINCE {changed_since})"]
+        out = {}
+        for item in self._uid("FETCH", uids, *args):
+            blob = item[0] if isinstance(item, tuple) else item
+            if not blob:
+                continue
+            m = _UID.search(blob)
+            if m:
+                out[int(m.group(1))] = _flags(blob)
+        return out
+
+    def fetch(self, uids: list[int], batch: int = 250) -> Iterator[tuple[int, tuple[str, ...], bytes]]:
+        """(uid, flags, raw message) for each UID still on the server, in batches."""
+        for i in range(0, len(uids), batch):
+            data = self._uid("FETCH", uid_set(uids[i : i + batch]), "(UID FLAGS BODY.PEEK[])")
+            for j, item in enumerate(data):
+                if not isinstance(item, tuple):
+                    continue
+                head, raw = item
+                m = _UID.search(head)
+                if not m:
+                    continue
+                # Some servers put FLAGS after the literal; then it is in the next element.
+                tail = data[j + 1] if j + 1 < len(data) and isinstance(data[j + 1], bytes) else b""
+                yield int(m.group(1)), _flags(head) or _flags(tail), raw
+
+    def message_ids(self, uids: list[int], batch: int = 1000) -> dict[int, str]:
+        """UID -> Message-ID header, for re-matching after a UIDVALIDITY change."""
+        out = {}
+        for i in range(0, len(uids), batch):
+            data = self._uid("FETCH", uid_set(uids[i : i + batch]), "(UID BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)])")
+            for item in data:
+                if isinstance(item, tuple):
+                    m, h = _UID.search(item[0]), _MSGID.search(item[1] or b"")
+                    if m and h:
+                        out[int(m.group(1))] = h.group(1).decode("ascii", "replace").strip()
+        return out
+
+    def search_message_id(self, message_id: str) -> list[int]:
+        """UIDs in the selected folder carrying this Message-ID."""
+        quoted = '"' + message_id.replace("\\", "\\\\").replace('"', '\\"') + '"'
+        data = self._uid("SEARCH", "HEADER", "Message-ID", quoted)
+        return [int(x) for x in (data[0] or b"").split()]
+
+    def append(self, folder: str, raw: bytes, flags: str = "(\\Seen)") -> None:
+        enc = '"' + utf7_encode(folder).decode().replace("\\", "\\\\").replace('"', '\\"') + '"'
+        try:
+            typ, data = self.client.append(enc, flags, None, raw)
+        except (OSError, imaplib.IMAP4.error, imaplib.IMAP4.abort) as e:
+            raise ImapError(f"IMAP APPEND to {folder!r} failed: {e}") from e
+        if typ != "OK":
+            raise ImapError(f"IMAP APPEND to {folder!r} answered {typ}: {data!r:.200}")
+
+
+def verify(cfg: ImapConfig) -> list[Folder]:
+    """Sign in and list folders: proves the credentials before an account is saved."""
+    with ImapSession(cfg) as s:
+        return s.folders()

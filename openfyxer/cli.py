@@ -30,6 +30,8 @@ def _read_env(path: Path) -> dict[str, str]:
 
 def _set_env(path: Path, key: str, value: str) -> None:
     """Replace or append one variable, keeping the rest of the file as it is."""
+    if path.exists() and not path.is_file():
+        raise SystemExit(f"{path} is not a regular file: refusing to write secrets into it")
     lines = path.read_text().splitlines() if path.exists() else []
     out, found = [], False
     for line in lines:

@@ -8,7 +8,7 @@ import threading
 import reflex as rx
 
 from openfyxer import jobs
-from openfyxer.api import create_api
+from openfyxer.api import api_not_found_guard, create_api
 from openfyxer.core.config import get_settings
 from openfyxer.core.logging import setup_logging
 from openfyxer.ui.pages.auth import login_page, register_page
@@ -33,18 +33,40 @@ async def in_process_scheduler():
         stop.set()
 
 
+_API = create_api()
+
+
 def _mount_under_api(reflex_asgi):  # noqa: ANN001, ANN202
     """Our routes first, Reflex (pages, websocket) for everything else.
 
     Passing a function rather than the app keeps Reflex from stacking its own CORS middleware
     on the API, which has its own dashboard-only policy.
     """
-    api = create_api()
-    api.mount("", reflex_asgi)
-    return api
+    _API.mount("", api_not_found_guard(reflex_asgi))
+    return _API
 
 
-app = rx.App(
+class OpenFyxerApp(rx.App):
+    """Sends /api and /health straight to the REST API.
+
+    Reflex's outermost router mounts everything at "" with a pattern that cannot match a path
+    holding a newline, and answers those with a plain-text 404; API clients must get JSON.
+    """
+
+    def __call__(self):  # noqa: ANN204
+        inner = super().__call__()
+
+        async def asgi(scope, receive, send):  # noqa: ANN001, ANN202
+            path = scope.get("path", "") if scope["type"] == "http" else ""
+            if path.startswith("/api/") or path == "/health" or path.startswith("/health/"):
+                await _API(scope, receive, send)
+            else:
+                await inner(scope, receive, send)
+
+        return asgi
+
+
+app = OpenFyxerApp(
     api_transformer=_mount_under_api,
     head_components=[rx.el.meta(name="viewport", content="width=device-width, initial-scale=1")],
 )

@@ -10,6 +10,8 @@ from fastapi import FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from openfyxer.api import deps
 from openfyxer.api.routes import accounts, audit, auth, drafts, health, settings, users
@@ -31,6 +33,19 @@ def _rate_key(request: Request) -> str:
     return f"ip:{deps.client_ip(request)}"
 
 
+def api_not_found_guard(fallback: ASGIApp) -> ASGIApp:
+    """Answer unknown /api paths with a JSON 404 instead of handing them to the dashboard."""
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"].startswith(API_PREFIX + "/"):
+            body = {"detail": "no such endpoint", "code": "not_found"}
+            await JSONResponse(body, status_code=404)(scope, receive, send)
+            return
+        await fallback(scope, receive, send)
+
+    return app
+
+
 def create_api() -> FastAPI:
     s = get_settings()
     api = FastAPI(
@@ -43,6 +58,13 @@ def create_api() -> FastAPI:
     for r in (auth.router, users.router, settings.router, audit.router, accounts.router, drafts.router):
         api.include_router(r, prefix=API_PREFIX)
     api.include_router(health.router)
+
+    @api.exception_handler(StarletteHTTPException)
+    async def _http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        # Same shape as every other error, so clients parse one format.
+        code = {400: "bad_request", 404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+        return JSONResponse({"detail": str(exc.detail), "code": code}, status_code=exc.status_code,
+                            headers=getattr(exc, "headers", None))
 
     @api.exception_handler(OpenFyxerError)
     async def _domain_error(_request: Request, exc: OpenFyxerError) -> JSONResponse:

@@ -7,7 +7,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Request, Security
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlmodel import Session
 
 from openfyxer.core.db import get_engine
@@ -65,7 +66,12 @@ class Caller:
     ip: str | None
 
 
-def current_caller(request: Request, db: DB) -> Caller:
+# Declares the scheme in the OpenAPI document; the check itself is ours (cookie or bearer).
+_bearer_scheme = HTTPBearer(auto_error=False, description="Access token from /api/v1/auth/login")
+
+
+def current_caller(request: Request, db: DB,
+                   _credentials: Annotated[HTTPAuthorizationCredentials | None, Security(_bearer_scheme)] = None) -> Caller:
     token = bearer_token(request)
     if token is None:
         token = request.cookies.get(ACCESS_COOKIE)

@@ -54,6 +54,7 @@ class HealthOut(BaseModel):
 
 
 ERRORS = {
+    400: {"model": ErrorOut, "description": "Malformed request (for example a body that is not UTF-8 JSON)"},
     401: {"model": ErrorOut, "description": "Not signed in, or the token is invalid"},
     403: {"model": ErrorOut, "description": "Forbidden (CSRF)"},
     422: {"description": "Invalid input"},

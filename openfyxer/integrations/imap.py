@@ -124,7 +124,7 @@ class ImapSession:
                 self.box = MailBoxStartTls(cfg.host, cfg.port, timeout=cfg.timeout, ssl_context=tls_context(cfg.ca_file))
             else:
                 self.box = MailBoxUnencrypted(cfg.host, cfg.port, timeout=cfg.timeout)
-        except (OSError, ssl.SSLError, imaplib.IMAP4.error) as e:
+        except (OSError, ssl.SSLError, imaplib.IMAP4.error, UnicodeError, ValueError) as e:
             raise ImapConnectError(f"cannot reach IMAP server {cfg.host}:{cfg.port} ({cfg.security}): {e}") from e
         try:
             if cfg.access_token:

@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import re
 import smtplib
 import socket
 import ssl
@@ -17,6 +18,7 @@ from openfyxer.core.errors import OpenFyxerError
 from openfyxer.integrations.imap import tls_context
 
 TRANSIENT, PERMANENT, AMBIGUOUS = "transient", "permanent", "ambiguous"
+_EOL = re.compile(rb"(?:\r\n|\n|\r(?!\n))")
 
 
 class SmtpError(OpenFyxerError):
@@ -75,7 +77,7 @@ def _open(cfg: SmtpConfig) -> smtplib.SMTP:
             if cfg.security == "starttls":
                 smtp.starttls(context=tls_context(cfg.ca_file))
         smtp.ehlo_or_helo_if_needed()
-    except (OSError, smtplib.SMTPException, ssl.SSLError) as e:
+    except (OSError, smtplib.SMTPException, ssl.SSLError, UnicodeError, ValueError) as e:
         raise SmtpConnectError(f"cannot reach SMTP server {cfg.host}:{cfg.port} ({cfg.security}): {e}") from e
     try:
         if cfg.access_token:
@@ -139,7 +141,8 @@ def _transaction(smtp: smtplib.SMTP, raw: bytes, mail_from: str, rcpt_to: list[s
         if code != 354:
             raise SendFailed(_kind(code), f"DATA refused: {code} {resp.decode(errors='replace')}", code)
         phase = "payload"
-        payload = smtplib._quote_periods(smtplib._fix_eols(raw))  # noqa: SLF001  (what SMTP.data does)
+        # What SMTP.data does for bytes: CRLF line ends, then dot-stuffing.
+        payload = smtplib._quote_periods(_EOL.sub(b"\r\n", raw))  # noqa: SLF001
         if not payload.endswith(b"\r\n"):
             payload += b"\r\n"
         smtp.send(payload + b".\r\n")

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field as PField
 from sqlalchemy import BigInteger, Column, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from openfyxer.models.types import MailAddress, EncryptedText, UTCDateTime, new_id, utcnow
+from openfyxer.models.types import HostName, MailAddress, EncryptedText, UTCDateTime, new_id, utcnow
 
 PROVIDERS = ("gmail", "outlook", "exchange", "yahoo", "imap")
 Security = Literal["ssl", "starttls", "none"]
@@ -76,10 +76,10 @@ class AccountCreate(BaseModel):
     username: str | None = PField(None, min_length=1, max_length=255)
     password: str = PField(min_length=1, max_length=1024)
     display_name: str | None = PField(None, max_length=255)
-    imap_host: str | None = PField(None, min_length=1, max_length=255)
+    imap_host: HostName | None = None
     imap_port: int | None = PField(None, ge=1, le=65535)
     imap_security: Security | None = None
-    smtp_host: str | None = PField(None, min_length=1, max_length=255)
+    smtp_host: HostName | None = None
     smtp_port: int | None = PField(None, ge=1, le=65535)
     smtp_security: Security | None = None
     smtp_saves_sent: bool | None = None

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field as PField
 from sqlalchemy import Column, ForeignKey, String
 from sqlmodel import Field, SQLModel
 
-from openfyxer.models.types import MailAddress, EncryptedText, JSONType, UTCDateTime, new_id, utcnow
+from openfyxer.models.types import HostName, MailAddress, EncryptedText, JSONType, UTCDateTime, new_id, utcnow
 
 
 class OAuthFlow(SQLModel, table=True):
@@ -29,10 +29,10 @@ class OAuthStart(BaseModel):
     model_config = ConfigDict(extra="forbid")
     email_address: MailAddress
     # Only for the custom provider (a self-hosted OAuth server in front of your own IMAP/SMTP).
-    imap_host: str | None = PField(None, max_length=255)
+    imap_host: HostName | None = None
     imap_port: int | None = PField(None, ge=1, le=65535)
     imap_security: Literal["ssl", "starttls", "none"] | None = None
-    smtp_host: str | None = PField(None, max_length=255)
+    smtp_host: HostName | None = None
     smtp_port: int | None = PField(None, ge=1, le=65535)
     smtp_security: Literal["ssl", "starttls", "none"] | None = None
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
 import uuid
 from datetime import UTC, datetime
@@ -94,3 +95,26 @@ def check_address(value: str) -> str:
 
 
 MailAddress = Annotated[str, AfterValidator(check_address), WithJsonSchema({"type": "string", "format": "email"})]
+
+
+_HOST = re.compile(rf"^(?=.{{1,253}}$){_DOMAIN_LABEL}(?:\.{_DOMAIN_LABEL})*\.?$")
+
+
+def check_host(value: str) -> str:
+    """A host name (IDN allowed) or an IP address, as a socket can be opened to it."""
+    value = value.strip()
+    try:
+        ipaddress.ip_address(value.strip("[]"))
+        return value.strip("[]")
+    except ValueError:
+        pass
+    try:
+        ascii_name = value.encode("idna").decode("ascii")
+    except UnicodeError:
+        raise ValueError("not a valid host name") from None
+    if not _HOST.match(ascii_name):
+        raise ValueError("not a valid host name")
+    return value.lower()
+
+
+HostName = Annotated[str, AfterValidator(check_host), WithJsonSchema({"type": "string", "format": "hostname"})]

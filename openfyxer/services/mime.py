@@ -11,6 +11,7 @@ from __future__ import annotations
 import binascii
 import codecs
 import email
+import email.message
 import functools
 import hashlib
 import html as html_lib
@@ -34,6 +35,7 @@ log = logging.getLogger(__name__)
 DEFAULT_MAX_ATTACHMENT_BYTES = 25 * 1024 * 1024
 _MAX_DEPTH = 20  # nested multiparts / forwards; deeper is an attack or a loop, not mail
 _FORWARD_LINE = "---- Forwarded message ----"
+_MIME_TYPE = re.compile(r"[a-z0-9][a-z0-9!#$&^_.+-]*/[a-z0-9][a-z0-9!#$&^_.+-]*")
 
 
 @dataclass(slots=True)
@@ -81,24 +83,18 @@ def parse_message(raw: bytes, *, max_attachment_bytes: int = DEFAULT_MAX_ATTACHM
     A leading mbox "From " line is tolerated. `message_id` is synthesised from the bytes when the
     header is missing or unusable, so the same message always gets the same id.
     """
+    if isinstance(raw, str):  # a caller's mistake, but still a message worth reading
+        raw = raw.encode("utf-8", "surrogateescape")
     raw = bytes(raw or b"")
     body = _strip_envelope(raw)
     out = ParsedMessage(message_id="", size=len(raw), headers_size=_headers_size(body))
     errors: list[str] = []
     try:
-        msg = email.message_from_bytes(body, policy=policy.compat32)
-    except Exception as e:  # noqa: BLE001 - the parser is lenient; this is a last resort
+        _parse_into(out, body, errors, max_attachment_bytes)
+    except Exception as e:  # noqa: BLE001 - e.g. RecursionError on absurd nesting
+        log.warning("mime: message could not be parsed", exc_info=True)
         errors.append(f"unparseable: {type(e).__name__}")
-        out.body_text = tidy_text(_decode_bytes(body, None))
-        msg = None
-    if msg is not None:
-        for step in (_fill_headers, _fill_bodies):
-            try:
-                step(out, msg, errors, max_attachment_bytes)
-            except Exception as e:  # noqa: BLE001 - keep what the other steps read
-                log.warning("mime: %s failed", step.__name__, exc_info=True)
-                errors.append(f"{step.__name__.removeprefix('_fill_')}: {type(e).__name__}: {e}"[:200])
-        errors.extend(_defects(msg))
+        out.body_text = out.body_text or tidy_text(_decode_bytes(body[out.headers_size:], None))
     if not out.message_id:
         out.message_id = f"<{hashlib.sha256(_canonical(body)).hexdigest()}@openfyxer.invalid>"
     out.thread_id = (out.references[0] if out.references else out.in_reply_to) or out.message_id
@@ -106,13 +102,31 @@ def parse_message(raw: bytes, *, max_attachment_bytes: int = DEFAULT_MAX_ATTACHM
     return out
 
 
-def _fill_headers(out: ParsedMessage, msg, errors: list[str], _limit: int) -> None:
+def _parse_into(out: ParsedMessage, body: bytes, errors: list[str], limit: int) -> None:
+    msg = email.message_from_bytes(body, policy=policy.compat32)
+    for name, step in (
+        ("headers", lambda: _fill_headers(out, msg)),
+        ("bodies", lambda: _fill_bodies(out, msg, errors, limit)),
+    ):
+        try:
+            step()
+        except Exception as e:  # noqa: BLE001 - keep what the other step read
+            log.warning("mime: reading %s failed", name, exc_info=True)
+            errors.append(f"{name}: {type(e).__name__}: {e}"[:200])
+    errors.extend(_defects(msg))
+
+
+def _fill_headers(out: ParsedMessage, msg) -> None:
     h = _Headers(msg)
     out.message_id = normalise_message_id(h.raw("message-id")) or ""
     out.subject = h.text("subject")
     sender = h.addresses("from") or h.addresses("sender")
     if sender:
         out.sender_name, out.sender = sender[0]
+        if out.sender_name.lower() == out.sender:
+            out.sender_name = ""
+    else:  # "From: Mail Delivery System" - no address, but still who it is from
+        out.sender_name = re.sub(r"<[^>]*>", "", h.text("from")).strip(" \"'")
     out.to = _bare(h.addresses("to"))
     out.cc = _bare(h.addresses("cc"))
     out.reply_to = _bare(h.addresses("reply-to"))
@@ -146,26 +160,49 @@ def _fill_bodies(out: ParsedMessage, msg, errors: list[str], limit: int) -> None
     out.body_text = "\n\n".join(t for t in texts if t)
     if any(h is not None for _, h in segments):
         # Plain-only segments (a list footer, a forwarded header) still belong in the HTML view.
-        html = "\n".join(h if h is not None else f"<pre>{html_lib.escape(t or '')}</pre>" for t, h in segments)
-        out.body_html, out.has_remote_images = clean_html(html)
+        html = "\n".join(h if h is not None else f"<pre>{html_lib.escape(t)}</pre>" for t, h in segments if t or h)
+        # Stored with remote images (still inert); the view blocks them until the user allows them.
+        out.body_html, out.has_remote_images = clean_html(html, allow_remote_images=True)
 
 
 def _walk(part, walk: _Walk, depth: int) -> list[Segment]:
     if depth > _MAX_DEPTH:
         walk.errors.append("MIME nesting too deep")
         return []
-    ctype = part.get_content_type()
+    ctype = _content_type(part)
     if ctype == "message/delivery-status":
         return []  # per-recipient bounce fields; the bounce's own text part explains them
     if part.is_multipart():
         children = part.get_payload()
         if ctype.startswith("message/"):
-            inner = children[0] if children else None
+            inner = _reparse_encoded(part, children[0]) if children else None
             return [] if inner is None else [(_forward_header(inner), None), *_walk(inner, walk, depth + 1)]
         if ctype == "multipart/alternative":
             return _alternative(children, walk, depth)
         return [seg for child in children for seg in _walk(child, walk, depth + 1)]
-    return _leaf(part, ctype, walk)
+    return _leaf(part, ctype, walk, top=depth == 0)
+
+
+def _reparse_encoded(part, inner):
+    """RFC 2046 forbids base64/QP on message/rfc822, some mailers use it anyway, and the parser
+    then reads the encoded text as a headerless message: decode it and parse that instead."""
+    cte = str(part.get("content-transfer-encoding", "")).strip().lower()
+    if cte not in ("base64", "quoted-printable") or inner.keys() or inner.is_multipart():
+        return inner
+    encoded = str(inner.get_payload()).encode("ascii", "ignore")
+    try:
+        data = binascii.a2b_base64(encoded) if cte == "base64" else binascii.a2b_qp(encoded)
+    except binascii.Error:
+        return inner
+    reparsed = email.message_from_bytes(data, policy=policy.compat32)
+    part.set_payload([reparsed])  # so the defect scan sees the real message, not the encoded text
+    return reparsed
+
+
+def _content_type(part) -> str:
+    # compat32 accepts "text/plain charset=us-ascii" (a missing ";") as the type itself.
+    ctype = part.get_content_type().split(None, 1)[0].split(";", 1)[0]
+    return ctype if _MIME_TYPE.fullmatch(ctype) else "application/octet-stream"
 
 
 def _alternative(children, walk: _Walk, depth: int) -> list[Segment]:
@@ -182,12 +219,13 @@ def _alternative(children, walk: _Walk, depth: int) -> list[Segment]:
     return [(text, html)] if text is not None or html is not None else []
 
 
-def _leaf(part, ctype: str, walk: _Walk) -> list[Segment]:
+def _leaf(part, ctype: str, walk: _Walk, *, top: bool) -> list[Segment]:
     disposition = part.get_content_disposition()
     filename = _filename(part)
     payload = _payload(part, walk)
     is_text = ctype in ("text/plain", "text/html") or ctype.startswith("multipart/")  # lost boundary
-    if not is_text or disposition == "attachment" or filename:
+    # A named text part is a file, except when it is the whole message: then it is the body.
+    if not is_text or disposition == "attachment" or (filename and not top):
         walk.attachments.append(_attachment(part, ctype, disposition, filename, payload, walk.limit))
         return []
     charset = _content_charset(part)
@@ -205,7 +243,19 @@ def _payload(part, walk: _Walk) -> bytes:
     except Exception as e:  # noqa: BLE001 - a broken transfer encoding: keep the raw text
         walk.errors.append(f"payload: {type(e).__name__}")
         payload = str(part.get_payload()).encode("utf-8", "surrogateescape")
+    if any(type(d).__name__ == "InvalidBase64LengthDefect" for d in part.defects):
+        payload = _base64_prefix(part.get_payload())
     return payload if isinstance(payload, bytes) else b""
+
+
+def _base64_prefix(text) -> bytes:
+    # The stdlib hands back the undecoded text when base64 was cut mid-quantum (a truncated
+    # download); the complete quanta before the cut are still the start of the file.
+    data = "".join(str(text).split()).encode("ascii", "ignore")
+    try:
+        return binascii.a2b_base64(data[: len(data) - len(data) % 4])
+    except binascii.Error:
+        return b""
 
 
 def _attachment(part, ctype, disposition, filename, payload: bytes, limit: int) -> ParsedAttachment:
@@ -257,8 +307,11 @@ def _strip_envelope(raw: bytes) -> bytes:
 
 
 def _headers_size(body: bytes) -> int:
-    ends = [i + len(sep) for sep in (b"\n\n", b"\r\n\r\n") if (i := body.find(sep)) >= 0]
-    return min(ends) if ends else len(body)
+    # The first line ending tells the style; searching for the other one would scan the body.
+    first = body.find(b"\n")
+    sep = b"\r\n\r\n" if first > 0 and body[first - 1] == 13 else b"\n\n"
+    end = body.find(sep)
+    return len(body) if end < 0 else end + len(sep)
 
 
 def _canonical(body: bytes) -> bytes:
@@ -400,14 +453,15 @@ def _decode_words(text: str) -> str:
         if data is None:
             _flush(run, out)
             out.append(between + m.group(0))
-        elif run[0] is not None and not between.strip() and charset.lower() == run[0].lower():
-            run[1] += data
-        else:
-            if run[0] is None or between.strip():
-                _flush(run, out)
-                out.append(between)
+        elif run[0] is not None and not between.strip():  # whitespace between words is not text
+            if charset.lower() == run[0].lower():
+                run[1] += data
             else:
-                _flush(run, out)  # whitespace between encoded words is not text
+                _flush(run, out)
+                run[0], run[1] = charset, data
+        else:
+            _flush(run, out)
+            out.append(between)
             run[0], run[1] = charset, data
         pos = m.end()
     _flush(run, out)
@@ -565,15 +619,22 @@ _WINDOWS_RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(10))
 
 
 def _filename(part) -> str:
+    items = [(k, v) for k, v in part.raw_items() if k.lower() in ("content-disposition", "content-type")]
+    # Both `filename=` and `name=` contain "name"; most body parts have neither, and the
+    # stdlib's parameter parsing is costly enough to skip when there is nothing to find.
+    if not any("name" in str(v).lower() for _, v in items):
+        return ""
+    if not all(str(v).isascii() for _, v in items):
+        # Raw 8-bit names: compat32 would turn every such byte into U+FFFD, so the parameters
+        # are parsed from the decoded header text instead.
+        decoder, part = _Headers(part), email.message.Message()
+        for k, v in items:
+            part[k] = decoder._unicode(str(v))
     try:
         name = part.get_filename()  # RFC 2231 parameters are joined and decoded here
     except Exception:  # noqa: BLE001 - malformed parameters; the part stays, nameless
         return ""
-    if not name:
-        return ""
-    if not name.isascii():
-        name = _Headers(part)._unicode(name)
-    return _decode_words(str(name))
+    return _decode_words(str(name)) if name else ""
 
 
 def _safe_filename(name: str, content_type: str) -> str:

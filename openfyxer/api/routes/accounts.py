@@ -66,7 +66,7 @@ def oauth_start(provider: str, body: OAuthStart, caller: CurrentCaller, db: DB) 
     return OAuthStartOut(authorization_url=url, state=state)
 
 
-@router.get("/oauth/{provider}/callback", status_code=status.HTTP_303_SEE_OTHER,
+@router.get("/oauth/{provider}/callback", status_code=status.HTTP_303_SEE_OTHER, response_class=RedirectResponse,
             responses={303: {"description": "Back to the dashboard"}, 400: {"model": ErrorOut}})
 def oauth_callback(provider: str, request: Request, db: DB, state: str = "", code: str = "",
                    error: str = "") -> RedirectResponse:

@@ -20,7 +20,8 @@ NAV = (
 
 
 def nav_link(label: str, href: str, icon: str) -> rx.Component:
-    active = SessionState.router.page.path == href
+    # Reflex reports the root page's path as "/index".
+    active = SessionState.router.page.path == ("/index" if href == "/" else href)
     return rx.link(
         rx.hstack(rx.icon(icon, size=18), rx.text(label), spacing="2", align="center"),
         href=href,
@@ -30,7 +31,8 @@ def nav_link(label: str, href: str, icon: str) -> rx.Component:
         border_radius="6px",
         weight=rx.cond(active, "bold", "regular"),
         background=rx.cond(active, rx.color("accent", 3), "transparent"),
-        width="100%",
+        width=rx.breakpoints(initial="auto", md="100%"),
+        flex_shrink="0",
         id=f"nav-{label.lower()}",
     )
 
@@ -38,12 +40,15 @@ def nav_link(label: str, href: str, icon: str) -> rx.Component:
 def frame(title: str, *body: rx.Component) -> rx.Component:
     return rx.flex(
         rx.vstack(
-            rx.heading("OpenFyxer", size="5", padding_bottom="0.5em"),
+            rx.heading("OpenFyxer", size="5", padding_bottom="0.5em", as_="div"),
             rx.el.nav(
-                rx.vstack(*(nav_link(*n) for n in NAV), spacing="1", width="100%"),
+                # A scrolling row on phones, a column beside the page from tablets up.
+                rx.flex(*(nav_link(*n) for n in NAV), direction=rx.breakpoints(initial="row", md="column"),
+                        spacing="1", width="100%", overflow_x="auto", white_space="nowrap"),
                 aria_label="Main",
+                width="100%",
             ),
-            rx.spacer(),
+            rx.spacer(display=["none", "none", "block"]),
             rx.text(SessionState.user_email, size="1", color_scheme="gray", id="signed-in-as"),
             rx.button("Sign out", on_click=SessionState.logout, variant="soft", id="sign-out"),
             padding="1em",
@@ -60,7 +65,7 @@ def frame(title: str, *body: rx.Component) -> rx.Component:
 def auth_card(title: str, *body: rx.Component) -> rx.Component:
     return rx.center(
         rx.card(
-            rx.vstack(rx.heading("OpenFyxer", size="6"), rx.heading(title, size="4", as_="h1"), *body,
+            rx.vstack(rx.heading("OpenFyxer", size="6", as_="div"), rx.heading(title, size="4", as_="h1"), *body,
                       spacing="3", width="100%"),
             width="100%",
             max_width="400px",

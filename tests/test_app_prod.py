@@ -1,0 +1,435 @@
+"""The production app end to end: `make run`'s steps on a free port, probed over HTTP,
+fuzzed with Schemathesis against its own OpenAPI schema, and driven in a real Chromium.
+
+One app serves the whole module: Reflex builds into the shared `.web`, so two apps must
+never build at once. Screenshots go to test-artifacts/screenshots/, the app log to
+test-artifacts/app-prod.log.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import httpx
+import pyotp
+import pytest
+
+from tests.apprunner import ROOT, RunningApp, start_app
+from tests.helpers import PASSWORD
+
+# The first production build on 2 cores may take two minutes; it counts against the first test.
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
+
+ARTIFACTS = ROOT / "test-artifacts"
+SCREENSHOTS = ARTIFACTS / "screenshots"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+DESKTOP = {"width": 1280, "height": 800}
+PHONE = {"width": 390, "height": 844}
+# Per operation: enough to reach every documented error path, small enough to stay well under
+# a minute with ~30 operations on 2 busy cores.
+FUZZ_EXAMPLES = 50
+FUZZ_SEED = 20261127
+CHECKS = ",".join([
+    "not_a_server_error",
+    "status_code_conformance",
+    "content_type_conformance",
+    "response_headers_conformance",
+    "response_schema_conformance",
+])
+UI_TIMEOUT_MS = 20_000
+
+
+# --------------------------------------------------------------------------- the app
+
+
+@pytest.fixture(scope="module")
+def app() -> Iterator[RunningApp]:
+    # Schemathesis sends a few thousand requests from one user and one address.
+    running = start_app({"OPENFYXER_RATE_LIMIT_PER_MINUTE": "1000000"})
+    try:
+        yield running
+    finally:
+        running.stop()
+        ARTIFACTS.mkdir(exist_ok=True)
+        shutil.copy(running.log, ARTIFACTS / "app-prod.log")
+        running.cleanup()
+
+
+@pytest.fixture(scope="module")
+def api(app: RunningApp) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=app.url, timeout=30) as client:
+        yield client
+
+
+def unique_email(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:10]}@example.com"
+
+
+def register_and_login(api: httpx.Client, email: str) -> dict:
+    r = api.post("/api/v1/auth/register", json={"email": email, "password": PASSWORD})
+    assert r.status_code == 201, r.text
+    r = api.post("/api/v1/auth/login", json={"email": email, "password": PASSWORD})
+    assert r.status_code == 200, r.text
+    api.cookies.clear()  # later calls authenticate with the bearer token only
+    return r.json()
+
+
+def bearer(tokens: dict) -> dict[str, str]:
+    return {"Authorization": f"Bearer {tokens['access_token']}"}
+
+
+# --------------------------------------------------------------------------- plain HTTP
+
+
+def test_health_reports_ok_with_the_sqlite_database(api: httpx.Client) -> None:
+    """GIVEN the production app on a fresh SQLite database
+    WHEN /health and /health/db are requested
+    THEN both answer 200 with status ok, and the database check names sqlite."""
+    r = api.get("/health")
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["status"] == "ok"
+    assert body["checks"]["db"]["status"] == "ok"
+    assert body["checks"]["db"]["backend"] == "sqlite"
+
+    r = api.get("/health/db")
+    assert r.status_code == 200, r.text
+    assert r.json()["status"] == "ok"
+
+
+def test_openapi_schema_is_served_by_the_production_app(api: httpx.Client) -> None:
+    """GIVEN the production app, where Reflex's backend is mounted beneath the REST API
+    WHEN the OpenAPI document is requested
+    THEN it is JSON describing the auth, users, settings and audit routes."""
+    r = api.get("/api/v1/openapi.json")
+    assert r.status_code == 200, r.text
+    assert r.headers["content-type"].startswith("application/json")
+    schema = r.json()
+    assert schema["openapi"].startswith("3.")
+    for path in ("/api/v1/auth/login", "/api/v1/auth/register", "/api/v1/users/me", "/api/v1/settings",
+                 "/api/v1/audit", "/health"):
+        assert path in schema["paths"], path
+
+
+def test_login_page_is_served_as_prerendered_html(api: httpx.Client) -> None:
+    """GIVEN the production build
+    WHEN /login/ is requested without JavaScript
+    THEN the dashboard's HTML comes back with the sign-in page's title and its submit button."""
+    r = api.get("/login/")
+    assert r.status_code == 200
+    assert r.headers["content-type"].startswith("text/html")
+    assert "<title>Sign in · OpenFyxer</title>" in r.text
+    assert 'id="login-submit"' in r.text
+
+
+# --------------------------------------------------------------------------- schemathesis
+
+
+def run_schemathesis(app: RunningApp, tokens: dict, workdir: Path, *filters: str) -> subprocess.CompletedProcess:
+    cmd = [
+        str(Path(sys.executable).parent / "schemathesis"), "run", f"{app.url}/api/v1/openapi.json",
+        "--header", f"Authorization: Bearer {tokens['access_token']}",
+        "--checks", CHECKS,
+        "--max-examples", str(FUZZ_EXAMPLES),
+        "--seed", str(FUZZ_SEED),
+        "--generation-database", "none",
+        "--request-timeout", "20",
+        "--no-color",
+        *filters,
+    ]
+    return subprocess.run(cmd, cwd=workdir, capture_output=True, text=True, timeout=240)
+
+
+def count_operations(api: httpx.Client) -> int:
+    paths = api.get("/api/v1/openapi.json").json()["paths"]
+    methods = {"get", "put", "post", "delete", "patch", "head", "options", "trace"}
+    return sum(1 for item in paths.values() for method in item if method in methods)
+
+
+def _report(done: subprocess.CompletedProcess, app: RunningApp) -> str:
+    out = done.stdout + done.stderr
+    start = out.find("FAILURES")
+    return (out[start:] if start >= 0 else out[-6000:]) + "\n--- app log ---\n" + app.log_tail(3000)
+
+
+def test_api_conforms_to_its_openapi_schema_under_fuzzing(app: RunningApp, api: httpx.Client, tmp_path: Path) -> None:
+    """GIVEN the production app and a registered user's bearer token
+    WHEN Schemathesis fuzzes every operation but logout (which would end the token's session)
+    THEN no response is a 5xx, and every status code, content type, header and body is the
+    one the schema documents; the token still works afterwards, so the authenticated
+    operations were really exercised past authentication."""
+    tokens = register_and_login(api, unique_email("fuzz"))
+
+    done = run_schemathesis(app, tokens, tmp_path, "--exclude-path", "/api/v1/auth/logout")
+
+    if done.returncode != 0:
+        pytest.fail(_report(done, app), pytrace=False)
+    tested = re.search(r"Tested: (\d+)", done.stdout)
+    assert tested and int(tested.group(1)) == count_operations(api) - 1, done.stdout[-3000:]
+    assert api.get("/api/v1/users/me", headers=bearer(tokens)).status_code == 200
+
+
+def test_logout_conforms_to_its_openapi_schema_under_fuzzing(app: RunningApp, api: httpx.Client, tmp_path: Path) -> None:
+    """GIVEN a second user's bearer token
+    WHEN Schemathesis fuzzes POST /api/v1/auth/logout with it
+    THEN every response conforms to the schema and none is a 5xx, and the token's session
+    has ended."""
+    tokens = register_and_login(api, unique_email("fuzz-logout"))
+
+    done = run_schemathesis(app, tokens, tmp_path, "--include-path", "/api/v1/auth/logout")
+
+    if done.returncode != 0:
+        pytest.fail(_report(done, app), pytrace=False)
+    assert api.get("/api/v1/users/me", headers=bearer(tokens)).status_code == 401
+
+
+# --------------------------------------------------------------------------- the browser
+
+
+@pytest.fixture(scope="module")
+def playwright_driver():
+    # A missing browser is a broken test set-up, not a reason to skip the UI quietly.
+    try:
+        from playwright.sync_api import expect, sync_playwright
+    except ImportError:
+        pytest.fail("Playwright for Python is missing: install the test extras (playwright>=1.65.2,<1.66)",
+                    pytrace=False)
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} not found: install the Debian package chromium", pytrace=False)
+    expect.set_options(timeout=UI_TIMEOUT_MS)
+    driver = sync_playwright().start()
+    try:
+        yield driver
+    finally:
+        driver.stop()
+
+
+@pytest.fixture
+def open_browser(playwright_driver, tmp_path: Path) -> Iterator[Callable]:
+    """Open a Chromium with a fresh profile; pages record uncaught script errors in `.errors`."""
+    contexts = []
+
+    def _open(viewport: dict = DESKTOP, **options):  # noqa: ANN202
+        profile = tmp_path / f"profile-{len(contexts)}"
+        context = playwright_driver.chromium.launch_persistent_context(
+            str(profile), executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True, viewport=viewport,
+            **options,
+        )
+        context.set_default_timeout(UI_TIMEOUT_MS)
+        contexts.append(context)
+        return context
+
+    yield _open
+    for context in contexts:
+        context.close()
+
+
+def new_page(context):  # noqa: ANN001, ANN201
+    page = context.new_page()
+    page.errors = []
+    page.on("pageerror", lambda exc: page.errors.append(str(exc)))
+    return page
+
+
+def wait_hydrated(page, selector: str) -> None:  # noqa: ANN001
+    """The pages are prerendered: until React has hydrated, a submit would be a plain HTML
+    form post (with the password in the URL) instead of a Reflex event."""
+    page.wait_for_function(
+        "sel => { const el = document.querySelector(sel);"
+        " return !!el && Object.keys(el).some(k => k.startsWith('__reactProps')); }",
+        arg=selector,
+    )
+
+
+def path_is(app: RunningApp, path: str) -> re.Pattern:
+    return re.compile("^" + re.escape(app.url + path) + "/?$")
+
+
+def fill_login(page, email: str, password: str = PASSWORD) -> None:  # noqa: ANN001
+    wait_hydrated(page, "#login-submit")
+    page.fill("#email", email)
+    page.fill("#password", password)
+    page.click("#login-submit")
+
+
+def expect_dashboard(page, app: RunningApp, email: str, path: str = "/") -> None:  # noqa: ANN001
+    from playwright.sync_api import expect
+
+    expect(page).to_have_url(path_is(app, path))
+    expect(page.locator("#signed-in-as")).to_have_text(email)
+
+
+def test_register_navigate_sign_out_and_sign_in_again(app: RunningApp, open_browser) -> None:
+    """GIVEN a visitor in a real browser
+    WHEN they register on /register (after one attempt with mismatched passwords)
+    THEN they land on the dashboard with the navigation and their address shown;
+    WHEN they follow nav links THEN each section opens and stays signed in;
+    WHEN they open a second tab THEN it resumes the sign-in from the cookie;
+    WHEN they sign out THEN they are sent to /login, and / sends them back there;
+    WHEN they sign in with a wrong password THEN an error shows, and with the right one
+    they are on the dashboard again."""
+    from playwright.sync_api import expect
+
+    email = unique_email("browser")
+    context = open_browser()
+    page = new_page(context)
+
+    page.goto(f"{app.url}/register")
+    wait_hydrated(page, "#register-submit")
+    page.fill("#email", email)
+    page.fill("#password", PASSWORD)
+    page.fill("#password_confirm", PASSWORD + "x")
+    page.click("#register-submit")
+    expect(page.locator("#form-error")).to_contain_text("do not match")
+
+    page.fill("#password_confirm", PASSWORD)
+    page.click("#register-submit")
+    expect_dashboard(page, app, email)
+    for name in ("home", "inbox", "drafts", "calendar", "knowledge", "meetings", "chat", "settings", "audit"):
+        expect(page.locator(f"#nav-{name}")).to_be_visible()
+
+    for name, title in (("inbox", "Inbox"), ("settings", "Settings"), ("home", "Home")):
+        page.click(f"#nav-{name}")
+        expect_dashboard(page, app, email, "/" if name == "home" else f"/{name}")
+        expect(page.get_by_role("heading", level=1, name=title)).to_be_visible()
+
+    second = new_page(context)
+    second.goto(f"{app.url}/drafts")
+    expect_dashboard(second, app, email, "/drafts")
+    second.close()
+
+    page.click("#sign-out")
+    expect(page).to_have_url(path_is(app, "/login"))
+    page.goto(f"{app.url}/")
+    expect(page).to_have_url(path_is(app, "/login"))
+
+    fill_login(page, email, PASSWORD + "x")
+    expect(page.locator("#form-error")).to_be_visible()
+    expect(page).to_have_url(path_is(app, "/login"))
+
+    fill_login(page, email)
+    expect_dashboard(page, app, email)
+    assert page.errors == []
+
+
+def test_navigation_marks_the_current_section(app: RunningApp, api: httpx.Client, open_browser) -> None:
+    """GIVEN a signed-in user on the dashboard
+    WHEN they are on Home, then on Inbox
+    THEN exactly that section's nav link is marked aria-current="page"."""
+    from playwright.sync_api import expect
+
+    email = unique_email("nav")
+    register_and_login(api, email)
+    page = new_page(open_browser())
+    page.goto(f"{app.url}/login")
+    fill_login(page, email)
+    expect_dashboard(page, app, email)
+    for name, path in (("home", "/"), ("inbox", "/inbox")):
+        if path != "/":
+            page.click(f"#nav-{name}")
+            expect_dashboard(page, app, email, path)
+        expect(page.locator(f"#nav-{name}")).to_have_attribute("aria-current", "page")
+        expect(page.locator('nav a[aria-current="page"]')).to_have_count(1)
+
+
+def test_private_pages_redirect_to_login_when_signed_out(app: RunningApp, open_browser) -> None:
+    """GIVEN a browser that never signed in
+    WHEN it opens / and /settings
+    THEN each one sends it to /login."""
+    from playwright.sync_api import expect
+
+    page = new_page(open_browser())
+    for path in ("/", "/settings"):
+        page.goto(f"{app.url}{path}")
+        expect(page).to_have_url(path_is(app, "/login"))
+        expect(page.locator("#login-submit")).to_be_visible()
+    assert page.errors == []
+
+
+def test_sign_in_with_two_factor_code(app: RunningApp, api: httpx.Client, open_browser) -> None:
+    """GIVEN a user who turned on 2FA through the API (setup, then verify with a code)
+    WHEN they sign in with their password in the browser
+    THEN a two-factor field appears without an error;
+    WHEN they enter the code already spent on verification THEN it is refused as a replay;
+    WHEN they enter a fresh code THEN they are on the dashboard."""
+    from playwright.sync_api import expect
+
+    email = unique_email("totp")
+    tokens = register_and_login(api, email)
+    r = api.post("/api/v1/auth/2fa/setup", headers=bearer(tokens))
+    assert r.status_code == 200, r.text
+    totp = pyotp.TOTP(r.json()["secret"])
+    spent = totp.now()
+    r = api.post("/api/v1/auth/2fa/verify", headers=bearer(tokens), json={"code": spent})
+    assert r.status_code == 200, r.text
+    assert r.json() == {"totp_enabled": True}
+
+    page = new_page(open_browser())
+    page.goto(f"{app.url}/login")
+    expect(page.locator("#totp_code")).to_have_count(0)
+    fill_login(page, email)
+    expect(page.locator("#totp_code")).to_be_visible()
+    expect(page.locator("#form-error")).to_have_count(0)
+
+    page.fill("#totp_code", spent)
+    page.click("#login-submit")
+    expect(page.locator("#form-error")).to_contain_text("two-factor code")
+    expect(page).to_have_url(path_is(app, "/login"))
+
+    # The next step's code: never the spent one, and inside the server's window whether or
+    # not the clock crosses a step boundary before it arrives.
+    page.fill("#totp_code", totp.at(time.time() + 30))
+    page.click("#login-submit")
+    expect_dashboard(page, app, email)
+    assert page.errors == []
+
+
+@pytest.mark.parametrize(("label", "viewport", "options"), [
+    ("desktop", DESKTOP, {}),
+    ("phone", PHONE, {"is_mobile": True, "has_touch": True, "device_scale_factor": 2}),
+])
+def test_pages_fit_the_screen_and_are_captured(app: RunningApp, api: httpx.Client, open_browser,
+                                               label: str, viewport: dict, options: dict) -> None:
+    """GIVEN a registered user and a desktop or phone-sized browser
+    WHEN the login, register and dashboard pages are shown
+    THEN none of them scrolls sideways, the sign-in and navigation controls are on screen,
+    and a screenshot of each is written to test-artifacts/screenshots/."""
+    from playwright.sync_api import expect
+
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    email = unique_email(f"shot-{label}")
+    register_and_login(api, email)
+    page = new_page(open_browser(viewport, **options))
+
+    def capture(name: str) -> None:
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= viewport["width"], f"{name} is {width}px wide on a {viewport['width']}px screen"
+        page.screenshot(path=str(SCREENSHOTS / f"{name}-{label}.png"), full_page=True)
+
+    page.goto(f"{app.url}/register")
+    wait_hydrated(page, "#register-submit")
+    expect(page.locator("#register-submit")).to_be_in_viewport()
+    capture("register")
+
+    page.goto(f"{app.url}/login")
+    wait_hydrated(page, "#login-submit")
+    expect(page.locator("#login-submit")).to_be_in_viewport()
+    capture("login")
+
+    fill_login(page, email)
+    expect_dashboard(page, app, email)
+    expect(page.locator("#nav-home")).to_be_in_viewport()
+    expect(page.get_by_role("heading", level=1, name="Home")).to_be_visible()
+    capture("dashboard")
+    assert page.errors == []

@@ -1,0 +1,226 @@
+"""Sending approved drafts exactly once, with faults injected at every step of the SMTP exchange."""
+
+from __future__ import annotations
+
+import email
+import imaplib
+
+import pytest
+from sqlmodel import select
+
+from openfyxer.core.db import session_scope
+from openfyxer.models.account import EmailAccount
+from openfyxer.models.draft import Draft, DraftCreate
+from openfyxer.models.user import User
+from openfyxer.services import drafts, outbox, sync
+from tests.conftest import apply_env
+from tests.mailhelpers import connect_account, message
+
+
+@pytest.fixture
+def env(monkeypatch, dovecot, database_url):
+    apply_env(monkeypatch, tls_ca_file=str(dovecot.cert_path), database_url=database_url)
+
+
+def _inbox_count(user, msgid: str) -> int:
+    """How many copies of msgid reached user's INBOX (read back over IMAP)."""
+    conn = user.imap()
+    try:
+        conn.select("INBOX", readonly=True)
+        typ, data = conn.uid("SEARCH", "HEADER", "Message-ID", f'"{msgid}"')
+        return len(data[0].split())
+    finally:
+        conn.logout()
+
+
+def _folder_ids(user, folder: str) -> list[bytes]:
+    conn = user.imap()
+    try:
+        conn.select(folder, readonly=True)
+        typ, data = conn.uid("FETCH", "1:*", "(BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)])")
+        return [item[1] for item in data if isinstance(item, tuple)]
+    finally:
+        conn.logout()
+
+
+def _draft(account_id, to: str, *, reply_to_subject: str | None = None, reply=None) -> Draft:  # noqa: ANN001
+    with session_scope() as db:
+        account = db.get(EmailAccount, account_id)
+        user = db.get(User, account.user_id)
+        d = drafts.create(db, user=user, data=DraftCreate(account_id=account_id, email_id=reply, to=[] if reply else [to],
+                                                          subject=None if reply else (reply_to_subject or "Hello"), content="Hi,\nyes.\nAna"))
+        return d
+
+
+def _approve(draft_id) -> Draft:
+    with session_scope() as db:
+        d = db.get(Draft, draft_id)
+        return outbox.approve(db, user=db.get(User, d.user_id), draft_id=draft_id)
+
+
+def _state(draft_id) -> Draft:
+    with session_scope() as db:
+        return db.get(Draft, draft_id)
+
+
+@pytest.fixture
+def pair(env, make_mail_user, dovecot, relay):
+    """A sender account (synced) and a recipient mailbox."""
+    sender, recipient = make_mail_user("s"), make_mail_user("r")
+    return connect_account(sender, dovecot, relay), sender, recipient
+
+
+def test_a_reply_is_sent_threaded_and_filed_in_sent(pair, dovecot, relay):
+    """GIVEN a synced message and a reply draft WHEN approved and delivered THEN the recipient gets it once with
+    In-Reply-To and References, a copy lands in the sender's Sent, and the draft is sent."""
+    account_id, sender, recipient = pair
+    dovecot.deliver(sender.name, message(to=sender.address, sender=recipient.address, subject="Lunch?",
+                                         msgid="<ask@example.org>"))
+    sync.sync_account(account_id=account_id)
+    with session_scope() as db:
+        from openfyxer.models.email import Email
+
+        original = db.exec(select(Email).where(Email.message_id == "<ask@example.org>")).one()
+    d = _draft(account_id, recipient.address, reply=original.id)
+    assert d.to_addresses == [recipient.address] and d.subject == "Re: Lunch?"
+    approved = _approve(d.id)
+    assert outbox.deliver(draft_id=d.id) == "sent"
+    assert _inbox_count(recipient, approved.message_id) == 1
+    conn = recipient.imap()
+    conn.select("INBOX", readonly=True)
+    raw = conn.uid("FETCH", "1:*", "(BODY.PEEK[])")[1][0][1]
+    conn.logout()
+    got = email.message_from_bytes(raw)
+    assert got["In-Reply-To"] == "<ask@example.org>" and "<ask@example.org>" in got["References"]
+    assert got["Subject"] == "Re: Lunch?"
+    assert any(approved.message_id.encode() in h for h in _folder_ids(sender, "Sent"))
+    state = _state(d.id)
+    assert state.status == "sent" and state.sent_at and state.send_attempts == 1
+    # Delivering again does nothing: the draft is no longer approved.
+    assert outbox.deliver(draft_id=d.id) == "skipped"
+    assert _inbox_count(recipient, approved.message_id) == 1
+
+
+def test_nothing_is_sent_without_approval(pair, relay):
+    """GIVEN a pending draft WHEN the send job runs anyway THEN it is skipped and nothing is delivered."""
+    account_id, _, recipient = pair
+    d = _draft(account_id, recipient.address)
+    assert outbox.deliver(draft_id=d.id) == "skipped"
+    assert relay.delivered == [] and _state(d.id).status == "pending"
+
+
+@pytest.mark.parametrize("fault, status_after", [
+    ("connect", "approved"), ("rcpt_4xx", "approved"), ("data_4xx", "approved"),
+])
+def test_transient_failures_retry_and_deliver_once(pair, relay, fault, status_after):
+    """GIVEN a fault before the message was accepted (connect, 4xx at RCPT or DATA) WHEN sending THEN nothing is
+    delivered, the draft waits for a retry, and the retry delivers exactly one copy."""
+    account_id, _, recipient = pair
+    d = _draft(account_id, recipient.address)
+    msgid = _approve(d.id).message_id
+    relay.fault = fault
+    assert outbox.deliver(draft_id=d.id) == status_after
+    state = _state(d.id)
+    assert state.last_error and state.next_attempt_at and _inbox_count(recipient, msgid) == 0
+    with session_scope() as db:  # time passes
+        db.get(Draft, d.id).next_attempt_at = None
+    assert outbox.deliver(draft_id=d.id) == "sent"
+    assert _inbox_count(recipient, msgid) == 1 and _state(d.id).send_attempts == 2
+
+
+@pytest.mark.parametrize("fault", ["rcpt_5xx", "data_5xx"])
+def test_permanent_refusals_are_never_retried(pair, relay, fault):
+    """GIVEN a 5xx at RCPT or DATA WHEN sending THEN the draft fails with the server's reason and is not retried."""
+    account_id, _, recipient = pair
+    d = _draft(account_id, recipient.address)
+    msgid = _approve(d.id).message_id
+    relay.fault = fault
+    assert outbox.deliver(draft_id=d.id) == "failed"
+    state = _state(d.id)
+    assert state.status == "failed" and "5" in state.last_error and _inbox_count(recipient, msgid) == 0
+    assert outbox.deliver(draft_id=d.id) == "skipped"
+    with session_scope() as db:
+        assert d.id not in outbox.due(db)
+
+
+def test_ambiguous_failure_checks_sent_and_never_delivers_twice(pair, relay):
+    """GIVEN a provider that files sent mail, and a connection lost after DATA (the message was delivered)
+    WHEN the outbox tries again THEN it finds the Message-ID in Sent and marks the draft sent without resending."""
+    account_id, sender, recipient = pair
+    with session_scope() as db:
+        db.get(EmailAccount, account_id).smtp_saves_sent = True
+    relay.save_sent = True
+    d = _draft(account_id, recipient.address)
+    msgid = _approve(d.id).message_id
+    relay.fault = "after_data"
+    assert outbox.deliver(draft_id=d.id) == "approved"
+    state = _state(d.id)
+    assert state.delivery_uncertain and _inbox_count(recipient, msgid) == 1
+    with session_scope() as db:
+        db.get(Draft, d.id).next_attempt_at = None
+    assert outbox.deliver(draft_id=d.id) == "sent"
+    assert _inbox_count(recipient, msgid) == 1 and len(relay.delivered) == 1
+
+
+def test_ambiguous_failure_without_a_sent_copy_is_not_resent_blindly(pair, relay):
+    """GIVEN a provider that does not file sent mail, and a connection lost after DATA
+    WHEN the outbox tries again THEN it cannot prove delivery either way, so it fails the draft for the user
+    instead of risking a second copy."""
+    account_id, _, recipient = pair
+    d = _draft(account_id, recipient.address)
+    msgid = _approve(d.id).message_id
+    relay.fault = "after_data"
+    assert outbox.deliver(draft_id=d.id) == "approved"
+    with session_scope() as db:
+        db.get(Draft, d.id).next_attempt_at = None
+    assert outbox.deliver(draft_id=d.id) == "failed"
+    assert "uncertain" in _state(d.id).last_error and _inbox_count(recipient, msgid) == 1
+
+
+def test_lost_connection_after_the_final_reply_is_a_success(pair, relay):
+    """GIVEN the server accepted (250) then dropped the connection WHEN sending THEN the draft is sent once."""
+    account_id, _, recipient = pair
+    d = _draft(account_id, recipient.address)
+    msgid = _approve(d.id).message_id
+    relay.fault = "after_reply"
+    assert outbox.deliver(draft_id=d.id) == "sent"
+    assert _inbox_count(recipient, msgid) == 1
+
+
+def test_a_worker_killed_mid_send_is_recovered_without_a_second_copy(pair, relay):
+    """GIVEN a draft left in 'sending' by a worker that died after the server accepted the message (provider files
+    sent mail) WHEN the periodic recovery runs THEN the draft is found in Sent and marked sent, not resent."""
+    from datetime import UTC, datetime, timedelta
+
+    account_id, _, recipient = pair
+    with session_scope() as db:
+        db.get(EmailAccount, account_id).smtp_saves_sent = True
+    relay.save_sent = True
+    d = _draft(account_id, recipient.address)
+    _approve(d.id)
+    assert outbox.deliver(draft_id=d.id) == "sent"
+    msgid = _state(d.id).message_id
+    with session_scope() as db:  # as if the worker died before recording the result
+        row = db.get(Draft, d.id)
+        row.status, row.sent_at = "sending", None
+        row.sending_started_at = datetime.now(UTC) - timedelta(hours=1)
+    with session_scope() as db:
+        assert d.id in outbox.due(db)
+    assert outbox.deliver(draft_id=d.id) == "sent"
+    assert _inbox_count(recipient, msgid) == 1
+
+
+def test_two_workers_racing_send_once(pair, relay):
+    """GIVEN one approved draft WHEN two workers run the send job at the same time THEN exactly one sends."""
+    import threading
+
+    account_id, _, recipient = pair
+    d = _draft(account_id, recipient.address)
+    msgid = _approve(d.id).message_id
+    results = []
+    threads = [threading.Thread(target=lambda: results.append(outbox.deliver(draft_id=d.id))) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert sorted(results) == ["sent", "skipped"] and _inbox_count(recipient, msgid) == 1

@@ -54,6 +54,8 @@ class Settings(BaseSettings):
     # Mail
     sync_interval_seconds: int = Field(300, ge=30)
     max_attachment_mb: int = Field(25, ge=1, le=1024)
+    sync_chunk_size: int = Field(250, ge=1, le=5000)  # messages stored per transaction
+    parse_workers: int = Field(0, ge=0, le=64)  # 0: one per core (at most 4); 1: parse inline
     tls_ca_file: str = ""
     send_max_attempts: int = Field(5, ge=1, le=50)
     oauth_redirect_base: str = ""

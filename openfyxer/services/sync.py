@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections import deque
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -26,11 +27,10 @@ from openfyxer.core.errors import OpenFyxerError
 from openfyxer.integrations import imap
 from openfyxer.models.account import EmailAccount, MailFolder
 from openfyxer.models.email import EmailLocation
-from openfyxer.services import mailstore, mime, oauth
+from openfyxer.services import mailstore, mime, oauth, parsing
 from openfyxer.services.accounts import imap_config
 
 log = logging.getLogger(__name__)
-CHUNK = 250
 
 
 @dataclass
@@ -141,31 +141,45 @@ def _rematch(s: Session, conn: imap.ImapSession, account: EmailAccount, row: Mai
 
 
 def _fetch_new(conn: imap.ImapSession, account: EmailAccount, plan: _Plan, result: SyncResult, done: int) -> int:
+    """Fetch, parse and store the folder's new messages, a chunk per transaction, in UID order.
+
+    Parsing is CPU-bound and pure, so on a large first sync it runs in worker processes while
+    this thread fetches the next chunk and stores the previous one.
+    """
     conn.select(plan.folder.name)
     limit = get_settings().max_attachment_mb * 1024 * 1024
-    batch: list[mailstore.Fetched] = []
+    pool = parsing.pool_for(len(plan.new_uids))
+    size = get_settings().sync_chunk_size
+    pending: deque = deque()
 
-    def flush(done: int) -> int:
+    def store(chunk: list[tuple[int, tuple[str, ...], bytes]], parsed: list[mime.ParsedMessage], done: int) -> int:
+        items = [mailstore.Fetched(uid, flags, raw, p) for (uid, flags, raw), p in zip(chunk, parsed, strict=True)]
         with session_scope() as s:
             row = s.get(MailFolder, plan.row_id)
             acct = s.get(EmailAccount, account.id)
-            n, ids = mailstore.store_chunk(s, account=acct, folder=row, uidvalidity=plan.state.uidvalidity, items=batch)
-            row.last_uid = max(row.last_uid, max(i.uid for i in batch))
+            n, ids = mailstore.store_chunk(s, account=acct, folder=row, uidvalidity=plan.state.uidvalidity, items=items)
+            row.last_uid = max(row.last_uid, max(i.uid for i in items))
             row.last_synced_at = datetime.now(UTC)
-            done += len(batch)
+            done += len(items)
             acct.sync_done = done
         result.new += n
         result.new_email_ids.extend(ids)
-        result.parse_errors += sum(1 for i in batch if i.parsed.parse_error)
-        batch.clear()
+        result.parse_errors += sum(1 for p in parsed if p.parse_error)
         return done
 
-    for uid, flags, raw in conn.fetch(plan.new_uids, batch=CHUNK):
-        batch.append(mailstore.Fetched(uid, flags, raw, mime.parse_message(raw, max_attachment_bytes=limit)))
-        if len(batch) >= CHUNK:
-            done = flush(done)
-    if batch:
-        done = flush(done)
+    chunk: list[tuple[int, tuple[str, ...], bytes]] = []
+    for fetched in conn.fetch(plan.new_uids, batch=size):
+        chunk.append(fetched)
+        if len(chunk) >= size:
+            pending.append((chunk, parsing.submit(pool, [raw for _, _, raw in chunk], limit)))
+            chunk = []
+            # Keep the workers busy but the memory bounded: store the oldest chunk once parsed.
+            while len(pending) > parsing.AHEAD:
+                done = store(pending[0][0], pending.popleft()[1].result(), done)
+    if chunk:
+        pending.append((chunk, parsing.submit(pool, [raw for _, _, raw in chunk], limit)))
+    while pending:
+        done = store(pending[0][0], pending.popleft()[1].result(), done)
     result.folders[plan.folder.name] = len(plan.new_uids)
     return done
 

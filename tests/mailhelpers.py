@@ -47,5 +47,5 @@ def connect_account(mail_user, dovecot, relay, **overrides) -> uuid.UUID:  # noq
 
     with session_scope() as db:
         user = auth.register(db, email=f"{uuid.uuid4().hex[:8]}@owner.test", password="correct horse battery")
-        account = accounts.connect_imap_account(db, user=user, data=AccountCreate(**account_body(mail_user, dovecot, relay, **overrides)))
+        account = accounts.connect_account(db, user=user, data=AccountCreate(**account_body(mail_user, dovecot, relay, **overrides)))
         return account.id

@@ -21,7 +21,7 @@ def api(client, tls_env):
     return client
 
 
-def test_connect_imap_account_checks_credentials_and_encrypts_them(api, mail_user, dovecot, relay, database_url):
+def test_connect_account_checks_credentials_and_encrypts_them(api, mail_user, dovecot, relay, database_url):
     """GIVEN a real IMAP/SMTP account WHEN it is connected THEN it is saved with the password encrypted,
     listed, and its mail syncs on demand."""
     h = bearer(signed_up(api))

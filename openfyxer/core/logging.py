@@ -30,3 +30,5 @@ def setup_logging(level: str = "INFO") -> None:
     handler.addFilter(RedactSecrets())
     root.addHandler(handler)
     root.setLevel(level)
+    # exchangelib logs whole SOAP requests (message bodies included) on errors; we log our own.
+    logging.getLogger("exchangelib").setLevel(logging.CRITICAL)

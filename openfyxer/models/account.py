@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field as PField
+from pydantic import BaseModel, ConfigDict, Field as PField, HttpUrl
 from sqlalchemy import BigInteger, Column, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
@@ -61,6 +61,8 @@ class MailFolder(SQLModel, table=True):
     uidvalidity: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
     last_uid: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, server_default="0"))
     highest_modseq: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    # Providers that sync by token instead of UIDs (Exchange's SyncFolderItems state).
+    sync_token: str | None = Field(default=None, sa_type=Text)
     last_synced_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
@@ -71,7 +73,7 @@ class AccountCreate(BaseModel):
     """An IMAP account (Yahoo and others are presets that fill in hosts and ports)."""
 
     model_config = ConfigDict(extra="forbid")
-    provider: Literal["imap", "yahoo", "icloud", "fastmail", "gmx", "zoho"] = "imap"
+    provider: Literal["imap", "yahoo", "icloud", "fastmail", "gmx", "zoho", "exchange"] = "imap"
     email_address: MailAddress
     username: str | None = PField(None, min_length=1, max_length=255)
     password: str = PField(min_length=1, max_length=1024)
@@ -83,6 +85,8 @@ class AccountCreate(BaseModel):
     smtp_port: int | None = PField(None, ge=1, le=65535)
     smtp_security: Security | None = None
     smtp_saves_sent: bool | None = None
+    # Exchange (EWS) only: e.g. https://mail.example.com/EWS/Exchange.asmx
+    ews_url: HttpUrl | None = None
 
 
 class AccountPublic(BaseModel):

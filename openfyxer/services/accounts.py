@@ -11,7 +11,7 @@ from sqlmodel import Session, select
 
 from openfyxer.core.config import get_settings
 from openfyxer.core.errors import Conflict, NotFound, ValidationError
-from openfyxer.integrations import imap, smtp
+from openfyxer.integrations import ews, imap, smtp
 from openfyxer.models.account import AccountCreate, EmailAccount, MailFolder
 from openfyxer.models.document import Document
 from openfyxer.models.draft import Draft
@@ -52,7 +52,25 @@ def smtp_config(account: EmailAccount, access_token: str | None = None) -> smtp.
     )
 
 
+def ews_config(account: EmailAccount, access_token: str | None = None) -> ews.EwsConfig:
+    return ews.EwsConfig(url=account.ews_url or "", username=account.username or account.email_address,
+                         password=account.imap_password, access_token=access_token,
+                         email_address=account.email_address, ca_file=_ca())
+
+
+def _resolve_exchange(data: AccountCreate) -> EmailAccount:
+    if not data.ews_url:
+        raise ValidationError("an Exchange account needs ews_url (https://host/EWS/Exchange.asmx)")
+    return EmailAccount(
+        user_id=uuid.uuid4(), provider="exchange", email_address=str(data.email_address).lower(),
+        display_name=data.display_name, username=data.username or str(data.email_address),
+        ews_url=str(data.ews_url), smtp_saves_sent=True, imap_password=data.password,
+    )
+
+
 def _resolve(data: AccountCreate) -> EmailAccount:
+    if data.provider == "exchange":
+        return _resolve_exchange(data)
     preset = PRESETS.get(data.provider, {})
     ih, ip, isec = preset.get("imap", (None, None, None))
     sh, sp, ssec = preset.get("smtp", (None, None, None))
@@ -74,8 +92,8 @@ def _resolve(data: AccountCreate) -> EmailAccount:
     return account
 
 
-def connect_imap_account(session: Session, *, user: User, data: AccountCreate, ip: str | None = None) -> EmailAccount:
-    """Check the IMAP and SMTP sign-in, then save the account with its password encrypted.
+def connect_account(session: Session, *, user: User, data: AccountCreate, ip: str | None = None) -> EmailAccount:
+    """Check the IMAP and SMTP (or Exchange) sign-in, then save the account with its password encrypted.
 
     A wrong password or an unreachable host raises before anything is written.
     """
@@ -84,8 +102,11 @@ def connect_imap_account(session: Session, *, user: User, data: AccountCreate, i
     if session.exec(select(EmailAccount.id).where(EmailAccount.user_id == user.id,
                                                   EmailAccount.email_address == account.email_address)).first():
         raise Conflict(f"{account.email_address} is already connected", code="account_exists")
-    imap.verify(imap_config(account))
-    smtp.verify(smtp_config(account))
+    if account.provider == "exchange":
+        ews.verify(ews_config(account))
+    else:
+        imap.verify(imap_config(account))
+        smtp.verify(smtp_config(account))
     session.add(account)
     session.flush()
     audit.record(session, action="account.connect", user_id=user.id, entity_type="email_account", entity_id=account.id,

@@ -21,12 +21,12 @@ from sqlmodel import Session, select
 from openfyxer.core.config import get_settings
 from openfyxer.core.db import session_scope
 from openfyxer.core.errors import Conflict, OpenFyxerError
-from openfyxer.integrations import imap, smtp
+from openfyxer.integrations import ews, imap, smtp
 from openfyxer.models.account import EmailAccount
 from openfyxer.models.draft import Draft
 from openfyxer.models.user import User
 from openfyxer.services import audit, oauth
-from openfyxer.services.accounts import imap_config, smtp_config
+from openfyxer.services.accounts import ews_config, imap_config, smtp_config
 from openfyxer.services.drafts import get
 
 log = logging.getLogger(__name__)
@@ -101,6 +101,34 @@ def _finish(draft_id: uuid.UUID, action: str, **values) -> None:  # noqa: ANN003
                               **({"error": draft.last_error} if draft.last_error else {})})
 
 
+class _Transport:
+    """How this account sends and files mail: SMTP + IMAP, or Exchange Web Services."""
+
+    def __init__(self, account: EmailAccount, token: str | None):
+        self.account = account
+        if account.provider == "exchange":
+            self.ews = ews_config(account, access_token=token)
+        else:
+            self.ews = None
+            self.imap, self.smtp = imap_config(account, access_token=token), smtp_config(account, access_token=token)
+
+    def in_sent(self, message_id: str) -> bool:
+        if self.ews is not None:
+            return ews.find_message_id(self.ews, "sent", message_id)
+        return _in_sent(self.imap, message_id)
+
+    def send(self, raw: bytes, rcpts: list[str]) -> None:
+        """Raises SendFailed (SMTP) or EwsSendFailed; both carry kind transient/permanent/ambiguous."""
+        if self.ews is not None:
+            ews.send(self.ews, raw, save_copy=True)
+        else:
+            smtp.send(self.smtp, raw, self.account.email_address, rcpts)
+
+    def file_in_sent(self, message_id: str, raw: bytes) -> None:
+        if self.ews is None:
+            _file_in_sent(self.imap, message_id, raw)
+
+
 def _sent_folder(conn: imap.ImapSession) -> str | None:
     return next((f.name for f in conn.folders() if f.role == "sent"), None)
 
@@ -141,11 +169,11 @@ def deliver(*, draft_id: uuid.UUID) -> str:
         draft = s.get(Draft, draft_id)
         account = s.get(EmailAccount, draft.account_id)
         token = oauth.access_token_for(s, account) if (account.oauth_refresh_token or account.oauth_token) else None
-    icfg, scfg = imap_config(account, access_token=token), smtp_config(account, access_token=token)
+    transport = _Transport(account, token)
 
     if draft.delivery_uncertain:
         try:
-            found = _in_sent(icfg, draft.message_id)
+            found = transport.in_sent(draft.message_id)
         except OpenFyxerError as e:
             _finish(draft_id, "draft.send_retry", **_retry_later(draft, f"could not check Sent: {e.message}", uncertain=True))
             return "approved"
@@ -160,8 +188,8 @@ def deliver(*, draft_id: uuid.UUID) -> str:
 
     raw = build_message(draft, account)
     try:
-        smtp.send(scfg, raw, account.email_address, [*draft.to_addresses, *draft.cc_addresses])
-    except smtp.SendFailed as e:
+        transport.send(raw, [*draft.to_addresses, *draft.cc_addresses])
+    except (smtp.SendFailed, ews.EwsSendFailed) as e:
         if e.kind == smtp.PERMANENT:
             _finish(draft_id, "draft.send_failed", status="failed", last_error=e.message)
             return "failed"
@@ -171,7 +199,7 @@ def deliver(*, draft_id: uuid.UUID) -> str:
     _finish(draft_id, "draft.sent", status="sent", sent_at=_now(), delivery_uncertain=False, last_error=None)
     if not account.smtp_saves_sent:
         try:
-            _file_in_sent(icfg, draft.message_id, raw)
+            transport.file_in_sent(draft.message_id, raw)
         except OpenFyxerError as e:  # the mail went out; only the copy is missing
             log.warning("sent %s but could not file it in Sent: %s", draft_id, e.message)
     return "sent"

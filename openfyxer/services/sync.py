@@ -27,7 +27,7 @@ from openfyxer.core.errors import OpenFyxerError
 from openfyxer.integrations import imap
 from openfyxer.models.account import EmailAccount, MailFolder
 from openfyxer.models.email import EmailLocation
-from openfyxer.services import mailstore, mime, oauth, parsing
+from openfyxer.services import mailstore, mime, oauth, parsing, sync_ews
 from openfyxer.services.accounts import imap_config
 
 log = logging.getLogger(__name__)
@@ -185,24 +185,19 @@ def _fetch_new(conn: imap.ImapSession, account: EmailAccount, plan: _Plan, resul
 
 
 def sync_account(*, account_id: uuid.UUID) -> SyncResult:
-    """Sync INBOX, Sent and the other special-use folders of one account."""
+    """Sync INBOX, Sent and the other special-use folders of one account (IMAP or Exchange)."""
     with session_scope() as s:
         account = s.get(EmailAccount, account_id)
         if account is None or not account.is_active:
             return SyncResult()
         token = oauth.access_token_for(s, account) if (account.oauth_refresh_token or account.oauth_token) else None
-    cfg = imap_config(account, access_token=token)
     result = SyncResult()
     _set_progress(account_id, sync_state="running", sync_error=None, sync_done=0, sync_total=0)
     try:
-        with imap.ImapSession(cfg) as conn:
-            folders = [f for f in conn.folders() if f.role in imap.SYNC_ROLES]
-            plans = [_reconcile(conn, account, f, result) for f in folders]
-            _set_progress(account_id, sync_total=sum(len(p.new_uids) for p in plans))
-            done = 0
-            for plan in plans:
-                if plan.new_uids:
-                    done = _fetch_new(conn, account, plan, result, done)
+        if account.provider == "exchange":
+            sync_ews.sync_exchange(account, token, result)
+        else:
+            _sync_imap(account, token, result)
     except OpenFyxerError as e:
         _set_progress(account_id, sync_state="error", sync_error=e.message)
         raise
@@ -211,3 +206,14 @@ def sync_account(*, account_id: uuid.UUID) -> SyncResult:
         raise
     _set_progress(account_id, sync_state="idle", last_sync=datetime.now(UTC))
     return result
+
+
+def _sync_imap(account: EmailAccount, token: str | None, result: SyncResult) -> None:
+    with imap.ImapSession(imap_config(account, access_token=token)) as conn:
+        folders = [f for f in conn.folders() if f.role in imap.SYNC_ROLES]
+        plans = [_reconcile(conn, account, f, result) for f in folders]
+        _set_progress(account.id, sync_total=sum(len(p.new_uids) for p in plans))
+        done = 0
+        for plan in plans:
+            if plan.new_uids:
+                done = _fetch_new(conn, account, plan, result, done)

@@ -32,7 +32,7 @@ def list_accounts(caller: CurrentCaller, db: DB) -> list[AccountPublic]:
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=AccountPublic, responses=_CONNECT_ERRORS)
 def connect(body: AccountCreate, caller: CurrentCaller, db: DB) -> AccountPublic:
-    account = accounts.connect_imap_account(db, user=caller.user, data=body, ip=caller.ip)
+    account = accounts.connect_account(db, user=caller.user, data=body, ip=caller.ip)
     db.commit()
     jobs.enqueue("sync_account", str(account.id))
     return AccountPublic.model_validate(account)

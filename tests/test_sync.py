@@ -163,3 +163,23 @@ def test_condstore_is_used_when_offered(env, mail_user, dovecot, relay):
     with session_scope() as db:
         inbox = db.exec(select(MailFolder).where(MailFolder.account_id == account_id, MailFolder.name == "INBOX")).one()
     assert inbox.highest_modseq and inbox.last_uid == 1
+
+
+def test_periodic_job_syncs_every_active_account(env, make_mail_user, dovecot, relay):
+    """GIVEN two active accounts and a paused one WHEN the periodic sync_all job runs THEN one sync job per active
+    account runs (in-process queue) and the paused account is left alone."""
+    from openfyxer import jobs
+    from openfyxer.models.account import EmailAccount
+    from workers import tasks
+
+    users = [make_mail_user("p") for _ in range(3)]
+    ids = []
+    for u in users:
+        dovecot.deliver(u.name, message(to=u.address))
+        ids.append(connect_account(u, dovecot, relay))
+    with session_scope() as db:
+        db.get(EmailAccount, ids[2]).is_active = False
+    assert tasks.sync_all() == 2
+    assert jobs.local_queue().join(60)
+    assert [len(_emails(i)) for i in ids] == [1, 1, 0]
+    assert jobs.status(jobs.job_id_for("sync_account", str(ids[0]))) == "finished"

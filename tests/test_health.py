@@ -13,14 +13,16 @@ from tests.servers import free_port
 
 
 def test_embedded_defaults(client):
-    """GIVEN only a database WHEN /health is asked THEN db ok and the optional parts not_configured."""
+    """GIVEN only a database WHEN /health is asked THEN db ok, Redis and Neo4j not_configured, and the embedded
+    model reported as the LLM that answers."""
     r = client.get("/health")
     assert r.status_code == 200
     body = r.json()
     assert body["status"] == "ok" and body["checks"]["db"]["status"] == "ok"
-    for part in ("redis", "neo4j", "llm"):
+    for part in ("redis", "neo4j"):
         assert body["checks"][part]["status"] == "not_configured"
         assert client.get(f"/health/{part}").json()["status"] == "not_configured"
+    assert body["checks"]["llm"]["status"] == "ok" and body["checks"]["llm"]["backend"] == "embedded"
     assert client.get("/health/db").json()["backend"] in ("sqlite", "postgresql")
 
 

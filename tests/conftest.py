@@ -36,13 +36,15 @@ def apply_env(monkeypatch: pytest.MonkeyPatch, **env: str) -> None:
 
 
 _DEAD_PORT = servers.free_port()
+# Models are assembled and trained once per test run, not once per test.
+_MODELS = Path(__import__("tempfile").mkdtemp(prefix="of-models-"))
 
 
 @pytest.fixture(autouse=True)
 def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
     # The plumbing is tested on the smallest packaged model, and an Ollama a developer may run
     # on this machine must not change what the tests see.
-    apply_env(monkeypatch, data_dir=str(tmp_path / "data"), local_model="smollm2-135m",
+    apply_env(monkeypatch, data_dir=str(tmp_path / "data"), models_dir=str(_MODELS), local_model="smollm2-135m",
               ollama_url=f"http://127.0.0.1:{_DEAD_PORT}")
     yield
     from openfyxer.core.config import reset_settings

@@ -17,7 +17,7 @@ from tests.conftest import ROOT, apply_env
 SPEC_TABLES = {"users", "email_accounts", "emails", "drafts", "calendar_events", "documents", "meetings",
                "audit_logs", "user_settings"}
 AUTH_TABLES = {"auth_sessions", "refresh_tokens", "totp_used_steps"}
-MAIL_TABLES = {"mail_folders", "email_locations", "oauth_flows"}
+MAIL_TABLES = {"mail_folders", "email_locations", "oauth_flows", "triage_feedback", "notifications"}
 
 
 def _config() -> Config:

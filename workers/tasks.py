@@ -9,7 +9,7 @@ from sqlmodel import select
 from openfyxer import jobs
 from openfyxer.core.db import session_scope
 from openfyxer.models.account import EmailAccount
-from openfyxer.services import maintenance, outbox, sync
+from openfyxer.services import mailactions, maintenance, outbox, processing, sync
 
 
 def purge_expired() -> dict[str, int]:
@@ -20,6 +20,8 @@ def purge_expired() -> dict[str, int]:
 def sync_account(account_id: str) -> dict:
     """Sync one account; returns counts. The job id (one per account) keeps two from overlapping."""
     result = sync.sync_account(account_id=uuid.UUID(str(account_id)))
+    if result.new:
+        jobs.enqueue("process_account", str(account_id))
     return {"new": result.new, "removed": result.removed, "flag_changes": result.flag_changes,
             "located": result.located, "parse_errors": result.parse_errors}
 
@@ -44,3 +46,20 @@ def send_due() -> int:
     for draft_id in ids:
         jobs.enqueue("send_draft", str(draft_id))
     return len(ids)
+
+
+def push_read_state(email_id: str) -> int:
+    return mailactions.push_read_state(email_id=uuid.UUID(str(email_id)))
+
+
+def process_account(account_id: str) -> int:
+    """Triage new mail, then queue a draft for each recent message that needs a reply."""
+    done = processing.process_account(account_id=uuid.UUID(str(account_id)))
+    for email_id in done.to_draft:
+        jobs.enqueue("draft_email", str(email_id))
+    return done.triaged
+
+
+def draft_email(email_id: str) -> str | None:
+    draft_id = processing.draft_for(email_id=uuid.UUID(str(email_id)))
+    return str(draft_id) if draft_id else None

@@ -14,7 +14,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from openfyxer.api import deps
-from openfyxer.api.routes import accounts, audit, auth, drafts, health, settings, users
+from openfyxer.api.routes import accounts, audit, auth, drafts, emails, health, settings, users
 from openfyxer.core.config import get_settings
 from openfyxer.core.errors import OpenFyxerError
 from openfyxer.security import ratelimit, tokens
@@ -55,7 +55,8 @@ def create_api() -> FastAPI:
         docs_url=f"{API_PREFIX}/docs",
         redoc_url=None,
     )
-    for r in (auth.router, users.router, settings.router, audit.router, accounts.router, drafts.router):
+    for r in (auth.router, users.router, settings.router, audit.router, accounts.router, emails.router,
+              drafts.router):
         api.include_router(r, prefix=API_PREFIX)
     api.include_router(health.router)
 

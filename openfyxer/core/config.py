@@ -34,6 +34,7 @@ class Settings(BaseSettings):
     port: int = Field(3000, ge=1, le=65535)
     host: str = "127.0.0.1"
     data_dir: Path = ROOT / "data"
+    models_dir: Path | None = None  # assembled and trained models; default DATA_DIR/models
     database_url: str = ""
     redis_url: str = ""
     neo4j_url: str = ""
@@ -46,6 +47,10 @@ class Settings(BaseSettings):
     local_model_context: int = Field(4096, ge=512, le=32768)
     llm_timeout_seconds: float = Field(180, gt=0)
     llm_cache_ttl_seconds: int = Field(86400, ge=0)
+    # The language model breaks ties only for mail this recent, and drafts arrive automatically only
+    # for mail this recent: a first sync of years of mail must not queue thousands of model calls.
+    triage_llm_days: int = Field(3, ge=0)
+    auto_draft_days: int = Field(3, ge=0)
 
     secret_key: str = DEV_SECRET_KEY
     # "kid:base64key,kid:base64key": the first key encrypts, all of them decrypt.
@@ -79,10 +84,10 @@ class Settings(BaseSettings):
     cookie_secure: bool = False
     log_level: str = "INFO"
 
-    @field_validator("data_dir")
+    @field_validator("data_dir", "models_dir")
     @classmethod
-    def _absolute(cls, v: Path) -> Path:
-        return v if v.is_absolute() else (ROOT / v)
+    def _absolute(cls, v: Path | None) -> Path | None:
+        return v if v is None or v.is_absolute() else (ROOT / v)
 
     @model_validator(mode="after")
     def _refuse_default_secrets(self) -> "Settings":
@@ -117,6 +122,10 @@ class Settings(BaseSettings):
         if not items:
             raise ConfigError("OPENFYXER_ENCRYPTION_KEYS is empty")
         return items
+
+    @property
+    def models_path(self) -> Path:
+        return self.models_dir if self.models_dir else self.data_dir / "models"
 
     @property
     def sqlalchemy_url(self) -> str:

@@ -55,7 +55,7 @@ def _sha256(path: Path) -> str:
 
 def model_dir() -> Path:
     """The assembled model folder, built on first use."""
-    target = get_settings().data_dir / "models" / "all-MiniLM-L6-v2-int8"
+    target = get_settings().models_path / "all-MiniLM-L6-v2-int8"
     if (target / ".complete").exists():
         return target
     with _lock:

@@ -87,7 +87,7 @@ def model_file(name: str) -> Path:
         raise LocalModelError(f"the local model {name} is not installed: {spec.install_hint}")
     if len(spec.packages) == 1:
         return _package_dir(spec.packages[0]) / spec.filename
-    target = get_settings().data_dir / "models" / spec.filename
+    target = get_settings().models_path / spec.filename
     marker = target.with_suffix(".sha256")
     if target.exists() and marker.exists():
         return target

@@ -5,7 +5,7 @@ from openfyxer.models.audit import AuditLog
 from openfyxer.models.calendar import CalendarEvent
 from openfyxer.models.document import Document
 from openfyxer.models.draft import Draft
-from openfyxer.models.email import Email, EmailLocation
+from openfyxer.models.email import Email, EmailLocation, Notification, TriageFeedback
 from openfyxer.models.meeting import Meeting
 from openfyxer.models.oauth import OAuthFlow
 from openfyxer.models.settings import UserSettings
@@ -21,6 +21,8 @@ __all__ = [
     "EmailAccount",
     "EmailLocation",
     "MailFolder",
+    "Notification",
+    "TriageFeedback",
     "Meeting",
     "OAuthFlow",
     "RefreshToken",

@@ -37,6 +37,9 @@ class Draft(SQLModel, table=True):
     content: str = Field(sa_type=Text)
     status: str = Field(default="pending", max_length=20)
     llm_model: str | None = Field(default=None, max_length=100)
+    language: str | None = Field(default=None, max_length=10)
+    # What the safety checks found in a generated draft (new addresses, links, prompt leaks...).
+    flags: list[str] = Field(default_factory=list, sa_type=JSONType)
     message_id: str | None = Field(default=None, sa_column=Column(String(255), nullable=True))
     in_reply_to: str | None = Field(default=None, max_length=998)
     references: list[str] = Field(default_factory=list, sa_type=JSONType)
@@ -83,6 +86,8 @@ class DraftPublic(BaseModel):
     content: str
     status: str
     llm_model: str | None
+    language: str | None
+    flags: list[str]
     message_id: str | None
     send_attempts: int
     last_error: str | None

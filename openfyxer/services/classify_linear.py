@@ -112,9 +112,11 @@ def fit_logistic(dense: np.ndarray | None, sparse: Sparse | None, y: np.ndarray,
         err = (model.proba(X, sparse) - y) * sw
         grad = np.empty_like(theta)
         if dd:
-            grad[:dd] = X.T @ err  # type: ignore[union-attr]
+            assert X is not None
+            grad[:dd] = X.T @ err
         if ds:
-            grad[dd:dd + ds] = np.bincount(sparse.indices, weights=sparse.data * err[rows], minlength=ds)  # type: ignore[union-attr, index]
+            assert sparse is not None and rows is not None
+            grad[dd:dd + ds] = np.bincount(sparse.indices, weights=sparse.data * err[rows], minlength=ds)
         grad[-1] = err.sum()
         grad[:-1] += l2 * theta[:-1]
         m = 0.9 * m + 0.1 * grad

@@ -304,6 +304,7 @@ REQUEST_RO = (
     "Avem nevoie de o decizie de la tine până joi.",
     "Ai vorbit cu clientul?",
     "Te rog să-mi spui până luni dacă accepți oferta.",
+    "Aș avea nevoie de câteva detalii despre comandă.",
     "Salut, poti sa imi trimiti fisierul din nou?",
     "Te rog sa ma suni cand ajungi.",
     "Putem sa ne vedem maine la 11?",

@@ -1,0 +1,197 @@
+"""Triage classifiers on real data: the SpamAssassin corpus, the local embeddings, the seed set."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from openfyxer.services import classify
+from openfyxer.services.classify_intent import default_embedder
+from openfyxer.services.classify_spam import CORPUS_DIR, CORPUS_GROUPS, corpus_messages
+from openfyxer.services.classify_text import new_text, sentences
+from openfyxer.services.intent_seed import seed_examples
+from openfyxer.services.mime import ParsedMessage, parse_message
+
+needs_corpus = pytest.mark.skipif(not CORPUS_DIR.is_dir(), reason="SpamAssassin corpus not installed (make install)")
+
+_cache: dict[str, np.ndarray] = {}
+
+
+def cached_embedder(texts: list[str]) -> np.ndarray:
+    """The real local embeddings, remembered across tests: the seed set is embedded once per run."""
+    todo = [t for t in dict.fromkeys(texts) if t not in _cache]
+    if todo:
+        _cache.update(zip(todo, default_embedder(todo)))
+    return np.array([_cache[t] for t in texts], dtype=np.float32).reshape(len(texts), -1)
+
+
+@pytest.fixture(scope="module")
+def corpus_split():
+    """A stratified slice of the corpus: 1,400 messages to train on and 600 held out."""
+    corpus = corpus_messages()
+    rng = np.random.default_rng(11)
+    order = rng.permutation(len(corpus))
+    spam = [i for i in order if CORPUS_GROUPS[corpus[i][0]]]
+    ham = [i for i in order if not CORPUS_GROUPS[corpus[i][0]]]
+    train = ham[:900] + spam[:500]
+    test = ham[900:1280] + spam[500:720]
+
+    def pick(rows):
+        return [parse_message(corpus[i][1]) for i in rows], np.array([CORPUS_GROUPS[corpus[i][0]] == 1 for i in rows])
+
+    return pick(train), pick(test)
+
+
+@pytest.fixture(scope="module")
+def seed_model():
+    return classify.train_default_intent(embedder=cached_embedder)
+
+
+@needs_corpus
+def test_spam_model_beats_95_percent_on_held_out_mail(corpus_split):
+    """GIVEN 1,400 corpus messages to learn from WHEN the spam model is trained
+    THEN it sorts 600 messages it never saw with over 95 % accuracy and spam F1."""
+    (train_p, train_y), (test_p, test_y) = corpus_split
+    model = classify.train_spam(train_p, train_y)
+    pred = model.predict_many(test_p) >= model.threshold
+    accuracy = (pred == test_y).mean()
+    f1 = 2 * (pred & test_y).sum() / (pred.sum() + test_y.sum())
+    assert accuracy > 0.95 and f1 > 0.95, (accuracy, f1)
+
+
+@needs_corpus
+def test_spam_model_round_trips_through_a_file(corpus_split, tmp_path):
+    """GIVEN a trained spam model WHEN saved and loaded THEN every prediction is the same."""
+    (train_p, train_y), (test_p, _) = corpus_split
+    model = classify.train_spam(train_p[::5], train_y[::5])
+    model.save(tmp_path / "spam.npz")
+    loaded = classify.SpamModel.load(tmp_path / "spam.npz")
+    assert np.allclose(model.predict_many(test_p[:100]), loaded.predict_many(test_p[:100]), atol=1e-6)
+    assert (tmp_path / "spam.npz").stat().st_size < 3_000_000
+
+
+@needs_corpus
+def test_spam_model_is_trained_from_the_corpus_on_first_use_only(tmp_path):
+    """GIVEN no spam model file and a (small) installed corpus WHEN ensure_spam_model runs twice
+    THEN the first call trains and writes the file, the second loads it unchanged."""
+    corpus = tmp_path / "corpus"
+    for group, raw_list in _small_corpus().items():
+        (corpus / group).mkdir(parents=True)
+        for n, raw in enumerate(raw_list):
+            (corpus / group / f"{n}.txt").write_bytes(raw)
+    path = tmp_path / "data" / "models" / "spam.npz"
+    first = classify.ensure_spam_model(path, corpus_dir=corpus)
+    written = path.stat().st_mtime_ns
+    second = classify.ensure_spam_model(path, corpus_dir=corpus)
+    assert path.stat().st_mtime_ns == written and first.n_train == second.n_train == 60
+    probe = parse_message(_small_corpus()["spam-2"][0])
+    assert first.predict_proba(probe) == pytest.approx(second.predict_proba(probe), abs=1e-6)
+
+
+def _small_corpus() -> dict[str, list[bytes]]:
+    by_group: dict[str, list[bytes]] = {}
+    for group, raw in corpus_messages():
+        if len(by_group.setdefault(group, [])) < 12:
+            by_group[group].append(raw)
+    return by_group
+
+
+def test_missing_corpus_is_a_clear_error(tmp_path):
+    """GIVEN no corpus WHEN the spam model must be trained THEN a ClassifierError says how to install it."""
+    with pytest.raises(classify.ClassifierError, match="make install"):
+        classify.ensure_spam_model(tmp_path / "spam.npz", corpus_dir=tmp_path / "nowhere")
+
+
+REQUESTS = [
+    ("Budget", "Hi Ana,\n\nCould you send me the Q3 budget by Thursday?\n\nThanks,\nMihai"),
+    ("Lunch", "Are you free for lunch on Wednesday? Let me know."),
+    ("Întâlnire", "Bună ziua,\n\nVă rog să-mi confirmați dacă puteți participa la ședința de joi.\n\nCu stimă,\nIon"),
+    ("Intalnire", "Buna ziua,\n\nPutem sa ne vedem marti la ora 10 pentru a discuta oferta?\n\nCu stima,\nIon"),
+    ("Raport", "Salut, ai apucat sa te uiti pe raport? Am nevoie de feedback pana vineri."),
+]
+NOT_REQUESTS = [
+    ("Your order has shipped", "Your order #12345 has shipped and will arrive on Friday."),
+    ("Thanks", "Thank you so much for your help yesterday, everything works now."),
+    ("Re: dinner", "Sounds great, see you there!\n\nOn Mon, 3 Jun 2024, Ana wrote:\n> Can you come at 8?"),
+    ("Factura", "Vă transmitem atașat factura pentru luna octombrie. Vă mulțumim!"),
+    ("Multumesc", "Multumesc mult pentru ajutor, a mers perfect."),
+]
+
+
+def test_seed_model_tells_requests_from_the_rest_in_english_and_romanian(seed_model):
+    """GIVEN the model trained on the seed set only WHEN clear EN and RO emails are classified
+    THEN requests (with or without diacritics) ask, statements, notices and thanks do not."""
+    asks = {s: seed_model.predict_email(s, b) for s, b in REQUESTS}
+    rest = {s: seed_model.predict_email(s, b) for s, b in NOT_REQUESTS}
+    assert all(r.asks for r in asks.values()), {s: r.probability for s, r in asks.items()}
+    assert not any(r.asks for r in rest.values()), {s: r.probability for s, r in rest.items()}
+    assert "budget" in asks["Budget"].sentence.lower()
+
+
+def test_a_correction_flips_near_duplicates_only(seed_model):
+    """GIVEN a recurring report email the model says needs nothing WHEN the user marks one as asking
+    THEN the next one of the same kind asks too, and unrelated mail is sorted as before."""
+    template = ("Weekly sales report", "The weekly sales report for week {n} is attached. "
+                                       "Totals are up {p}% on last week in the north region.")
+    first = (template[0], template[1].format(n=22, p=3))
+    nxt = (template[0], template[1].format(n=23, p=5))
+    other = ("Thanks", "Thank you so much for your help yesterday, everything works now.")
+    assert not seed_model.predict_email(*nxt).asks
+
+    corrected = seed_model.with_examples(seed_model.email_vector(*first)[None], [True])
+    result = corrected.predict_email(*nxt)
+    assert result.asks and result.source == "correction"
+    assert corrected.predict_email(*other).asks is False and corrected.predict_email(*other).source == "model"
+
+    undone = corrected.with_examples(corrected.email_vector(*first)[None], [False])
+    assert len(undone.memory) == 1 and not undone.predict_email(*nxt).asks
+
+
+def test_intent_model_round_trips_with_its_corrections(seed_model, tmp_path):
+    """GIVEN a seed model with one correction WHEN saved and loaded THEN predictions and memory are the same."""
+    corrected = seed_model.with_examples(seed_model.email_vector("Ping", "Just checking in.")[None], [True])
+    corrected.save(tmp_path / "intent.npz")
+    loaded = classify.IntentModel.load(tmp_path / "intent.npz", embedder=cached_embedder)
+    texts = [b for _, b in REQUESTS + NOT_REQUESTS]
+    assert np.allclose(corrected.predict_sentences(texts), loaded.predict_sentences(texts), atol=1e-6)
+    assert loaded.trained_on == seed_model.trained_on and loaded.predict_email("Ping", "Just checking in.").asks
+
+
+def test_new_seed_set_retrains_and_keeps_corrections(seed_model, tmp_path):
+    """GIVEN a saved intent model trained on an older seed set, with a correction
+    WHEN ensure_intent_model loads it THEN it is retrained on the current seed and keeps the correction."""
+    path = tmp_path / "intent.npz"
+    old = seed_model.with_examples(seed_model.email_vector("Ping", "Just checking in.")[None], [True])
+    old.trained_on = "seed:older"
+    old.save(path)
+    model = classify.ensure_intent_model(path, embedder=cached_embedder)
+    assert model.trained_on == seed_model.trained_on and len(model.memory) == 1
+    assert classify.IntentModel.load(path).trained_on == seed_model.trained_on
+
+
+def test_bulk_mail_never_needs_a_reply(seed_model):
+    """GIVEN a list mail that asks the reader to do something WHEN needs_reply runs
+    THEN no reply is needed, while the same words from a person need one."""
+    text = "Could you confirm your attendance by Friday?"
+    bulk = ParsedMessage(message_id="<a@x>", subject="Event", sender="news@list.example", body_text=text,
+                         list_unsubscribe="<mailto:leave@list.example>")
+    person = ParsedMessage(message_id="<b@x>", subject="Event", sender="ana@example.org", body_text=text)
+    assert classify.needs_reply(person, seed_model).asks
+    verdict = classify.needs_reply(bulk, seed_model)
+    assert not verdict.asks and verdict.source == "bulk"
+
+
+def test_only_what_the_sender_wrote_is_read():
+    """GIVEN a reply with a quoted thread and a signature WHEN split THEN only the new sentences remain."""
+    body = "Thanks, done.\nI sent it to Maria.\n\n-- \nAna\n\nOn Mon, Bob wrote:\n> Can you send it?"
+    assert sentences(new_text(body)) == ["Thanks, done.", "I sent it to Maria."]
+    assert sentences("Hi Ana,\nCan you call me?\nThanks") == ["Hi Ana, Can you call me?", "Thanks"]
+
+
+def test_seed_set_is_bilingual_balanced_and_has_diacritic_free_twins():
+    """GIVEN the seed set WHEN read THEN hundreds of examples, both labels, Romanian with and without diacritics."""
+    seed = seed_examples()
+    texts = {s for s, _ in seed}
+    assert len(seed) >= 400 and 0.4 < np.mean([y for _, y in seed]) < 0.6
+    assert "Vă rog să confirmați primirea facturii." in texts and "Va rog sa confirmati primirea facturii." in texts
+    assert len(texts) == len(seed), "duplicate seed sentences"

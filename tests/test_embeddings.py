@@ -26,3 +26,11 @@ def test_model_folder_is_assembled_once_with_checked_weights(tmp_path):
     assert (d / ".complete").read_text() == embeddings.WEIGHTS_SHA256
     assert {"model.onnx", "tokenizer.json"} <= {p.name for p in d.iterdir()}
     assert embeddings.model_dir() == d
+
+
+def test_batch_keeps_the_order_of_its_texts():
+    """GIVEN texts of very different lengths WHEN embedded as a batch THEN each row is that text's own vector."""
+    texts = ["A much longer sentence about quarterly budgets, invoices and the meeting next week.", "Hi", "Ok then."]
+    batch = embeddings.embed(texts)
+    for text, row in zip(texts, batch, strict=True):
+        assert float(row @ embeddings.embed_one(text)) > 0.999

@@ -36,6 +36,7 @@ def sync_all() -> int:
 
 
 def send_draft(draft_id: str) -> str:
+    # The style profile learns the sent reply when sync brings it back from Sent (process_account).
     return outbox.deliver(draft_id=uuid.UUID(str(draft_id)))
 
 

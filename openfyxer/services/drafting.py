@@ -54,7 +54,9 @@ def generate(session: Session, *, user: User, email_id: uuid.UUID, instructions:
     account = session.get(EmailAccount, email.account_id)
     choice = llm.choose(settings_service.get_or_create(session, user_id=user.id))
     lang = language.detect(f"{email.subject or ''}\n{email.body_text or ''}")
-    profile = style.profile_for(session, user=user) or style.refresh(session, user=user)
+    profile = style.profile_for(session, user=user)
+    if not profile or not profile.get("samples"):
+        profile = style.refresh(session, user=user)  # nothing learned yet: the user may have sent mail since
     earlier = _thread(session, email)
     messages = prompts.draft_messages(
         user_name=_display_name(account, user), user_email=account.email_address, language=lang,
@@ -65,13 +67,18 @@ def generate(session: Session, *, user: User, email_id: uuid.UUID, instructions:
     answer = llm.complete(choice, messages, max_tokens=400, temperature=0.3)
     text = _clean(answer.text)
     signature = (profile or {}).get("signature")
-    if signature and signature not in text:
-        text = f"{text}\n\n{signature}"
-    participants = {a for m in [email, *earlier] for a in [m.sender, *(m.recipients or []), *(m.cc or []),
-                                                         *(m.reply_to or [])] if a} | {account.email_address}
+    participants = {a for m in [email, *earlier] for a in [m.sender, *(m.recipients or []), *(m.cc or [])] if a} \
+        | {account.email_address}
+    own = "\n".join(m.body_text or "" for m in earlier if m.sender == account.email_address)
     has_files = session.exec(select(Document.id).where(Document.email_id.in_([m.id for m in [email, *earlier]]))).first()
     flags = guard.check(text, thread_text="\n".join(f"{m.subject or ''}\n{m.body_text or ''}" for m in [email, *earlier]),
-                        thread_addresses=participants, thread_has_attachments=bool(has_files))
+                        thread_addresses=participants, thread_has_attachments=bool(has_files),
+                        trusted_text="\n".join([own, instructions or "", signature or ""]),
+                        system_prompt=messages[0]["content"])
+    sender_domain = (email.sender or "").rsplit("@", 1)[-1].lower()
+    flags += [f"reply_to_differs: {a}" for a in email.reply_to or [] if a.rsplit("@", 1)[-1].lower() != sender_domain]
+    if signature and signature not in text:
+        text = f"{text}\n\n{signature}"
     if language.detect(text, default=lang) != lang and len(text) > 40:
         flags.append(f"language_mismatch: expected {lang}")
     draft = Draft(

@@ -18,13 +18,19 @@ UNTRUSTED_RULE = (
 LANGUAGE_NAMES = {"en": "English", "ro": "Romanian", "fr": "French", "de": "German", "es": "Spanish",
                   "it": "Italian", "pt": "Portuguese", "nl": "Dutch", "hu": "Hungarian", "pl": "Polish"}
 
-_TAGS = re.compile(r"</?\s*(untrusted_email|system|assistant|user|instructions?)\b[^>]*>", re.I)
+_TAGS = re.compile(r"<\s*/?\s*(untrusted_email|system|assistant|user|instructions?)\b[^>]*>", re.I)
+# Turn delimiters of chat templates (ChatML, Llama, Gemma): llama.cpp parses them as special tokens.
+_CONTROL = re.compile(r"<\|[^|<>\n]{1,40}\|>|\[/?INST\]|<</?SYS>>|<(?:start|end)_of_turn>", re.I)
+# Invisible characters: Unicode tag characters ("ASCII smuggling"), zero-width and bidi controls.
+_INVISIBLE = re.compile("[\U000e0000-\U000e007f\u200b\u200c\u200e\u200f\u202a-\u202e\u2060-\u2064\ufeff]")
 _ROLE_MARKERS = re.compile(r"^\s*(system|assistant|###\s*(system|instruction))\s*:", re.I | re.M)
 
 
 def defuse(text: str, limit: int = 6000) -> str:
     """Outside text made safe to quote: no tag can close our block, no line can pose as a role."""
-    text = _TAGS.sub(lambda m: m.group(0).replace("<", "‹").replace(">", "›"), text or "")
+    text = _INVISIBLE.sub("", text or "")
+    text = _CONTROL.sub(lambda m: m.group(0).replace("<", "‹").replace(">", "›").replace("[", "⟦").replace("]", "⟧"), text)
+    text = _TAGS.sub(lambda m: m.group(0).replace("<", "‹").replace(">", "›"), text)
     text = _ROLE_MARKERS.sub(lambda m: m.group(0).replace(":", " -"), text)
     return text[:limit]
 

@@ -17,8 +17,9 @@ from openfyxer.services import settings as settings_service
 
 SAMPLE = 200
 _QUOTE = re.compile(r"^\s*(>|on .{5,80} wrote:|în .{5,80} a scris:|-----\s*original message)", re.I)
-_GREETING = re.compile(r"^(hi|hello|hey|dear|good (morning|afternoon|evening)|bună|buna|salut|salutare|"
-                       r"stimate|stimată|dragă|draga)\b[^\n]{0,40}$", re.I)
+# Longer greetings first: "Bună ziua" must not be read as "Bună" followed by a name.
+_GREETING = re.compile(r"^(bună ziua|buna ziua|bună seara|buna seara|good (?:morning|afternoon|evening)|hi|hello|hey|"
+                       r"dear|bună|buna|salut|salutare|stimate|stimată|dragă|draga)\b[^\n]{0,40}$", re.I)
 _SIGNOFF = re.compile(r"^(best|best regards|regards|kind regards|thanks|thank you|cheers|sincerely|all the best|"
                       r"cu stimă|cu stima|mulțumesc|multumesc|toate cele bune|o zi bună|numai bine|pe curând)\b[^\n]{0,25}$",
                       re.I)
@@ -47,8 +48,9 @@ def learn(bodies: list[str]) -> dict:
         if not lines:
             continue
         lengths.append(sum(len(l.split()) for l in lines))
-        if _GREETING.match(lines[0].strip()):
-            greetings[re.sub(r"\s+\S+[,!]?$", "", lines[0].strip()) or lines[0].strip()] += 1
+        first = lines[0].strip()
+        if m := _GREETING.match(first):
+            greetings[first[: m.end(1)]] += 1
         for i, line in enumerate(lines):
             if _SIGNOFF.match(line.strip()):
                 signoffs[line.strip()] += 1
@@ -112,3 +114,4 @@ def profile_for(session: Session, *, user: User) -> dict | None:
         return json.loads(row.email_style) if row.email_style else None
     except ValueError:
         return None
+

@@ -45,6 +45,14 @@ def _npm_registry() -> str:
     return out.stdout.strip()
 
 
+def _dead_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
 def app_env(port: int, data_dir: Path, env_file: Path, extra: dict[str, str] | None = None) -> dict[str, str]:
     """The environment `make run` gives the app, with test settings and `extra` (OPENFYXER_* names)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("OPENFYXER_")}
@@ -60,6 +68,10 @@ def app_env(port: int, data_dir: Path, env_file: Path, extra: dict[str, str] | N
         OPENFYXER_ENVIRONMENT="test",
         OPENFYXER_DATA_DIR=str(data_dir),
         OPENFYXER_PORT=str(port),
+        # As in tests/conftest.py: the test installs carry the small model (make test does not install the
+        # 1.1 GB default), and an Ollama running on this machine must not answer for the app under test.
+        OPENFYXER_LOCAL_MODEL="smollm2-135m",
+        OPENFYXER_OLLAMA_URL=f"http://127.0.0.1:{_dead_port()}",
     )
     env.update(extra or {})
     return env

@@ -15,11 +15,15 @@ def inbox(client, monkeypatch, dovecot, relay, mail_user, database_url):
     apply_env(monkeypatch, tls_ca_file=str(dovecot.cert_path), database_url=database_url)
     html = ('<p>Hi! <img src="https://tracker.example/p.gif"> See the <b>agenda</b>.</p>'
             '<script>alert(1)</script>')
+    from datetime import UTC, datetime, timedelta
+
+    now = datetime.now(UTC)
     raws = [
         message(to=mail_user.address, subject="Agenda for Monday", msgid="<a1@example.org>",
-                body="Could you review the agenda before Monday?"),
+                body="Could you review the agenda before Monday?", when=now - timedelta(hours=2)),
         message(to=mail_user.address, subject="Re: Agenda for Monday", msgid="<a2@example.org>",
-                in_reply_to="<a1@example.org>", references=["<a1@example.org>"], body="Adding one more item."),
+                in_reply_to="<a1@example.org>", references=["<a1@example.org>"], body="Adding one more item.",
+                when=now - timedelta(hours=1)),
         message(to=mail_user.address, subject="Invoice 2027-001", msgid="<i1@example.org>",
                 body="The invoice is attached for your records.", attachment=("invoice.pdf", b"%PDF-1.4 x")),
     ]

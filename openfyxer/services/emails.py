@@ -66,7 +66,7 @@ def get_email(session: Session, *, user: User, email_id: uuid.UUID, allow_images
     thread = []
     if e.thread_id:
         thread = session.exec(select(Email).where(Email.account_id == e.account_id, Email.thread_id == e.thread_id)
-                              .order_by(Email.received_at.asc().nulls_first())).all()
+                              .order_by(Email.received_at.asc().nulls_first(), Email.created_at)).all()
     docs = session.exec(select(Document).where(Document.email_id == e.id)).all()
     base = _summary(e).model_dump()
     return EmailDetail(

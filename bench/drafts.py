@@ -1,0 +1,334 @@
+"""`python -m bench.drafts [--model NAME]`: reply drafts on 32 English and Romanian threads, judged.
+
+Each thread of bench.threads is stored as synced mail (with Ana's Sent mail, from which the style
+profile is learned as in the product), then `drafting.generate` writes the reply with the
+embedded default model (`--model smollm2-135m` for a fast smoke run of the plumbing). Every draft
+is timed and judged by a deterministic checklist; a small model is not a reliable judge:
+
+  language      the draft is in the language the incoming email is written in (language.detect,
+                with the thread's personal names removed: a name is no evidence of a language)
+  length        15 to 250 words
+  placeholder   no [Name], <name>, {name}, "Your Name", XXX
+  subject_line  no "Subject:" line, no "Re: ..." first line
+  new_contact   no address or link absent from the thread (flagged or not; an unflagged one is
+                also counted as guard_missed)
+  guard         no quotes_system_prompt / possible_secret flag (mentions_attachment and
+                language_mismatch flags are reported, not failed here)
+  greeting      opens with a greeting or the sender's name, and not with Ana's own name
+  sign_off      ends with a sign-off or Ana's name, not with the sender's name
+  not_echo      at most half of the draft's word 4-grams appear in the thread
+  answers       matches every `mention` group of the thread (what the reply must address)
+  instructions  when the user asked to accept or decline: an accept / decline phrase in the
+                thread's language
+  facts         none of the thread's `must_not` patterns (contradictions of its facts)
+
+send_ready = every check passes. `style_match` (reported, not part of send_ready): Ana's greeting
+and sign-off for that language ("Hi <name>," / "Best," or "Bună ziua," / "Cu stimă,").
+
+Ollama and any configured server are shut out (OPENFYXER_OLLAMA_URL is a dead port,
+OPENFYXER_LLM_BASE_URL empty) so an Ollama on this machine does not change the measurement;
+answers are not cached. The assembled 1.1 GB model is kept in OPENFYXER_MODELS_DIR (default
+~/.cache/openfyxer/models) so it is built once across runs. Times are wall-clock seconds per
+draft on this machine's cores, with the model already loaded (its load time is reported apart).
+The last line is the JSON figures; `--out FILE` keeps every draft with its checks.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("OPENFYXER_ENV_FILE", os.devnull)
+os.environ.setdefault("OPENFYXER_ENVIRONMENT", "test")
+
+from bench.threads import ANA, Thread, load, normalize, store, store_sent  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+CHECKS = ("language", "length", "placeholder", "subject_line", "new_contact", "guard", "greeting", "sign_off",
+          "not_echo", "answers", "instructions", "facts")
+MIN_WORDS, MAX_WORDS, MAX_ECHO = 15, 250, 0.5
+
+_PLACEHOLDER = re.compile(r"\[[^\]\n]{1,60}\]|<(?![\w.+-]+@)[^<>\n]{1,40}>|\{\{?[^}\n]{1,40}\}\}?|\bX{3,}\b|_{3,}|"
+                          r"\b(your name|recipient'?s name|sender'?s name|company name|insert \w+|"
+                          r"numele (tau|dvs|dumneavoastra|destinatarului|expeditorului))\b", re.I)
+_SUBJECT = re.compile(r"^\s*(subject|subiect)\s*:", re.I | re.M)
+_ADDRESS = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+_URL = re.compile(r"\b(?:https?://|www\.)[^\s<>\"')\]]+", re.I)
+_GREETING = re.compile(r"^(hi|hello|hey|dear|good (morning|afternoon|evening|day)|greetings|buna|salut|salutare|"
+                       r"stimate|stimata|stimati|draga|dragi|o zi buna)\b")
+_SIGN_OFF = re.compile(r"^(best|regards|kind regards|warm regards|best regards|warmly|thanks|thank you|many thanks|"
+                       r"cheers|sincerely|yours|all the best|cu stima|cu respect|cu drag|multumesc|multumim|"
+                       r"toate cele bune|o zi buna|numai bine|pe curand|salutari|o seara buna)\b")
+_INTENT = {
+    ("decline", "en"): r"unfortunately|(i'?m |i am )?(unable|not able)|can'?t|cannot|can not|won'?t be able|"
+                       r"will not be able|(have to|must|will|'ll) (pass|decline)|pass on|declin|regret|not (currently )?(looking|"
+                       r"interested|available|in a position)|not be (available|around|able)|away",
+    ("decline", "ro"): r"din pacate|nu (pot|voi putea|vom putea|sunt disponibil|am posibilitatea|caut|sunt interesat|"
+                       r"ma pot|imi este posibil|voi fi disponibil|voi fi prezent)|refuz|declin|regret",
+    ("accept", "en"): r"(happy|glad|delighted|pleased|thrilled) to|accept|(would|i'?d) love to|count me in|"
+                      r"i'?ll be there|i will be there|works (well )?for me|sounds (good|great)|confirm|yes|honou?red|"
+                      r"see you",
+    ("accept", "ro"): r"accept|cu (mare )?placere|bucuros|bucuroasa|sunt de acord|confirm|voi participa|"
+                      r"particip cu|ma bucur|onorat|onorata|da,|de acord",
+}
+_STYLE = {"en": (re.compile(r"^hi\b"), re.compile(r"^best,?$", re.M)),
+          "ro": (re.compile(r"^buna ziua\b"), re.compile(r"^cu stima,?$", re.M))}
+
+
+class _Terminated(BaseException):  # not Exception: llm_local wraps those
+    """SIGTERM: stop after the current token and still print the figures of the drafts done."""
+
+
+def _on_sigterm(signum, frame) -> None:  # noqa: ANN001
+    raise _Terminated()
+
+
+def _dead_port() -> int:
+    with socket.socket() as s:  # bound then closed: nothing listens there for the bench's lifetime
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _lines(text: str) -> list[str]:
+    return [line.strip() for line in text.splitlines() if line.strip()]
+
+
+def _grams(text: str, n: int = 4) -> list[tuple[str, ...]]:
+    words = re.findall(r"\w+", normalize(text))
+    return [tuple(words[i:i + n]) for i in range(len(words) - n + 1)]
+
+
+def echo_ratio(draft: str, source: str) -> float:
+    """Share of the draft's word 4-grams that also occur in the thread."""
+    grams = _grams(draft)
+    if not grams:
+        return 0.0
+    seen = set(_grams(source))
+    return sum(g in seen for g in grams) / len(grams)
+
+
+def _without_names(text: str, names: set[str]) -> str:
+    for name in sorted(names, key=len, reverse=True):
+        text = re.sub(rf"\b{re.escape(name)}\b", " ", text)
+    return text
+
+
+def judge(thread: Thread, content: str, flags: list[str], account_address: str) -> dict[str, str | None]:
+    """Each check's failure reason, or None when it passes."""
+    from openfyxer.services import language
+
+    norm = normalize(content)
+    lines = _lines(content)
+    first, tail = normalize(lines[0]) if lines else "", [normalize(line) for line in lines[-3:]]
+    out: dict[str, str | None] = {}
+    detected = language.detect(_without_names(content, thread.participant_names), default="?")
+    out["language"] = None if detected == thread.lang else f"wrote {detected}"
+    words = len(re.findall(r"\w+", content))
+    out["length"] = None if MIN_WORDS <= words <= MAX_WORDS else f"{words} words"
+    hole = _PLACEHOLDER.search(content) or _PLACEHOLDER.search(norm)
+    out["placeholder"] = f"{hole.group(0)!r}" if hole else None
+    out["subject_line"] = "subject line" if _SUBJECT.search(content) or first.startswith("re:") else None
+    source = thread.source_text()
+    known_addresses = {a.lower() for a in _ADDRESS.findall(source)} | {thread.incoming[1].lower(),
+                                                                       account_address.lower()}
+    known_addresses |= {m[1].lower() for m in thread.earlier}
+    new = sorted({a.lower() for a in _ADDRESS.findall(content)} - known_addresses)
+    known_urls = {u.lower().rstrip(".,;:!?") for u in _URL.findall(source)}
+    new += sorted({u.lower().rstrip(".,;:!?") for u in _URL.findall(content)} - known_urls)
+    flagged = any(f.startswith(("new_address", "new_link")) for f in flags)
+    out["new_contact"] = (f"{'flagged' if flagged else 'UNFLAGGED'}: {', '.join(new)}" if new else
+                          "flagged by guard" if flagged else None)
+    bad = [f for f in flags if f.startswith(("quotes_system_prompt", "possible_secret"))]
+    out["guard"] = ", ".join(bad) or None
+    user_names = {normalize(n) for n in ANA[0].split()}
+    sender = normalize(thread.sender_first_name)
+    if not lines:
+        out["greeting"] = "empty"
+    elif any(re.search(rf"\b{n}\b", first) for n in user_names) and sender not in user_names:
+        out["greeting"] = f"greets the user herself: {lines[0][:40]!r}"
+    elif _GREETING.match(first) or (sender and sender in first):
+        out["greeting"] = None
+    else:
+        out["greeting"] = f"no greeting: {lines[0][:40]!r}"
+    last = tail[-1] if tail else ""
+    if sender and last.strip(" ,.!") == sender and sender not in user_names:
+        out["sign_off"] = f"signed as the sender: {lines[-1]!r}"
+    elif any(_SIGN_OFF.match(line) for line in tail) or last.strip(" ,.!") in {"ana", "ana popescu"}:
+        out["sign_off"] = None
+    else:
+        out["sign_off"] = f"no sign-off: {lines[-1][:40]!r}" if lines else "empty"
+    echo = echo_ratio(content, source)
+    out["not_echo"] = f"echo {echo:.2f}" if echo > MAX_ECHO else None
+    missing = [group for group, pats in zip(thread.mention, thread.mention_groups())
+               if not any(p.search(norm) for p in pats)]
+    out["answers"] = "none of " + " / ".join("|".join(g) for g in missing) if missing else None
+    if thread.intent:
+        phrase = re.compile(r"(?<!\w)(?:" + _INTENT[(thread.intent, thread.lang)] + ")")
+        out["instructions"] = None if phrase.search(norm) else f"no {thread.intent} phrase in {thread.lang}"
+    else:
+        out["instructions"] = None
+    hits = [m.group(0) for p in thread.forbidden() if (m := p.search(norm))]
+    out["facts"] = "contradicts: " + ", ".join(hits) if hits else None
+    return out
+
+
+def style_match(thread: Thread, content: str) -> bool:
+    lines = _lines(content)
+    greeting, sign_off = _STYLE[thread.lang]
+    return bool(lines) and bool(greeting.match(normalize(lines[0]))) and bool(sign_off.search(normalize(content)))
+
+
+def _setup(args: argparse.Namespace, work: Path) -> None:
+    os.environ["OPENFYXER_DATA_DIR"] = str(work / "data")
+    os.environ.setdefault("OPENFYXER_MODELS_DIR", str(Path.home() / ".cache" / "openfyxer" / "models"))
+    os.environ["OPENFYXER_LOCAL_MODEL"] = args.model
+    os.environ["OPENFYXER_OLLAMA_URL"] = f"http://127.0.0.1:{_dead_port()}"
+    os.environ["OPENFYXER_LLM_BASE_URL"] = ""
+    os.environ["OPENFYXER_REDIS_URL"] = ""
+    os.environ["OPENFYXER_LLM_CACHE_TTL_SECONDS"] = "0"
+    subprocess.run([sys.executable, "-m", "openfyxer.cli", "migrate"], cwd=ROOT, check=True, env=dict(os.environ),
+                   stdout=subprocess.DEVNULL)
+
+
+def _store_all(threads: list[Thread]) -> tuple:
+    from openfyxer.core.db import session_scope
+    from openfyxer.models.account import EmailAccount
+    from openfyxer.models.user import User
+    from openfyxer.services import style
+
+    with session_scope() as session:
+        user = User(email="ana@bench.test", hashed_password="!no-login")
+        session.add(user)
+        session.flush()
+        account = EmailAccount(user_id=user.id, provider="imap", email_address=ANA[1], display_name=ANA[0],
+                               username=ANA[1], imap_host="127.0.0.1", imap_port=1, imap_security="none")
+        session.add(account)
+        session.flush()
+        store_sent(session, account)
+        email_ids = {t.id: store(session, account, t, i).id for i, t in enumerate(threads)}
+        profile = style.refresh(session, user=user)  # as a sync of Sent would leave it
+        return user.id, account.email_address, email_ids, profile
+
+
+def _load_model() -> tuple[float, bool]:
+    from openfyxer.core.config import get_settings
+    from openfyxer.integrations import llm_local
+
+    name = get_settings().local_model
+    spec = llm_local.MODELS.get(name)
+    built = spec is not None and len(spec.packages) > 1 and (get_settings().models_path / spec.filename).exists()
+    start = time.perf_counter()
+    # Assemble first, outside load(): load() holds llm_local._lock while model_file() takes the same
+    # (non-reentrant) lock to assemble, so a first load of a multi-part model hangs forever.
+    llm_local.model_file(name)
+    llm_local.load(name)
+    return time.perf_counter() - start, built
+
+
+def _frac(values: list[bool]) -> float | None:
+    return round(sum(values) / len(values), 3) if values else None
+
+
+def run(args: argparse.Namespace) -> dict:
+    from openfyxer.core.db import session_scope
+    from openfyxer.models.user import User
+    from openfyxer.services import drafting, language
+
+    threads = load()
+    if args.only:
+        threads = [t for t in threads if t.id in set(args.only.split(","))]
+    threads = threads[: args.limit or None]
+    user_id, address, email_ids, profile = _store_all(threads)
+    shown = ("greeting", "sign_off", "median_words", "formality", "phrases", "signature", "samples")
+    print(f"style profile: {json.dumps({k: profile.get(k) for k in shown}, ensure_ascii=False)}")
+    load_s, was_built = _load_model()
+    print(f"model {args.model} ready in {load_s:.1f} s ({'was assembled' if was_built else 'assembled now, or one file'})")
+    results, load_avg, interrupted = [], os.getloadavg()[0], None
+    for t in threads:
+        start, cpu = time.perf_counter(), time.process_time()
+        try:
+            with session_scope() as session:
+                draft = drafting.generate(session, user=session.get(User, user_id), email_id=email_ids[t.id],
+                                          instructions=t.instructions)
+                content, flags, draft_lang, model = (draft.content, list(draft.flags or []), draft.language,
+                                                     draft.llm_model)
+        except (KeyboardInterrupt, _Terminated) as e:
+            interrupted = f"{type(e).__name__} during {t.id}"
+            print(f"interrupted ({interrupted}): figures below cover the {len(results)} drafts done", flush=True)
+            break
+        seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
+        checks = judge(t, content, flags, address)
+        failed = [name for name in CHECKS if checks[name]]
+        results.append({"id": t.id, "lang": t.lang, "draft_language": draft_lang, "seconds": round(seconds, 2),
+                        "cpu_s": round(cpu, 2),
+                        "words": len(re.findall(r"\w+", content)), "failed": failed,
+                        "why": {k: v for k, v in checks.items() if v}, "flags": flags,
+                        "style_match": style_match(t, content), "instructions": t.instructions,
+                        "model": model, "content": content})
+        print(f"{t.id:20} {t.lang}->{draft_lang}  {seconds:6.1f} s  {results[-1]['words']:3} words  "
+              + ("send-ready" if not failed else "FAILED " + "; ".join(f"{k}: {checks[k]}" for k in failed))
+              + (f"  [flags: {', '.join(flags)}]" if flags else ""), flush=True)
+    if args.out:
+        Path(args.out).write_text(json.dumps({"profile": profile, "drafts": results}, ensure_ascii=False, indent=1))
+    times = sorted(r["seconds"] for r in results)
+    by_lang = {lang: [r for r in results if r["lang"] == lang] for lang in ("en", "ro")}
+    incoming_ok = [language.detect(f"{'Re: ' if t.earlier else ''}{t.subject}\n{t.incoming[2]}") == t.lang
+                   for t in threads]
+    return {
+        "threads": len(results),
+        **({"interrupted": interrupted, "threads_planned": len(threads)} if interrupted else {}),
+        "language_match": _frac([not r["why"].get("language") for r in results]),
+        "send_ready": _frac([not r["failed"] for r in results]),
+        "median_draft_s": round(statistics.median(times), 2) if times else None,
+        "p90_draft_s": round(times[min(len(times) - 1, int(0.9 * len(times)))], 2) if times else None,
+        "mean_draft_s": round(statistics.fmean(times), 2) if times else None,
+        "median_draft_cpu_s": round(statistics.median(r["cpu_s"] for r in results), 2) if results else None,
+        "model": results[0]["model"] if results else args.model,
+        "model_load_s": round(load_s, 1),
+        **{f"send_ready_{lang}": _frac([not r["failed"] for r in rs]) for lang, rs in by_lang.items()},
+        **{f"language_match_{lang}": _frac([not r["why"].get("language") for r in rs]) for lang, rs in by_lang.items()},
+        "checks_passed": {name: _frac([name not in r["failed"] for r in results]) for name in CHECKS},
+        "style_match": _frac([r["style_match"] for r in results]),
+        "flagged": _frac([bool(r["flags"]) for r in results]),
+        "guard_missed": sum("UNFLAGGED" in (r["why"].get("new_contact") or "") for r in results),
+        "incoming_language_detected": _frac(incoming_ok),
+        # Other processes on these cores slow llama.cpp down far more than their share: see wall vs CPU.
+        "load_avg_1m": [round(load_avg, 2), round(os.getloadavg()[0], 2)],
+        "median_words": statistics.median(r["words"] for r in results) if results else None,
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--model", default=os.environ.get("OPENFYXER_LOCAL_MODEL", "qwen2.5-1.5b"),
+                        help="embedded model: qwen2.5-1.5b (the default) or smollm2-135m (plumbing smoke run)")
+    parser.add_argument("--limit", type=int, default=0, help="only the first N threads")
+    parser.add_argument("--only", default="", help="comma-separated thread ids")
+    parser.add_argument("--out", default="", help="write every draft with its checks to this JSON file")
+    args = parser.parse_args()
+    signal.signal(signal.SIGTERM, _on_sigterm)
+    work = Path(tempfile.mkdtemp(prefix="of-bench-drafts-"))
+    wall = time.perf_counter()
+    try:
+        _setup(args, work)
+        figures = run(args)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    figures["wall_s"] = round(time.perf_counter() - wall, 1)
+    print(json.dumps(figures, ensure_ascii=False))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

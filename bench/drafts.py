@@ -14,8 +14,8 @@ is timed and judged by a deterministic checklist; a small model is not a reliabl
                 also counted as guard_missed)
   guard         no quotes_system_prompt / possible_secret flag (mentions_attachment and
                 language_mismatch flags are reported, not failed here)
-  greeting      opens with a greeting or the sender's name, and not with Ana's own name
-  sign_off      ends with a sign-off or Ana's name, not with the sender's name
+  greeting      opens with a greeting or the sender's name, and does not greet Ana herself
+  sign_off      ends with a sign-off or Ana's name, and is not signed with the sender's name
   not_echo      at most half of the draft's word 4-grams appear in the thread
   answers       matches every `mention` group of the thread (what the reply must address)
   instructions  when the user asked to accept or decline: an accept / decline phrase in the
@@ -30,7 +30,11 @@ OPENFYXER_LLM_BASE_URL empty) so an Ollama on this machine does not change the m
 answers are not cached. The assembled 1.1 GB model is kept in OPENFYXER_MODELS_DIR (default
 ~/.cache/openfyxer/models) so it is built once across runs. Times are wall-clock seconds per
 draft on this machine's cores, with the model already loaded (its load time is reported apart).
-The last line is the JSON figures; `--out FILE` keeps every draft with its checks.
+`median_cpu_per_wall` near 2 means the two cores were free; near 1, another process shared them
+and the times are inflated (llama.cpp threads spin waiting for each other).
+
+The last line is the JSON figures. `--out FILE` keeps every draft with its checks; `--rejudge FILE`
+scores such a file again with the current checklist, without running the model.
 """
 
 from __future__ import annotations
@@ -82,6 +86,7 @@ _INTENT = {
     ("accept", "ro"): r"accept|cu (mare )?placere|bucuros|bucuroasa|sunt de acord|confirm|voi participa|"
                       r"particip cu|ma bucur|onorat|onorata|da,|de acord",
 }
+_USER_NAMES = {normalize(n) for n in ANA[0].split()}
 _STYLE = {"en": (re.compile(r"^hi\b"), re.compile(r"^best,?$", re.M)),
           "ro": (re.compile(r"^buna ziua\b"), re.compile(r"^cu stima,?$", re.M))}
 
@@ -124,63 +129,76 @@ def _without_names(text: str, names: set[str]) -> str:
     return text
 
 
+def _new_contact(thread: Thread, content: str, flags: list[str], account_address: str) -> str | None:
+    source = thread.source_text()
+    known = {a.lower() for a in _ADDRESS.findall(source)} | {m[1].lower() for m in [*thread.earlier, thread.incoming]}
+    new = sorted({a.lower() for a in _ADDRESS.findall(content)} - known - {account_address.lower()})
+    known_urls = {u.lower().rstrip(".,;:!?") for u in _URL.findall(source)}
+    new += sorted({u.lower().rstrip(".,;:!?") for u in _URL.findall(content)} - known_urls)
+    flagged = any(f.startswith(("new_address", "new_link")) for f in flags)
+    if new:
+        return f"{'flagged' if flagged else 'UNFLAGGED'}: {', '.join(new)}"
+    return "flagged by guard" if flagged else None  # the guard trusts fewer sources than the thread's text
+
+
+def _greeting(thread: Thread, lines: list[str]) -> str | None:
+    if not lines:
+        return "empty"
+    first, sender = normalize(lines[0]), normalize(thread.sender_first_name)
+    # The first two lines: a small model may open "Hi Andrei," and then "Bună ziua, doamna Popescu,".
+    openers = [normalize(line) for line in lines[:2] if len(line.split()) <= 6 and line.endswith(",")] or [first]
+    to_user = [g for g in openers if any(re.search(rf"\b{n}\b", g) for n in _USER_NAMES)]
+    if to_user and sender not in _USER_NAMES:
+        return f"greets the user herself: {to_user[0][:40]!r}"
+    if _GREETING.match(first) or (sender and sender in first):
+        return None
+    return f"no greeting: {lines[0][:40]!r}"
+
+
+def _sign_off(thread: Thread, lines: list[str]) -> str | None:
+    if not lines:
+        return "empty"
+    tail, sender, full = [normalize(line) for line in lines[-3:]], normalize(thread.sender_first_name), \
+        normalize(thread.sender_name)
+    as_sender = [line for line in tail if sender and sender not in _USER_NAMES and len(line.split()) <= 5
+                 and (line.strip(" ,.!") == sender or full in line
+                      or (line.startswith(sender + " ") and len(line.split()) <= 3))]
+    if as_sender:
+        return f"signed as the sender: {as_sender[0]!r}"
+    if any(_SIGN_OFF.match(line) for line in tail) or tail[-1].strip(" ,.!") in {"ana", "ana popescu"}:
+        return None
+    return f"no sign-off: {lines[-1][:40]!r}"
+
+
 def judge(thread: Thread, content: str, flags: list[str], account_address: str) -> dict[str, str | None]:
     """Each check's failure reason, or None when it passes."""
     from openfyxer.services import language
 
-    norm = normalize(content)
-    lines = _lines(content)
-    first, tail = normalize(lines[0]) if lines else "", [normalize(line) for line in lines[-3:]]
-    out: dict[str, str | None] = {}
+    norm, lines = normalize(content), _lines(content)
     detected = language.detect(_without_names(content, thread.participant_names), default="?")
-    out["language"] = None if detected == thread.lang else f"wrote {detected}"
     words = len(re.findall(r"\w+", content))
-    out["length"] = None if MIN_WORDS <= words <= MAX_WORDS else f"{words} words"
     hole = _PLACEHOLDER.search(content) or _PLACEHOLDER.search(norm)
-    out["placeholder"] = f"{hole.group(0)!r}" if hole else None
-    out["subject_line"] = "subject line" if _SUBJECT.search(content) or first.startswith("re:") else None
-    source = thread.source_text()
-    known_addresses = {a.lower() for a in _ADDRESS.findall(source)} | {thread.incoming[1].lower(),
-                                                                       account_address.lower()}
-    known_addresses |= {m[1].lower() for m in thread.earlier}
-    new = sorted({a.lower() for a in _ADDRESS.findall(content)} - known_addresses)
-    known_urls = {u.lower().rstrip(".,;:!?") for u in _URL.findall(source)}
-    new += sorted({u.lower().rstrip(".,;:!?") for u in _URL.findall(content)} - known_urls)
-    flagged = any(f.startswith(("new_address", "new_link")) for f in flags)
-    out["new_contact"] = (f"{'flagged' if flagged else 'UNFLAGGED'}: {', '.join(new)}" if new else
-                          "flagged by guard" if flagged else None)
-    bad = [f for f in flags if f.startswith(("quotes_system_prompt", "possible_secret"))]
-    out["guard"] = ", ".join(bad) or None
-    user_names = {normalize(n) for n in ANA[0].split()}
-    sender = normalize(thread.sender_first_name)
-    if not lines:
-        out["greeting"] = "empty"
-    elif any(re.search(rf"\b{n}\b", first) for n in user_names) and sender not in user_names:
-        out["greeting"] = f"greets the user herself: {lines[0][:40]!r}"
-    elif _GREETING.match(first) or (sender and sender in first):
-        out["greeting"] = None
-    else:
-        out["greeting"] = f"no greeting: {lines[0][:40]!r}"
-    last = tail[-1] if tail else ""
-    if sender and last.strip(" ,.!") == sender and sender not in user_names:
-        out["sign_off"] = f"signed as the sender: {lines[-1]!r}"
-    elif any(_SIGN_OFF.match(line) for line in tail) or last.strip(" ,.!") in {"ana", "ana popescu"}:
-        out["sign_off"] = None
-    else:
-        out["sign_off"] = f"no sign-off: {lines[-1][:40]!r}" if lines else "empty"
-    echo = echo_ratio(content, source)
-    out["not_echo"] = f"echo {echo:.2f}" if echo > MAX_ECHO else None
+    echo = echo_ratio(content, thread.source_text())
     missing = [group for group, pats in zip(thread.mention, thread.mention_groups())
                if not any(p.search(norm) for p in pats)]
-    out["answers"] = "none of " + " / ".join("|".join(g) for g in missing) if missing else None
-    if thread.intent:
-        phrase = re.compile(r"(?<!\w)(?:" + _INTENT[(thread.intent, thread.lang)] + ")")
-        out["instructions"] = None if phrase.search(norm) else f"no {thread.intent} phrase in {thread.lang}"
-    else:
-        out["instructions"] = None
+    intent = thread.intent and re.compile(r"(?<!\w)(?:" + _INTENT[(thread.intent, thread.lang)] + ")")
     hits = [m.group(0) for p in thread.forbidden() if (m := p.search(norm))]
-    out["facts"] = "contradicts: " + ", ".join(hits) if hits else None
-    return out
+    bad_flags = [f for f in flags if f.startswith(("quotes_system_prompt", "possible_secret"))]
+    return {
+        "language": None if detected == thread.lang else f"wrote {detected}",
+        "length": None if MIN_WORDS <= words <= MAX_WORDS else f"{words} words",
+        "placeholder": f"{hole.group(0)!r}" if hole else None,
+        "subject_line": "subject line" if _SUBJECT.search(content) or norm.lstrip().startswith("re:") else None,
+        "new_contact": _new_contact(thread, content, flags, account_address),
+        "guard": ", ".join(bad_flags) or None,
+        "greeting": _greeting(thread, lines),
+        "sign_off": _sign_off(thread, lines),
+        "not_echo": f"echo {echo:.2f}" if echo > MAX_ECHO else None,
+        "answers": "none of " + " / ".join("|".join(g) for g in missing) if missing else None,
+        "instructions": (f"no {thread.intent} phrase in {thread.lang}" if intent and not intent.search(norm)
+                         else None),
+        "facts": "contradicts: " + ", ".join(hits) if hits else None,
+    }
 
 
 def style_match(thread: Thread, content: str) -> bool:
@@ -240,21 +258,39 @@ def _frac(values: list[bool]) -> float | None:
     return round(sum(values) / len(values), 3) if values else None
 
 
-def run(args: argparse.Namespace) -> dict:
-    from openfyxer.core.db import session_scope
-    from openfyxer.models.user import User
-    from openfyxer.services import drafting, language
-
+def _select(args: argparse.Namespace) -> list[Thread]:
     threads = load()
     if args.only:
         threads = [t for t in threads if t.id in set(args.only.split(","))]
-    threads = threads[: args.limit or None]
+    return threads[: args.limit or None]
+
+
+def score(thread: Thread, content: str, flags: list[str], address: str) -> dict:
+    """One draft's checklist result (the part of a result row that does not need the model)."""
+    checks = judge(thread, content, flags, address)
+    return {"words": len(re.findall(r"\w+", content)), "failed": [name for name in CHECKS if checks[name]],
+            "why": {k: v for k, v in checks.items() if v}, "style_match": style_match(thread, content)}
+
+
+def _line(row: dict) -> str:
+    why = row["why"]
+    return (f"{row['id']:20} {row['lang']}->{row['draft_language']}  {row['seconds']:6.1f} s  {row['words']:3} words  "
+            + ("send-ready" if not row["failed"] else "FAILED " + "; ".join(f"{k}: {why[k]}" for k in row["failed"]))
+            + (f"  [flags: {', '.join(row['flags'])}]" if row["flags"] else ""))
+
+
+def generate_all(args: argparse.Namespace, threads: list[Thread]) -> tuple[list[dict], dict]:
+    """Store the threads, draft a reply to each, score it; (result rows, run facts)."""
+    from openfyxer.core.db import session_scope
+    from openfyxer.models.user import User
+    from openfyxer.services import drafting
+
     user_id, address, email_ids, profile = _store_all(threads)
     shown = ("greeting", "sign_off", "median_words", "formality", "phrases", "signature", "samples")
     print(f"style profile: {json.dumps({k: profile.get(k) for k in shown}, ensure_ascii=False)}")
     load_s, was_built = _load_model()
     print(f"model {args.model} ready in {load_s:.1f} s ({'was assembled' if was_built else 'assembled now, or one file'})")
-    results, load_avg, interrupted = [], os.getloadavg()[0], None
+    rows, load_avg, interrupted = [], os.getloadavg()[0], None
     for t in threads:
         start, cpu = time.perf_counter(), time.process_time()
         try:
@@ -265,47 +301,62 @@ def run(args: argparse.Namespace) -> dict:
                                                      draft.llm_model)
         except (KeyboardInterrupt, _Terminated) as e:
             interrupted = f"{type(e).__name__} during {t.id}"
-            print(f"interrupted ({interrupted}): figures below cover the {len(results)} drafts done", flush=True)
+            print(f"interrupted ({interrupted}): figures below cover the {len(rows)} drafts done", flush=True)
             break
         seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
-        checks = judge(t, content, flags, address)
-        failed = [name for name in CHECKS if checks[name]]
-        results.append({"id": t.id, "lang": t.lang, "draft_language": draft_lang, "seconds": round(seconds, 2),
-                        "cpu_s": round(cpu, 2),
-                        "words": len(re.findall(r"\w+", content)), "failed": failed,
-                        "why": {k: v for k, v in checks.items() if v}, "flags": flags,
-                        "style_match": style_match(t, content), "instructions": t.instructions,
-                        "model": model, "content": content})
-        print(f"{t.id:20} {t.lang}->{draft_lang}  {seconds:6.1f} s  {results[-1]['words']:3} words  "
-              + ("send-ready" if not failed else "FAILED " + "; ".join(f"{k}: {checks[k]}" for k in failed))
-              + (f"  [flags: {', '.join(flags)}]" if flags else ""), flush=True)
+        rows.append({"id": t.id, "lang": t.lang, "draft_language": draft_lang, "seconds": round(seconds, 2),
+                     "cpu_s": round(cpu, 2), "flags": flags, "instructions": t.instructions, "model": model,
+                     "content": content, **score(t, content, flags, address)})
+        print(_line(rows[-1]), flush=True)
+    run_facts = {"model": rows[0]["model"] if rows else args.model, "model_load_s": round(load_s, 1),
+                 # Other processes on these cores slow llama.cpp far more than their share: compare wall and CPU.
+                 "load_avg_1m": [round(load_avg, 2), round(os.getloadavg()[0], 2)],
+                 **({"interrupted": interrupted, "threads_planned": len(threads)} if interrupted else {})}
     if args.out:
-        Path(args.out).write_text(json.dumps({"profile": profile, "drafts": results}, ensure_ascii=False, indent=1))
-    times = sorted(r["seconds"] for r in results)
-    by_lang = {lang: [r for r in results if r["lang"] == lang] for lang in ("en", "ro")}
+        Path(args.out).write_text(json.dumps({"profile": profile, "run": run_facts, "drafts": rows},
+                                             ensure_ascii=False, indent=1))
+    return rows, run_facts
+
+
+def rejudge(path: str, threads: list[Thread]) -> tuple[list[dict], dict]:
+    """Drafts saved by --out, scored again with the current checklist (no model runs)."""
+    saved = json.loads(Path(path).read_text())
+    by_id = {t.id: t for t in threads}
+    rows = []
+    for row in saved["drafts"]:
+        if row["id"] in by_id:
+            rows.append({**row, **score(by_id[row["id"]], row["content"], row["flags"], ANA[1])})
+            print(_line(rows[-1]))
+    return rows, {**saved.get("run", {"model": rows[0]["model"] if rows else None}), "rejudged": path}
+
+
+def figures(threads: list[Thread], rows: list[dict], run_facts: dict) -> dict:
+    from openfyxer.services import language
+
+    times = sorted(r["seconds"] for r in rows)
+    by_lang = {lang: [r for r in rows if r["lang"] == lang] for lang in ("en", "ro")}
     incoming_ok = [language.detect(f"{'Re: ' if t.earlier else ''}{t.subject}\n{t.incoming[2]}") == t.lang
                    for t in threads]
     return {
-        "threads": len(results),
-        **({"interrupted": interrupted, "threads_planned": len(threads)} if interrupted else {}),
-        "language_match": _frac([not r["why"].get("language") for r in results]),
-        "send_ready": _frac([not r["failed"] for r in results]),
+        "threads": len(rows),
+        "language_match": _frac([not r["why"].get("language") for r in rows]),
+        "send_ready": _frac([not r["failed"] for r in rows]),
         "median_draft_s": round(statistics.median(times), 2) if times else None,
         "p90_draft_s": round(times[min(len(times) - 1, int(0.9 * len(times)))], 2) if times else None,
         "mean_draft_s": round(statistics.fmean(times), 2) if times else None,
-        "median_draft_cpu_s": round(statistics.median(r["cpu_s"] for r in results), 2) if results else None,
-        "model": results[0]["model"] if results else args.model,
-        "model_load_s": round(load_s, 1),
+        "median_draft_cpu_s": round(statistics.median(r["cpu_s"] for r in rows), 2) if rows else None,
+        # CPU over wall time per draft: about the thread count (2 here) when the cores were free, near 1
+        # when another process shared them (llama.cpp threads then spin waiting for each other).
+        "median_cpu_per_wall": round(statistics.median(r["cpu_s"] / r["seconds"] for r in rows), 2) if rows else None,
+        **run_facts,
         **{f"send_ready_{lang}": _frac([not r["failed"] for r in rs]) for lang, rs in by_lang.items()},
         **{f"language_match_{lang}": _frac([not r["why"].get("language") for r in rs]) for lang, rs in by_lang.items()},
-        "checks_passed": {name: _frac([name not in r["failed"] for r in results]) for name in CHECKS},
-        "style_match": _frac([r["style_match"] for r in results]),
-        "flagged": _frac([bool(r["flags"]) for r in results]),
-        "guard_missed": sum("UNFLAGGED" in (r["why"].get("new_contact") or "") for r in results),
+        "checks_passed": {name: _frac([name not in r["failed"] for r in rows]) for name in CHECKS},
+        "style_match": _frac([r["style_match"] for r in rows]),
+        "flagged": _frac([bool(r["flags"]) for r in rows]),
+        "guard_missed": sum("UNFLAGGED" in (r["why"].get("new_contact") or "") for r in rows),
         "incoming_language_detected": _frac(incoming_ok),
-        # Other processes on these cores slow llama.cpp down far more than their share: see wall vs CPU.
-        "load_avg_1m": [round(load_avg, 2), round(os.getloadavg()[0], 2)],
-        "median_words": statistics.median(r["words"] for r in results) if results else None,
+        "median_words": statistics.median(r["words"] for r in rows) if rows else None,
     }
 
 
@@ -316,17 +367,23 @@ def main() -> int:
     parser.add_argument("--limit", type=int, default=0, help="only the first N threads")
     parser.add_argument("--only", default="", help="comma-separated thread ids")
     parser.add_argument("--out", default="", help="write every draft with its checks to this JSON file")
+    parser.add_argument("--rejudge", default="", metavar="FILE",
+                        help="score the drafts saved by --out again with the current checklist; no model runs")
     args = parser.parse_args()
+    threads = _select(args)
+    if args.rejudge:
+        print(json.dumps(figures(threads, *rejudge(args.rejudge, threads)), ensure_ascii=False))
+        return 0
     signal.signal(signal.SIGTERM, _on_sigterm)
     work = Path(tempfile.mkdtemp(prefix="of-bench-drafts-"))
     wall = time.perf_counter()
     try:
         _setup(args, work)
-        figures = run(args)
+        result = figures(threads, *generate_all(args, threads))
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    figures["wall_s"] = round(time.perf_counter() - wall, 1)
-    print(json.dumps(figures, ensure_ascii=False))
+    result["wall_s"] = round(time.perf_counter() - wall, 1)
+    print(json.dumps(result, ensure_ascii=False))
     return 0
 
 

@@ -145,14 +145,16 @@ THREADS = [
                      "working with a fast-growing fintech that is hiring a Head of Delivery in Bucharest "
                      "(hybrid, competitive package plus equity). Would you be open to a 20-minute call this week "
                      "to hear more?\n\nBest regards,\nOliver Grant\nSenior Recruiter, TalentBridge"),
-        "facts": ["the role is Head of Delivery at a fintech in Bucharest"],
+        "facts": ["the role is Head of Delivery at a fintech in Bucharest",
+                  "Oliver is the recruiter; Ana is a delivery manager at Brightlane"],
         "good_reply": "thanks Oliver and declines politely; Ana is happy in her current role",
         "instructions": "decline politely, I'm happy in my current role",
         "intent": "decline",
         "mention": [[r"current (role|position|job)", r"happy", r"not (looking|interested)", r"role",
                      r"opportunity"]],
         "must_not": [r"(let'?s|lets) (schedule|set up|book)", r"(what|which) time", r"free (on|this)",
-                     r"(opportunity|happy|glad|love) to (discuss|chat|talk|hear more)"],
+                     r"(opportunity|happy|glad|love) to (discuss|chat|talk|hear more)",
+                     r"(role|work(ing)?|job) as a (senior )?recruiter"],
     },
     {
         "id": "en-supplier-delay", "lang": "en", "topic": "supplier delay", "subject": "Order 55120 - laptops",
@@ -166,11 +168,11 @@ THREADS = [
                      "from another model that is in stock next week instead. Please let me know how you'd like "
                      "to proceed.\n\nRegards,\nVictor Lungu\nTechSupply"),
         "facts": ["original delivery 10 March, new arrival around 24 March", "developers start on 16 March",
-                  "alternative: four units of another model next week"],
+                  "alternative offered by Victor: four units of another model next week"],
         "good_reply": "acknowledges the delay and either takes the four in-stock units or asks for details",
         "mention": [[r"four", r"4 (units|laptops)", r"in stock", r"another model", r"alternative",
                      r"24", r"20 march", r"delay"]],
-        "must_not": [],
+        "must_not": [r"we (could|can) send (you )?(the )?four"],
     },
     {
         "id": "en-landlord", "lang": "en", "topic": "landlord", "subject": "Plumber for the bathroom leak",
@@ -311,12 +313,12 @@ THREADS = [
         "incoming": ("Ben Carter", "ben.carter@gmail.com",
                      "Hey Ana!\n\nLong time no see. I'm in Cluj next week for a workshop - any chance of a coffee "
                      "on Wednesday or Thursday afternoon? Would be great to catch up.\n\nBen"),
-        "facts": ["Ben offered Wednesday or Thursday afternoon next week"],
+        "facts": ["Ben offered Wednesday or Thursday afternoon next week", "Ben is the one visiting Cluj"],
         "good_reply": "accepts Thursday at 16:00 near the office",
         "instructions": "accept Thursday, suggest 16:00 near our office",
         "intent": "accept",
         "mention": [[r"thursday"], [r"16[:.]00", r"4 ?pm", r"4[:.]00", r"four"]],
-        "must_not": [r"wednesday at"],
+        "must_not": [r"wednesday at", r"wednesday or thursday", r"i'?m (currently |also )?in cluj next week"],
     },
     {
         "id": "en-volunteer", "lang": "en", "topic": "neighbourhood request", "subject": "Park clean-up on Saturday",

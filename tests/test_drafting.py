@@ -99,7 +99,8 @@ def test_romanian_email_is_answered_in_romanian(body, scripted, sqlite_url):
     scripted.reply = "Bună ziua,\n\nMâine la ora 10 îmi convine. Vă mulțumesc pentru invitație.\n\nCu stimă,\nAna"
     draft, _ = _draft({"subject": "Intalnire maine", "sender": "ion@firma.ro", "body": body})
     system, user = scripted.prompt()
-    assert "in Romanian" in system and user.rstrip().endswith("reply in Romanian now.")
+    assert "in Romanian" in system and "Write Ana Pop's answer to Ion in Romanian" in user
+    assert user.startswith("Ion wrote this email to Ana Pop:") and "sign as Ana." in user
     assert draft.language == "ro" and draft.flags == []
 
 
@@ -116,7 +117,7 @@ def test_english_email_prompt_asks_for_english(scripted, sqlite_url):
     _draft({"subject": "Invoice question", "body": "Hello, could you confirm the invoice total for March?"})
     system, user = scripted.prompt()
     assert "in English" in system and "You draft email replies for Ana Pop <ana.pop@example.com>" in system
-    assert user.rstrip().endswith("Write Ana Pop's reply in English now.")
+    assert "Write Ana Pop's answer to " in user and " in English: greet " in user
 
 
 def test_instructions_reach_the_prompt_defused(scripted, sqlite_url):
@@ -155,7 +156,7 @@ def test_earlier_messages_of_the_thread_are_in_the_prompt(scripted, sqlite_url):
     assert positions == sorted(positions) and positions[-1] < prompt.index("So, can we start on Monday?")
     for absent in ("Earlier message number 0.", "Earlier message number 1.", "A later message.", "Unrelated"):
         assert absent not in prompt
-    assert prompt.index("Earlier messages in this conversation") < prompt.index("The email to answer:")
+    assert prompt.index("Earlier messages in this conversation") < prompt.index(" wrote this email to Ana Pop:")
 
 
 # --- the user's style -------------------------------------------------------------------------------
@@ -267,3 +268,53 @@ def test_system_prompt_says_email_text_is_untrusted(scripted, sqlite_url):
     system, user = scripted.prompt()
     assert prompts.UNTRUSTED_RULE in system and "normal question about the budget" not in system
     assert "normal question about the budget" in user
+
+
+def test_style_is_learned_per_language():
+    """GIVEN Sent mail in English ("Hi <name>," ... "Best,") and in Romanian ("Bună ziua," ... "Cu stimă,") WHEN
+    learned THEN each language has its own greeting and sign-off, and the prompt for a Romanian reply asks for
+    the Romanian ones (the greeting without a name, the way the user writes it)."""
+    profile = style.learn(EN_SENT + RO_SENT)
+    en, ro = profile["languages"]["en"], profile["languages"]["ro"]
+    assert (en["greeting"], en["sign_off"], en["greeting_with_name"]) == ("Hi", "Best,", True)
+    assert (ro["greeting"].rstrip(","), ro["sign_off"], ro["greeting_with_name"]) == ("Bună ziua", "Cu stimă,", False)
+    assert 'opens with "Bună ziua,"' in style.describe(profile, "ro") and "Cu stimă" in style.describe(profile, "ro")
+    assert 'signs off with "Best,"' in style.describe(profile, "en")
+    assert style.describe(profile, "de") == style.describe(profile)  # no German mail: the overall profile
+
+
+def test_a_name_is_no_evidence_of_romanian():
+    """GIVEN an English email from "Dragoș Neagu" WHEN its language is read with names removed THEN it is English;
+    one Romanian word with a diacritic plus a Romanian word is still Romanian."""
+    body = "Hi Ana, could we move our call to Thursday afternoon? Thanks, Dragoș"
+    assert language.detect(language.without_names(body, ["Dragoș Neagu", "Ana Pop"])) == "en"
+    assert language.detect("Hi Ana, could we move the call to Thursday? Thanks, Dragoș") == "en"
+    assert language.detect("Putem muta întâlnirea pe joi? Mulțumesc") == "ro"
+
+
+def test_the_prompt_shows_an_example_reply_in_the_users_voice(scripted, sqlite_url):
+    """GIVEN a user with Romanian Sent mail WHEN a Romanian email is drafted THEN an earlier example turn shows a
+    reply that opens and signs off the user's Romanian way, outside the email's untrusted block."""
+    _draft({"subject": "Ofertă", "sender": "ion@firma.ro", "body": "Bună ziua, ne puteți trimite oferta până joi?"},
+           sent=RO_SENT)
+    messages = scripted.requests[-1]["body"]["messages"]
+    assert [m["role"] for m in messages] == ["system", "user", "assistant", "user"]
+    example = messages[2]["content"]
+    assert example.startswith("Bună ziua,\n\n") and example.endswith("Cu stimă,\nAna")
+    assert "<untrusted_email>" not in example
+
+
+def test_a_draft_that_repeats_the_email_is_retried_once_then_flagged(scripted, sqlite_url):
+    """GIVEN a model that copies the email back WHEN drafted THEN it is asked once more, told it repeated the
+    email; if the second answer is a real reply it is kept, and if it echoes too the draft is flagged."""
+    body = "Hi Ana, could you send me the signed leave form for 6 to 10 April by Friday, so I can file it?"
+    answers = iter([body, "Hi Bob,\n\nSure, I'll sign it and send it back tomorrow.\n\nBest,\nAna"])
+    scripted.reply = lambda messages: next(answers)
+    draft, _ = _draft({"subject": "Leave form", "body": body})
+    assert len(scripted.requests) == 2 and "That repeats the email" in scripted.prompt()[1]
+    assert "send it back tomorrow" in draft.content and not any(f.startswith("repeats_email") for f in draft.flags)
+    scripted.requests.clear()
+    scripted.reply = body
+    draft, _ = _draft({"subject": "Leave form again", "body": body})
+    assert len(scripted.requests) == 2
+    assert any(f.startswith("repeats_email") for f in draft.flags)

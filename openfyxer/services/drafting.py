@@ -21,6 +21,7 @@ from openfyxer.models.user import User
 from openfyxer.services import audit, guard, language, llm, prompts, style
 from openfyxer.services import settings as settings_service
 from openfyxer.services.drafts import reply_subject
+from openfyxer.services.classify_text import new_text
 from openfyxer.services.emails import get_owned
 
 THREAD_MESSAGES = 4
@@ -53,20 +54,32 @@ def generate(session: Session, *, user: User, email_id: uuid.UUID, instructions:
     email = get_owned(session, user=user, email_id=email_id)
     account = session.get(EmailAccount, email.account_id)
     choice = llm.choose(settings_service.get_or_create(session, user_id=user.id))
-    lang = language.detect(f"{email.subject or ''}\n{email.body_text or ''}")
+    user_name = _display_name(account, user)
+    sender_name = email.sender_name or prompts.first_name(email.sender or "") or "the sender"
+    # What the sender wrote, without the quoted thread and without names: "Dragoș" is no sign of Romanian.
+    lang = language.detect(language.without_names(f"{email.subject or ''}\n{new_text(email.body_text or '')}",
+                                                  [sender_name, user_name]))
     profile = style.profile_for(session, user=user)
     if not profile or not profile.get("samples"):
         profile = style.refresh(session, user=user)  # nothing learned yet: the user may have sent mail since
+    voice = style.for_language(profile, lang)
     earlier = _thread(session, email)
     messages = prompts.draft_messages(
-        user_name=_display_name(account, user), user_email=account.email_address, language=lang,
-        style=style.describe(profile), email_block=prompts.untrusted(email.sender, email.subject, email.body_text),
+        user_name=user_name, user_email=account.email_address, language=lang,
+        style=style.describe(profile, lang), email_block=prompts.untrusted(email.sender, email.subject, email.body_text),
         thread_blocks=[prompts.untrusted(m.sender, m.subject, m.body_text, limit=800) for m in earlier],
-        instructions=instructions,
+        instructions=instructions, sender_name=sender_name, profile=voice,
     )
     answer = llm.complete(choice, messages, max_tokens=400, temperature=0.3)
     text = _clean(answer.text)
-    signature = (profile or {}).get("signature")
+    source = "\n".join(m.body_text or "" for m in [email, *earlier])
+    echo = guard.echo_share(text, source)
+    if echo > guard.ECHO_LIMIT:  # one more try, told what went wrong; keep whichever echoes less
+        retry = llm.complete(choice, prompts.redo_messages(messages, answer.text), max_tokens=400, temperature=0.5)
+        if guard.echo_share(_clean(retry.text), source) < echo:
+            answer, text = retry, _clean(retry.text)
+            echo = guard.echo_share(text, source)
+    signature = (voice or {}).get("signature")
     participants = {a for m in [email, *earlier] for a in [m.sender, *(m.recipients or []), *(m.cc or [])] if a} \
         | {account.email_address}
     own = "\n".join(m.body_text or "" for m in earlier if m.sender == account.email_address)
@@ -76,6 +89,8 @@ def generate(session: Session, *, user: User, email_id: uuid.UUID, instructions:
                         trusted_text="\n".join([own, instructions or "", signature or ""]),
                         system_prompt=messages[0]["content"])
     sender_domain = (email.sender or "").rsplit("@", 1)[-1].lower()
+    if echo > guard.ECHO_LIMIT:
+        flags.append(f"repeats_email: {echo:.0%} of it is the sender's words")
     flags += [f"reply_to_differs: {a}" for a in email.reply_to or [] if a.rsplit("@", 1)[-1].lower() != sender_domain]
     if signature and signature not in text:
         text = f"{text}\n\n{signature}"

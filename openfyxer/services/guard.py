@@ -53,3 +53,13 @@ def check(draft: str, *, thread_text: str, thread_addresses: set[str], thread_ha
     if _SECRET.search(draft):
         flags.append("possible_secret")
     return flags
+
+
+ECHO_LIMIT = 0.5
+
+
+def echo_share(draft: str, source: str, n: int = 4) -> float:
+    """The share of the draft's word n-grams that are in `source`: near 1, the draft repeats the
+    email it should answer (a small model's usual failure) instead of replying to it."""
+    mine = _shingles(draft, n)
+    return len(mine & _shingles(source, n)) / len(mine) if mine else 0.0

@@ -5,10 +5,17 @@ from __future__ import annotations
 import re
 import threading
 
-_RO_LETTERS = re.compile("[ăâîșşțţ]", re.I)
+_RO_WORD_WITH_LETTER = re.compile(r"\w*[ăâîșşțţ]\w*", re.I)
 _RO_WORDS = re.compile(r"\b(și|si|este|sunt|pentru|vă|va rog|mulțumesc|multumesc|bună|buna|ziua|când|cand|"
                        r"poți|poti|puteți|puteti|mâine|maine|întâlnire|intalnire|mulţumesc)\b", re.I)
 _lock = threading.Lock()
+
+
+def without_names(text: str, names: list[str]) -> str:
+    """`text` with the words of people's names taken out: a name is no evidence of a language."""
+    for word in {w for name in names for w in re.findall(r"\w{2,}", name or "")}:
+        text = re.sub(rf"\b{re.escape(word)}\b", " ", text)
+    return text
 
 
 def detect(text: str, default: str = "en") -> str:
@@ -17,7 +24,11 @@ def detect(text: str, default: str = "en") -> str:
     if len(text) < 3:
         return default
     sample = text[:2000]
-    if _RO_LETTERS.search(sample) or len(_RO_WORDS.findall(sample)) >= 2:
+    # One word with a Romanian letter is weak evidence (a name: "Ștefan", "Dragoș"); two distinct
+    # ones, or one plus a common Romanian word, are not.
+    letters = {w.lower() for w in _RO_WORD_WITH_LETTER.findall(sample)}
+    words = len(_RO_WORDS.findall(sample))
+    if len(letters) >= 2 or words >= 2 or (letters and words):
         return "ro"
     from langdetect import DetectorFactory, LangDetectException, detect_langs
 

@@ -40,8 +40,60 @@ def untrusted(sender: str | None, subject: str | None, body: str | None, limit: 
             f"{defuse(body or '', limit)}\n</untrusted_email>")
 
 
+# One worked example per language, shown as an earlier turn: a small local model otherwise often
+# writes as the sender (it repeats the email, or greets the user). The example is ours, not the
+# sender's, so it sits outside any untrusted block; {me} is the user's first name.
+EXAMPLES = {
+    "en": ("Tom Baker", "tom.baker@example.org", "Slides from the workshop",
+           "Hi {me},\n\nCould you send me the slides from Monday's workshop? I'd like to share them with my team "
+           "before Friday.\n\nThanks,\nTom",
+           "Sure, I'll send you the slides today, so your team has them well before Friday.", "Hi", "Best,"),
+    "ro": ("Ioana Marin", "ioana.marin@example.org", "Prezentarea de la atelier",
+           "Bună ziua,\n\nÎmi puteți trimite prezentarea de la atelierul de luni? Aș vrea să o arăt echipei mele "
+           "până vineri.\n\nMulțumesc,\nIoana",
+           "Sigur, vă trimit prezentarea astăzi, ca echipa dumneavoastră să o aibă înainte de vineri.",
+           "Bună ziua", "Cu stimă,"),
+}
+
+
+def first_name(display: str) -> str:
+    """"Ana Popescu" -> "Ana"; "ana.popescu@x.ro" -> "Ana"."""
+    display = (display or "").strip().strip('"')
+    if "@" in display:
+        display = display.split("@")[0].replace(".", " ").replace("_", " ")
+    return (display.split() or [""])[0].title() if display.islower() else (display.split() or [""])[0]
+
+
+def _example_turns(lang: str, *, user_name: str, greeting: str | None, greeting_with_name: bool,
+                   sign_off: str | None) -> list[dict]:
+    if lang not in EXAMPLES:
+        return []
+    name, address, subject, body, reply, default_greeting, default_sign_off = EXAMPLES[lang]
+    me = first_name(user_name)
+    opening = (greeting or default_greeting) + (f" {first_name(name)}," if greeting_with_name and greeting else ",")
+    answer = f"{opening}\n\n{reply}\n\n{sign_off or default_sign_off}\n{me}"
+    return [{"role": "user", "content": _task(untrusted(f"{name} <{address}>", subject, body.format(me=me)),
+                                                 [], None, user_name=user_name, sender_name=name, lang=lang)},
+            {"role": "assistant", "content": answer}]
+
+
+def _task(email_block: str, thread_blocks: list[str], instructions: str | None, *, user_name: str,
+          sender_name: str, lang: str) -> str:
+    language_name = LANGUAGE_NAMES.get(lang, "the same language as the email")
+    parts = []
+    if thread_blocks:
+        parts.append("Earlier messages in this conversation, oldest first:\n" + "\n".join(thread_blocks))
+    parts.append(f"{sender_name} wrote this email to {user_name}:\n" + email_block)
+    if instructions:
+        parts.append(f"What {user_name} wants the reply to say: {defuse(instructions, 500)}")
+    parts.append(f"Write {user_name}'s answer to {sender_name} in {language_name}: greet {sender_name}, answer what "
+                 f"they ask, sign as {first_name(user_name)}. Do not repeat their email.")
+    return "\n\n".join(parts)
+
+
 def draft_messages(*, user_name: str, user_email: str, language: str, style: str, email_block: str,
-                   thread_blocks: list[str], instructions: str | None) -> list[dict]:
+                   thread_blocks: list[str], instructions: str | None, sender_name: str = "the sender",
+                   profile: dict | None = None) -> list[dict]:
     lang = LANGUAGE_NAMES.get(language, "the same language as the email")
     system = (
         f"You draft email replies for {user_name} <{user_email}>, who will review and send them.\n"
@@ -51,14 +103,20 @@ def draft_messages(*, user_name: str, user_email: str, language: str, style: str
         "confirm it.\n"
         f"- Write the way {user_name} writes: {style}"
     )
-    parts = []
-    if thread_blocks:
-        parts.append("Earlier messages in this conversation, oldest first:\n" + "\n".join(thread_blocks))
-    parts.append("The email to answer:\n" + email_block)
-    if instructions:
-        parts.append(f"What {user_name} wants the reply to say: {defuse(instructions, 500)}")
-    parts.append(f"Write {user_name}'s reply in {lang} now.")
-    return [{"role": "system", "content": system}, {"role": "user", "content": "\n\n".join(parts)}]
+    profile = profile or {}
+    example = _example_turns(language, user_name=user_name, greeting=profile.get("greeting"),
+                             greeting_with_name=profile.get("greeting_with_name", True),
+                             sign_off=profile.get("sign_off"))
+    task = _task(email_block, thread_blocks, instructions, user_name=user_name, sender_name=sender_name,
+                 lang=language)
+    return [{"role": "system", "content": system}, *example, {"role": "user", "content": task}]
+
+
+def redo_messages(messages: list[dict], echo: str) -> list[dict]:
+    """A second try after a draft that repeated the email instead of answering it."""
+    return [*messages, {"role": "assistant", "content": echo},
+            {"role": "user", "content": "That repeats the email. Write the reply instead: answer the sender's "
+                                        "questions in your own words, briefly."}]
 
 
 def triage_messages(email_block: str) -> list[dict]:

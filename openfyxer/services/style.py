@@ -39,9 +39,15 @@ def _own_text(body: str) -> list[str]:
     return lines
 
 
-def learn(bodies: list[str]) -> dict:
-    """A style profile from sent messages' bodies (no model: counting is enough)."""
+def learn(bodies: list[str], *, by_language: bool = True) -> dict:
+    """A style profile from sent messages' bodies (no model: counting is enough).
+
+    People write differently in each language ("Hi Dan," ... "Best," in English, "Bună ziua," ...
+    "Cu stimă," in Romanian), so a profile per language the user writes in sits under
+    `languages`; `describe` picks the one for the reply's language.
+    """
     greetings, signoffs, lengths, signatures, phrases = Counter(), Counter(), [], Counter(), Counter()
+    named = 0  # greetings followed by the addressee's name ("Hi Dan,") rather than alone ("Bună ziua,")
     formal = informal = 0
     for body in bodies:
         lines = [l for l in _own_text(body) if l.strip()]
@@ -51,6 +57,7 @@ def learn(bodies: list[str]) -> dict:
         first = lines[0].strip()
         if m := _GREETING.match(first):
             greetings[first[: m.end(1)]] += 1
+            named += bool(re.search(r"\w", first[m.end(1):]))
         for i, line in enumerate(lines):
             if _SIGNOFF.match(line.strip()):
                 signoffs[line.strip()] += 1
@@ -64,26 +71,47 @@ def learn(bodies: list[str]) -> dict:
         words = re.findall(r"[\wăâîșțş]+", text.lower())
         phrases.update(" ".join(words[j:j + 3]) for j in range(len(words) - 2))
     lengths.sort()
+    languages = {}
+    if by_language:
+        from openfyxer.services import language
+
+        groups: dict[str, list[str]] = {}
+        for body in bodies:
+            own = "\n".join(_own_text(body)).strip()
+            if own:
+                groups.setdefault(language.detect(own), []).append(body)
+        languages = {lang: learn(group, by_language=False) for lang, group in groups.items()}
     signature = signatures.most_common(1)[0][0] if signatures and signatures.most_common(1)[0][1] >= 2 else None
     return {
         "greeting": greetings.most_common(1)[0][0] if greetings else None,
+        "greeting_with_name": named * 2 >= sum(greetings.values()) if greetings else True,
         "sign_off": signoffs.most_common(1)[0][0] if signoffs else None,
         "median_words": lengths[len(lengths) // 2] if lengths else None,
         "formality": "formal" if formal > informal * 1.5 else "informal" if informal > formal else "neutral",
         "phrases": [p for p, n in phrases.most_common(8) if n >= 3][:5],
         "signature": signature,
         "samples": len(lengths),
+        **({"languages": languages} if by_language else {}),
         "updated_at": datetime.now(UTC).isoformat(),
     }
 
 
-def describe(profile: dict | None) -> str:
-    """The profile as an instruction for the drafting prompt."""
+def for_language(profile: dict | None, lang: str) -> dict | None:
+    """The part of the profile learned from mail in `lang`, or the whole one if there is none."""
+    part = ((profile or {}).get("languages") or {}).get(lang)
+    return part if part and part.get("samples") else profile
+
+
+def describe(profile: dict | None, lang: str | None = None) -> str:
+    """The profile (for `lang`, when given) as an instruction for the drafting prompt."""
+    if lang:
+        profile = for_language(profile, lang)
     if not profile or not profile.get("samples"):
         return "friendly, clear and brief; greet by first name and sign off with the sender's first name."
     bits = [f"{profile['formality']} tone"]
     if profile.get("greeting"):
-        bits.append(f"opens with \"{profile['greeting']} <name>,\"")
+        name = " <name>" if profile.get("greeting_with_name", True) else ""
+        bits.append(f"opens with \"{profile['greeting']}{name},\"")
     if profile.get("sign_off"):
         bits.append(f"signs off with \"{profile['sign_off']}\"")
     if profile.get("median_words"):

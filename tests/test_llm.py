@@ -38,6 +38,17 @@ def test_embedded_model_answers_when_nothing_else_is_there(no_ollama):
     assert second.cached and second.text == first.text
 
 
+def test_a_started_answer_is_continued_locally_and_dropped_for_servers(monkeypatch, server, no_ollama):
+    """GIVEN messages ending with the start of the assistant's answer WHEN the embedded model answers THEN its text
+    continues that start; WHEN a server answers THEN it gets the conversation without the start."""
+    started = [*HELLO, {"role": "assistant", "content": "Hello Tom,\n\nThank you"}]
+    local = llm.complete(llm.choose(None), started, max_tokens=12, temperature=0, use_cache=False)
+    assert local.text.startswith("Hello Tom,\n\nThank you") and len(local.text) > len("Hello Tom,\n\nThank you")
+    apply_env(monkeypatch, llm_base_url=server.url + "/v1", llm_model=MODEL)
+    assert llm.complete(llm.choose(None), started, max_tokens=12, temperature=0, use_cache=False).text
+    assert server.requests[-1]["body"]["messages"] == HELLO
+
+
 def test_ollama_is_used_automatically_when_it_answers(monkeypatch, server):
     """GIVEN an Ollama-speaking server at the Ollama address WHEN a user with no choice asks THEN it answers."""
     apply_env(monkeypatch, ollama_url=server.url)

@@ -135,8 +135,32 @@ def load(name: str):  # noqa: ANN201
     return _loaded[name]
 
 
+def _chatml(llm, messages: list[dict]) -> str | None:  # noqa: ANN001
+    """The prompt for continuing a final assistant message, if the model speaks ChatML (Qwen and
+    SmolLM2 do); llama-cpp-python's chat API always opens a new assistant turn instead."""
+    template = (getattr(llm, "metadata", None) or {}).get("tokenizer.chat_template", "")
+    if "<|im_start|>" not in template:
+        return None
+    *turns, last = messages
+    prompt = "".join(f"<|im_start|>{m['role']}\n{m['content']}<|im_end|>\n" for m in turns)
+    return prompt + f"<|im_start|>assistant\n{last['content']}"
+
+
 def chat(name: str, messages: list[dict], *, max_tokens: int, temperature: float, stop: list[str] | None = None) -> str:
+    """The model's answer. When the last message is the assistant's, the answer continues it (the
+    caller chose how the reply starts) and includes it; models without ChatML start afresh."""
     llm = load(name)
+    if messages and messages[-1]["role"] == "assistant":
+        prompt = _chatml(llm, messages)
+        if prompt is None:
+            return chat(name, messages[:-1], max_tokens=max_tokens, temperature=temperature, stop=stop)
+        with _run_lock:
+            try:
+                out = llm.create_completion(prompt=prompt, max_tokens=max_tokens, temperature=temperature,
+                                            stop=[*(stop or []), "<|im_end|>", "<|im_start|>"])
+            except Exception as e:
+                raise LocalModelError(f"the local model failed: {e}") from e
+        return (messages[-1]["content"] + out["choices"][0]["text"]).strip()
     with _run_lock:
         try:
             out = llm.create_chat_completion(messages=messages, max_tokens=max_tokens, temperature=temperature,

@@ -55,7 +55,7 @@ def generate(session: Session, *, user: User, email_id: uuid.UUID, instructions:
     account = session.get(EmailAccount, email.account_id)
     choice = llm.choose(settings_service.get_or_create(session, user_id=user.id))
     user_name = _display_name(account, user)
-    sender_name = email.sender_name or prompts.first_name(email.sender or "") or "the sender"
+    sender_name = email.sender_name or prompts.first_name(email.sender or "") or prompts.UNKNOWN_SENDER
     # What the sender wrote, without the quoted thread and without names: "Dragoș" is no sign of Romanian.
     lang = language.detect(language.without_names(f"{email.subject or ''}\n{new_text(email.body_text or '')}",
                                                   [sender_name, user_name]))
@@ -75,7 +75,8 @@ def generate(session: Session, *, user: User, email_id: uuid.UUID, instructions:
     source = "\n".join(m.body_text or "" for m in [email, *earlier])
     echo = guard.echo_share(text, source)
     if echo > guard.ECHO_LIMIT:  # one more try, told what went wrong; keep whichever echoes less
-        retry = llm.complete(choice, prompts.redo_messages(messages, answer.text), max_tokens=400, temperature=0.5)
+        again = prompts.redo_messages(messages, answer.text, lang=lang, sender_name=sender_name, profile=voice)
+        retry = llm.complete(choice, again, max_tokens=400, temperature=0.5)
         if guard.echo_share(_clean(retry.text), source) < echo:
             answer, text = retry, _clean(retry.text)
             echo = guard.echo_share(text, source)

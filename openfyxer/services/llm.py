@@ -140,7 +140,11 @@ def _cache_set(key: str, value: str) -> None:
 
 def complete(choice: Choice, messages: list[dict], *, max_tokens: int = 512, temperature: float = 0.2,
              stop: list[str] | None = None, use_cache: bool = True) -> Answer:
-    """The model's answer to `messages`. Raises LLMError with a reason the user can act on."""
+    """The model's answer to `messages`. Raises LLMError with a reason the user can act on.
+
+    A final assistant message is the start of the answer: the embedded model continues it (and the
+    text includes it); other providers get the conversation without it.
+    """
     key = hashlib.sha256(json.dumps([choice.provider, choice.model, choice.api_base, messages, max_tokens,
                                      temperature, stop], sort_keys=True).encode()).hexdigest()
     if use_cache and (hit := _cache_get(key)) is not None:
@@ -149,6 +153,8 @@ def complete(choice: Choice, messages: list[dict], *, max_tokens: int = 512, tem
     if choice.provider == "embedded":
         text = llm_local.chat(choice.model, messages, max_tokens=max_tokens, temperature=temperature, stop=stop)
     else:
+        if messages and messages[-1]["role"] == "assistant":
+            messages = messages[:-1]  # not every API continues a started answer; the others answer whole
         text = llm_remote.chat(choice.provider, choice.model, messages, api_key=choice.api_key,
                                api_base=choice.api_base, max_tokens=max_tokens, temperature=temperature,
                                timeout=get_settings().llm_timeout_seconds, stop=stop)

@@ -56,6 +56,9 @@ EXAMPLES = {
 }
 
 
+UNKNOWN_SENDER = "the sender"
+
+
 def first_name(display: str) -> str:
     """"Ana Popescu" -> "Ana"; "ana.popescu@x.ro" -> "Ana"."""
     display = (display or "").strip().strip('"')
@@ -68,10 +71,10 @@ def _example_turns(lang: str, *, user_name: str, greeting: str | None, greeting_
                    sign_off: str | None) -> list[dict]:
     if lang not in EXAMPLES:
         return []
-    name, address, subject, body, reply, default_greeting, default_sign_off = EXAMPLES[lang]
+    name, address, subject, body, reply, _, default_sign_off = EXAMPLES[lang]
     me = first_name(user_name)
-    opening = (greeting or default_greeting) + (f" {first_name(name)}," if greeting_with_name and greeting else ",")
-    answer = f"{opening}\n\n{reply}\n\n{sign_off or default_sign_off}\n{me}"
+    start = opening(lang, name, {"greeting": greeting, "greeting_with_name": greeting_with_name})
+    answer = f"{start}\n\n{reply}\n\n{sign_off or default_sign_off}\n{me}"
     return [{"role": "user", "content": _task(untrusted(f"{name} <{address}>", subject, body.format(me=me)),
                                                  [], None, user_name=user_name, sender_name=name, lang=lang)},
             {"role": "assistant", "content": answer}]
@@ -92,7 +95,7 @@ def _task(email_block: str, thread_blocks: list[str], instructions: str | None, 
 
 
 def draft_messages(*, user_name: str, user_email: str, language: str, style: str, email_block: str,
-                   thread_blocks: list[str], instructions: str | None, sender_name: str = "the sender",
+                   thread_blocks: list[str], instructions: str | None, sender_name: str = UNKNOWN_SENDER,
                    profile: dict | None = None) -> list[dict]:
     lang = LANGUAGE_NAMES.get(language, "the same language as the email")
     system = (
@@ -112,11 +115,31 @@ def draft_messages(*, user_name: str, user_email: str, language: str, style: str
     return [{"role": "system", "content": system}, *example, {"role": "user", "content": task}]
 
 
-def redo_messages(messages: list[dict], echo: str) -> list[dict]:
+# How a second try starts, after a draft that repeated the email: a greeting and a thank-you put
+# the model in the replier's place, and what follows answers rather than restates.
+ACKNOWLEDGE = {"en": "Thank you", "ro": "Vă mulțumesc", "fr": "Merci", "de": "Danke", "es": "Gracias",
+               "it": "Grazie"}
+
+
+def opening(lang: str, sender_name: str, profile: dict | None) -> str:
+    """The user's greeting line for this sender ("Hi Tom," / "Bună ziua,")."""
+    profile = profile or {}
+    greeting = profile.get("greeting") or EXAMPLES.get(lang, EXAMPLES["en"])[5]
+    with_name = profile.get("greeting_with_name", True) if profile.get("greeting") else lang != "ro"
+    name = first_name(sender_name) if sender_name != UNKNOWN_SENDER else ""
+    return f"{greeting} {name}," if with_name and name else f"{greeting},"
+
+
+def redo_messages(messages: list[dict], echo: str, *, lang: str, sender_name: str,
+                  profile: dict | None) -> list[dict]:
     """A second try after a draft that repeated the email instead of answering it."""
+    start = opening(lang, sender_name, profile)
+    if lang in ACKNOWLEDGE:
+        start += "\n\n" + ACKNOWLEDGE[lang]
     return [*messages, {"role": "assistant", "content": echo},
             {"role": "user", "content": "That repeats the email. Write the reply instead: answer the sender's "
-                                        "questions in your own words, briefly."}]
+                                        "questions in your own words, briefly."},
+            {"role": "assistant", "content": start}]
 
 
 def triage_messages(email_block: str) -> list[dict]:

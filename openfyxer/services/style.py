@@ -55,12 +55,15 @@ def learn(bodies: list[str], *, by_language: bool = True) -> dict:
             continue
         lengths.append(sum(len(l.split()) for l in lines))
         first = lines[0].strip()
+        body_lines = lines  # between the greeting and the sign-off: where the user's own phrases are
         if m := _GREETING.match(first):
+            body_lines = lines[1:]
             greetings[first[: m.end(1)]] += 1
             named += bool(re.search(r"\w", first[m.end(1):]))
         for i, line in enumerate(lines):
             if _SIGNOFF.match(line.strip()):
                 signoffs[line.strip()] += 1
+                body_lines = body_lines[:len(body_lines) - (len(lines) - i)]
                 tail = "\n".join(lines[i + 1:i + 4])
                 if tail:
                     signatures[tail] += 1
@@ -68,7 +71,7 @@ def learn(bodies: list[str], *, by_language: bool = True) -> dict:
         text = " ".join(lines)
         formal += len(_FORMAL.findall(text))
         informal += len(_INFORMAL.findall(text))
-        words = re.findall(r"[\wăâîșțş]+", text.lower())
+        words = re.findall(r"[\wăâîșțş]+", " ".join(body_lines).lower())
         phrases.update(" ".join(words[j:j + 3]) for j in range(len(words) - 2))
     lengths.sort()
     languages = {}

@@ -54,9 +54,10 @@ UI_TIMEOUT_MS = 20_000
 
 
 @pytest.fixture(scope="module")
-def app() -> Iterator[RunningApp]:
-    # Schemathesis sends a few thousand requests from one user and one address.
-    running = start_app({"OPENFYXER_RATE_LIMIT_PER_MINUTE": "1000000"})
+def app(dovecot) -> Iterator[RunningApp]:  # noqa: ANN001
+    # Schemathesis sends a few thousand requests from one user and one address. The test mail
+    # servers' certificate authority lets the app reach them over TLS.
+    running = start_app({"OPENFYXER_RATE_LIMIT_PER_MINUTE": "1000000", "OPENFYXER_TLS_CA_FILE": str(dovecot.cert_path)})
     try:
         yield running
     finally:
@@ -432,4 +433,91 @@ def test_pages_fit_the_screen_and_are_captured(app: RunningApp, api: httpx.Clien
     expect(page.locator("#nav-home")).to_be_in_viewport()
     expect(page.get_by_role("heading", level=1, name="Home")).to_be_visible()
     capture("dashboard")
+    assert page.errors == []
+
+
+# --------------------------------------------------------------------------- mail in the browser
+
+
+def _wait(predicate: Callable[[], object], timeout: float, what: str) -> object:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if value := predicate():
+            return value
+        time.sleep(0.5)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def test_sorted_inbox_draft_edit_approve_and_delivery(app: RunningApp, api: httpx.Client, open_browser,
+                                                      mail_user, dovecot, relay) -> None:
+    """GIVEN a Dovecot mailbox holding a colleague's question and a newsletter, connected through the API
+    WHEN the user signs in to the dashboard
+    THEN the question is under "To respond" and the newsletter under "Newsletter", each with its count;
+    opening the question shows its body; a draft is written on demand, edited, approved and sent, and the
+    edited text is what the SMTP relay delivers, once, to the colleague; the Drafts queue is empty after."""
+    from playwright.sync_api import expect
+
+    from tests.mailhelpers import account_body, message
+
+    dovecot.deliver(mail_user.name, message(
+        to=mail_user.address, sender="Dan Matei <dan.matei@example.org>", subject="Budget numbers",
+        body="Hi,\n\nCould you send me the Q2 budget numbers by Friday? I need them for the board pack.\n\nThanks,\nDan"))
+    newsletter = message(to=mail_user.address, sender="Weekly Deals <news@shop.example.com>", subject="This week's deals",
+                         body="Our best offers this week. Unsubscribe at any time.")
+    newsletter = newsletter.replace(b"Subject:", b"List-Unsubscribe: <mailto:unsub@shop.example.com>\r\nSubject:", 1)
+    dovecot.deliver(mail_user.name, newsletter)
+
+    email = unique_email("inbox")
+    tokens = register_and_login(api, email)
+    r = api.post("/api/v1/accounts", headers=bearer(tokens), json=account_body(mail_user, dovecot, relay))
+    assert r.status_code == 201, r.text
+
+    def sorted_mail() -> dict | None:
+        items = api.get("/api/v1/emails", headers=bearer(tokens)).json()["items"]
+        found = {e["subject"]: e["category"] for e in items if e["category"]}
+        return found if len(found) == 2 else None
+
+    assert _wait(sorted_mail, 120, "the two messages synced and sorted") == {
+        "Budget numbers": "to_respond", "This week's deals": "newsletter"}
+
+    page = new_page(open_browser())
+    page.goto(f"{app.url}/login")
+    fill_login(page, email)
+    expect_dashboard(page, app, email)
+    page.click("#nav-inbox")
+    expect(page).to_have_url(path_is(app, "/inbox"))
+    expect(page.locator("#count-to_respond")).to_have_text("1")
+    expect(page.locator("#count-newsletter")).to_have_text("1")
+    expect(page.locator("#email-list")).to_contain_text("Budget numbers")
+    expect(page.locator("#email-list")).not_to_contain_text("This week's deals")
+    page.click("#tab-newsletter")
+    expect(page.locator("#email-list")).to_contain_text("This week's deals")
+    page.click("#tab-to_respond")
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "inbox-desktop.png"), full_page=True)
+
+    page.click("text=Budget numbers")
+    expect(page).to_have_url(re.compile(r"/email/[0-9a-f-]{36}/?$"))
+    expect(page.locator("#email-subject")).to_have_text("Budget numbers")
+    expect(page.locator("#email-body")).to_contain_text("Q2 budget numbers by Friday")
+    expect(page.locator("#email-category")).to_have_text("to_respond")
+
+    page.fill("#draft-instructions", "say yes, by Thursday")
+    page.click("#draft-generate")
+    expect(page.locator("#draft-status")).to_have_text("pending", timeout=120_000)
+    mine = "Hi Dan,\n\nYes: I'll send the Q2 budget numbers on Thursday.\n\nBest,\nAna"
+    page.fill("#draft-text", mine)
+    page.screenshot(path=str(SCREENSHOTS / "email-draft-desktop.png"), full_page=True)
+    page.click("#draft-send")
+    expect(page.locator("#draft-notice")).to_contain_text("Approved")
+    delivered = _wait(lambda: [d for d in relay.delivered if b"Q2 budget numbers on Thursday" in d[2]], 60,
+                      "the approved draft at the relay")
+    time.sleep(2)  # a second send would arrive within this
+    assert len([d for d in relay.delivered if b"Q2 budget numbers on Thursday" in d[2]]) == 1
+    assert delivered[0][1] == ["dan.matei@example.org"]
+    expect(page.locator("#draft-status")).not_to_have_text("pending")
+
+    page.click("#nav-drafts")
+    expect(page).to_have_url(path_is(app, "/drafts"))
+    expect(page.locator("#draft-list")).not_to_contain_text("Budget numbers")
     assert page.errors == []

@@ -54,8 +54,10 @@ def get(session: Session, *, user: User, draft_id: uuid.UUID) -> Draft:
 
 
 def list_drafts(session: Session, *, user: User, status: str | None = "pending", limit: int = 50,
-                offset: int = 0) -> list[Draft]:
+                offset: int = 0, email_id: uuid.UUID | None = None) -> list[Draft]:
     q = select(Draft).where(Draft.user_id == user.id)
+    if email_id:
+        q = q.where(Draft.email_id == email_id)
     if status:
         q = q.where(Draft.status == status)
     return list(session.exec(q.order_by(Draft.created_at.desc()).limit(limit).offset(offset)).all())

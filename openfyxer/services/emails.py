@@ -53,6 +53,24 @@ def list_emails(session: Session, *, user: User, category: str | None = None, ac
     return [_summary(e) for e in rows], int(total)
 
 
+def category_counts(session: Session, *, user: User, account_id: uuid.UUID | None = None,
+                    folder: str | None = "inbox") -> dict[str, dict[str, int]]:
+    """Per category: {"total": n, "unread": n}; mail not sorted yet counts under "unsorted"."""
+    where = [Email.account_id.in_(_owned(user))]
+    if account_id:
+        where.append(Email.account_id == account_id)
+    if folder:
+        where.append(Email.folder_role == folder)
+    rows = session.exec(select(Email.category, Email.is_read, func.count()).where(*where)
+                        .group_by(Email.category, Email.is_read)).all()
+    out: dict[str, dict[str, int]] = {}
+    for category, is_read, n in rows:
+        bucket = out.setdefault(category or "unsorted", {"total": 0, "unread": 0})
+        bucket["total"] += n
+        bucket["unread"] += 0 if is_read else n
+    return out
+
+
 def get_owned(session: Session, *, user: User, email_id: uuid.UUID) -> Email:
     email = session.get(Email, email_id)
     if email is None or session.get(EmailAccount, email.account_id).user_id != user.id:

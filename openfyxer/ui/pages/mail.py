@@ -1,0 +1,189 @@
+"""Inbox, one email with its draft panel, and the drafts queue."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from openfyxer.ui.components.layout import frame
+from openfyxer.ui.state.mail import CATEGORIES, DraftsState, EmailState, InboxState
+
+LABELS = {"urgent": "Urgent", "to_respond": "To respond", "fyi": "FYI", "newsletter": "Newsletter", "spam": "Spam"}
+
+
+def _error(state) -> rx.Component:  # noqa: ANN001
+    return rx.cond(state.error != "", rx.callout(state.error, icon="triangle-alert", color_scheme="red", role="alert",
+                                                 id="mail-error"))
+
+
+def _tab(category: str) -> rx.Component:
+    active = InboxState.category == category
+    return rx.button(
+        LABELS[category], rx.badge(InboxState.counts[category], variant="soft", id=f"count-{category}"),
+        on_click=InboxState.show(category), variant=rx.cond(active, "solid", "soft"),
+        aria_pressed=rx.cond(active, "true", "false"), id=f"tab-{category}", size="2",
+    )
+
+
+def _inbox_row(row: dict) -> rx.Component:
+    unread = ~row["is_read"]
+    return rx.hstack(
+        rx.checkbox(checked=InboxState.selected.contains(row["id"]), on_change=lambda _v: InboxState.toggle(row["id"]),
+                    aria_label="Select " + row["subject"].to(str)),
+        rx.link(
+            rx.vstack(
+                rx.hstack(rx.text(row["sender"], weight=rx.cond(unread, "bold", "regular"), trim="both"),
+                          rx.spacer(), rx.text(row["received"], size="1", color_scheme="gray"), width="100%"),
+                rx.text(row["subject"], weight=rx.cond(unread, "bold", "regular"), size="2"),
+                rx.text(row["snippet"], size="1", color_scheme="gray", trim="both"),
+                spacing="0", width="100%", align="start",
+            ),
+            href="/email/" + row["id"].to(str), underline="none", color="inherit", width="100%",
+            class_name=rx.cond(unread, "email-row unread", "email-row"),
+        ),
+        padding="0.5em", border_bottom=f"1px solid {rx.color('gray', 4)}", width="100%", align="center",
+    )
+
+
+def inbox_page() -> rx.Component:
+    return frame(
+        "Inbox",
+        _error(InboxState),
+        rx.flex(*(_tab(c) for c in CATEGORIES), wrap="wrap", spacing="2", padding_y="0.75em",
+                role="group", aria_label="Categories"),
+        rx.form(
+            rx.hstack(rx.input(name="q", placeholder="Search mail", aria_label="Search mail", id="search",
+                               default_value=InboxState.query, width="100%"),
+                      rx.button("Search", type="submit", id="search-submit"), width="100%"),
+            on_submit=InboxState.search,
+        ),
+        rx.cond(
+            InboxState.selected.length() > 0,
+            rx.hstack(
+                rx.button("Mark read", on_click=InboxState.mark_read, variant="soft", id="bulk-read"),
+                rx.select(list(CATEGORIES), placeholder="Move to…", on_change=InboxState.move_to,
+                          aria_label="Move to category", id="bulk-move"),
+                padding_y="0.5em",
+            ),
+        ),
+        rx.cond(
+            InboxState.rows.length() > 0,
+            rx.vstack(rx.foreach(InboxState.rows, _inbox_row), spacing="0", width="100%", id="email-list"),
+            rx.text("No mail here.", color_scheme="gray", padding_y="1em", id="email-list-empty"),
+        ),
+        rx.hstack(
+            rx.button("Previous", on_click=InboxState.previous_page, disabled=InboxState.page == 0, variant="soft"),
+            rx.text("Page ", InboxState.page + 1, " of ", InboxState.pages, size="2"),
+            rx.button("Next", on_click=InboxState.next_page, disabled=InboxState.page + 1 >= InboxState.pages,
+                      variant="soft", id="next-page"),
+            align="center", padding_y="0.75em",
+        ),
+    )
+
+
+def _flags() -> rx.Component:
+    return rx.cond(
+        EmailState.draft_flags.length() > 0,
+        rx.callout(
+            rx.vstack(rx.text("Check this draft before sending:", weight="bold"),
+                      rx.foreach(EmailState.draft_flags, lambda f: rx.text(f, size="2")), spacing="1"),
+            icon="shield-alert", color_scheme="amber", id="draft-flags",
+        ),
+    )
+
+
+def _draft_panel() -> rx.Component:
+    editable = EmailState.draft_status == "pending"
+    return rx.card(
+        rx.vstack(
+            rx.heading("Reply draft", size="4", as_="h2"),
+            rx.cond(
+                EmailState.draft_id != "",
+                rx.vstack(
+                    rx.badge(EmailState.draft_status, id="draft-status"),
+                    _flags(),
+                    rx.text_area(value=EmailState.draft_text, on_change=EmailState.set_draft_text, rows="10",
+                                 width="100%", read_only=~editable, aria_label="Draft text", id="draft-text"),
+                    rx.cond(editable, rx.hstack(
+                        rx.button("Save", on_click=EmailState.save_draft, variant="soft", id="draft-save"),
+                        rx.button("Approve and send", on_click=EmailState.send, id="draft-send"),
+                        rx.button("Reject", on_click=EmailState.reject, variant="soft", color_scheme="red",
+                                  id="draft-reject"),
+                        wrap="wrap",
+                    )),
+                    width="100%",
+                ),
+            ),
+            rx.hstack(
+                rx.input(value=EmailState.instructions, on_change=EmailState.set_instructions,
+                         placeholder='Instructions, e.g. "decline politely"', aria_label="Instructions for the draft",
+                         id="draft-instructions", width="100%"),
+                rx.button(rx.cond(EmailState.draft_id != "", "Write again", "Write a draft"),
+                          on_click=EmailState.generate, loading=EmailState.working, id="draft-generate"),
+                width="100%",
+            ),
+            rx.cond(EmailState.notice != "", rx.text(EmailState.notice, role="status", id="draft-notice")),
+            width="100%",
+        ),
+        width="100%",
+    )
+
+
+def email_page() -> rx.Component:
+    return frame(
+        "Email",
+        _error(EmailState),
+        rx.cond(
+            EmailState.email.contains("id"),
+            rx.vstack(
+                rx.heading(EmailState.email["subject"], size="5", as_="h2", id="email-subject"),
+                rx.text("From ", EmailState.email["sender"], " · ", EmailState.email["received"], size="2"),
+                rx.text("To ", EmailState.email["to"], size="1", color_scheme="gray"),
+                rx.hstack(rx.badge(EmailState.email["category"], id="email-category"),
+                          rx.text(EmailState.email["reason"], size="1", color_scheme="gray")),
+                rx.cond(EmailState.has_remote_images & ~EmailState.images_allowed,
+                        rx.button("Show remote images", on_click=EmailState.allow_images, variant="soft", size="1",
+                                  id="allow-images")),
+                rx.box(
+                    rx.cond(EmailState.body_html != "", rx.html(EmailState.body_html),
+                            rx.text(EmailState.body_text, white_space="pre-wrap")),
+                    id="email-body", width="100%", overflow_x="auto",
+                ),
+                rx.cond(EmailState.attachments.length() > 0, rx.vstack(
+                    rx.heading("Attachments", size="3", as_="h3"),
+                    rx.foreach(EmailState.attachments, lambda a: rx.text(a["name"], " (", a["type"], ")", size="2")),
+                )),
+                rx.cond(EmailState.thread.length() > 0, rx.vstack(
+                    rx.heading("Thread", size="3", as_="h3"),
+                    rx.foreach(EmailState.thread, lambda t: rx.link(
+                        t["received"].to(str) + " · " + t["sender"].to(str) + ": " + t["subject"].to(str),
+                        href="/email/" + t["id"].to(str), size="2")),
+                    id="email-thread",
+                )),
+                _draft_panel(),
+                spacing="3", width="100%", max_width="900px",
+            ),
+        ),
+    )
+
+
+def drafts_page() -> rx.Component:
+    return frame(
+        "Drafts",
+        _error(DraftsState),
+        rx.cond(
+            DraftsState.rows.length() > 0,
+            rx.vstack(rx.foreach(DraftsState.rows, lambda d: rx.link(
+                rx.vstack(
+                    rx.hstack(rx.text(d["subject"], weight="bold"), rx.spacer(),
+                              rx.cond(d["flagged"], rx.badge("check", color_scheme="amber")),
+                              rx.text(d["created"], size="1", color_scheme="gray"), width="100%"),
+                    rx.text("To ", d["to"], size="1", color_scheme="gray"),
+                    rx.text(d["preview"], size="2"),
+                    spacing="1", width="100%", align="start",
+                ),
+                href="/email/" + d["email_id"].to(str), underline="none", color="inherit", width="100%",
+                padding="0.5em", border_bottom=f"1px solid {rx.color('gray', 4)}", class_name="draft-row",
+            )), spacing="0", width="100%", id="draft-list"),
+            rx.text("No drafts are waiting for approval.", color_scheme="gray", padding_top="1em"),
+        ),
+    )

@@ -318,3 +318,25 @@ def test_a_draft_that_repeats_the_email_is_retried_once_then_flagged(scripted, s
     draft, _ = _draft({"subject": "Leave form again", "body": body})
     assert len(scripted.requests) == 2
     assert any(f.startswith("repeats_email") for f in draft.flags)
+
+
+def test_a_new_draft_replaces_the_pending_one(scripted, sqlite_url):
+    """GIVEN an email with a pending draft WHEN the user asks for another THEN the first is rejected (in the audit
+    log) and only the new one waits for approval; an approved draft is never touched."""
+    from sqlmodel import select
+
+    from openfyxer.models.audit import AuditLog
+    from openfyxer.models.draft import Draft
+    from openfyxer.models.user import User
+    from openfyxer.services import outbox
+
+    first, email = _draft({"subject": "Budget", "body": "Could you send me the budget numbers by Friday?"})
+    with session_scope() as s:
+        user = s.get(User, first.user_id)
+        second = drafting.generate(s, user=user, email_id=email.id, instructions="say yes")
+        outbox.approve(s, user=user, draft_id=second.id)
+        third = drafting.generate(s, user=user, email_id=email.id)
+        states = {d.id: d.status for d in s.exec(select(Draft).where(Draft.email_id == email.id)).all()}
+        rejected = s.exec(select(AuditLog).where(AuditLog.action == "draft.reject")).all()
+    assert states == {first.id: "rejected", second.id: "approved", third.id: "pending"}
+    assert [a.entity_id for a in rejected] == [first.id]

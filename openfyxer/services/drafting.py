@@ -20,6 +20,7 @@ from openfyxer.models.email import Email
 from openfyxer.models.user import User
 from openfyxer.services import audit, guard, language, llm, prompts, style
 from openfyxer.services import settings as settings_service
+from openfyxer.services import drafts
 from openfyxer.services.drafts import reply_subject
 from openfyxer.services.classify_text import new_text
 from openfyxer.services.emails import get_owned
@@ -97,6 +98,9 @@ def generate(session: Session, *, user: User, email_id: uuid.UUID, instructions:
         text = f"{text}\n\n{signature}"
     if language.detect(text, default=lang) != lang and len(text) > 40:
         flags.append(f"language_mismatch: expected {lang}")
+    # A new draft replaces the email's pending ones: one reply waits for approval, never two.
+    for old in session.exec(select(Draft).where(Draft.email_id == email.id, Draft.status == "pending")).all():
+        drafts.reject(session, user=user, draft_id=old.id, ip=ip)
     draft = Draft(
         user_id=user.id, account_id=account.id, email_id=email.id, content=text or "(the model wrote nothing)",
         to_addresses=list(email.reply_to or []) or ([email.sender] if email.sender else []),

@@ -146,7 +146,7 @@ class EmailState(MailState):
 
     @rx.var
     def email_id(self) -> str:
-        return self.router.page.params.get("id", "")
+        return str(self.router.url.path).rstrip("/").rsplit("/", 1)[-1]  # the [id] of /email/[id]
 
     def load(self):  # noqa: ANN201
         redirect = self.require_login()

@@ -450,12 +450,12 @@ def _wait(predicate: Callable[[], object], timeout: float, what: str) -> object:
 
 def test_sorted_inbox_draft_edit_approve_and_delivery(app: RunningApp, api: httpx.Client, open_browser,
                                                       mail_user, make_mail_user, dovecot, relay) -> None:
-    """GIVEN a Dovecot mailbox holding a colleague's question and a newsletter, connected through the API
-    WHEN the user signs in to the dashboard
-    THEN the question is under "To respond" and the newsletter under "Newsletter", each with its count;
+    """GIVEN a Dovecot mailbox holding a colleague's question and a newsletter
+    WHEN the user connects it in Settings (a wrong password first: refused with a message)
+    THEN the account is listed with its sync state; the question is under "To respond" and the newsletter under "Newsletter", each with its count;
     opening the question shows its body; a draft is written on demand, edited, approved and sent, and the
     edited text is what the SMTP relay delivers, once, to the colleague; the draft written on demand replaced
-    the one written automatically, so the Drafts queue is empty after."""
+    the one written automatically, so the Drafts queue is empty after; the audit page lists these events."""
     from playwright.sync_api import expect
 
     from tests.mailhelpers import account_body, message
@@ -471,8 +471,28 @@ def test_sorted_inbox_draft_edit_approve_and_delivery(app: RunningApp, api: http
 
     email = unique_email("inbox")
     tokens = register_and_login(api, email)
-    r = api.post("/api/v1/accounts", headers=bearer(tokens), json=account_body(mail_user, dovecot, relay))
-    assert r.status_code == 201, r.text
+    page = new_page(open_browser())
+    page.goto(f"{app.url}/login")
+    fill_login(page, email)
+    expect_dashboard(page, app, email)
+
+    # Connect the mailbox with the settings form: a wrong password is refused first, plainly.
+    page.click("#nav-settings")
+    expect(page).to_have_url(path_is(app, "/settings"))
+    wait_hydrated(page, "#connect-submit")
+    form = account_body(mail_user, dovecot, relay)
+    for name in ("email_address", "username", "imap_host", "imap_port", "smtp_host", "smtp_port"):
+        page.fill(f"#{name}", str(form[name]))
+    page.fill("#password", "not the password")
+    for name in ("imap_security", "smtp_security"):
+        page.click(f"#{name}")
+        page.get_by_role("option", name=form[name], exact=True).click()
+    page.click("#connect-submit")
+    expect(page.locator("#mail-error")).to_be_visible(timeout=60_000)
+    page.fill("#password", form["password"])
+    page.click("#connect-submit")
+    expect(page.locator("#settings-notice")).to_contain_text(f"Connected {mail_user.address}", timeout=60_000)
+    expect(page.locator("#account-list")).to_contain_text(mail_user.address)
 
     def sorted_mail() -> dict | None:
         items = api.get("/api/v1/emails", headers=bearer(tokens)).json()["items"]
@@ -481,11 +501,23 @@ def test_sorted_inbox_draft_edit_approve_and_delivery(app: RunningApp, api: http
 
     assert _wait(sorted_mail, 120, "the two messages synced and sorted") == {
         "Budget numbers": "to_respond", "This week's deals": "newsletter"}
+    page.click("#nav-settings")
+    page.get_by_role("button", name="Refresh").click()
+    expect(page.locator(f"[id='sync-state-{mail_user.address}']")).to_have_text("idle")
+    expect(page.locator("#password")).to_have_value("")  # the form let go of the password
+    page.screenshot(path=str(SCREENSHOTS / "settings-desktop.png"), full_page=True)
 
-    page = new_page(open_browser())
-    page.goto(f"{app.url}/login")
-    fill_login(page, email)
-    expect_dashboard(page, app, email)
+    # Preferences are saved; an API key is write-only: stored, never shown again.
+    page.fill("#follow_up_days", "5")
+    page.fill("#openai_api_key", "sk-test-ui-0123456789")
+    page.click("#settings-submit")
+    expect(page.locator("#settings-notice")).to_have_text("Settings saved.")
+    expect(page.locator("#openai_api_key")).to_have_value("")
+    expect(page.locator("#openai_api_key")).to_have_attribute("placeholder", "stored (leave empty to keep)")
+    saved = api.get("/api/v1/settings", headers=bearer(tokens)).json()
+    assert saved["follow_up_days"] == 5 and saved["secrets_set"]["openai_api_key"] is True
+    assert saved["llm_provider"] == "local" and "sk-test-ui" not in page.content()
+
     page.click("#nav-inbox")
     expect(page).to_have_url(path_is(app, "/inbox"))
     expect(page.locator("#count-to_respond")).to_have_text("1")
@@ -533,4 +565,9 @@ def test_sorted_inbox_draft_edit_approve_and_delivery(app: RunningApp, api: http
     expect(page).to_have_url(path_is(app, "/drafts"))
     expect(page.get_by_text("No drafts are waiting for approval.")).to_be_visible()
     expect(page.locator("#draft-list")).to_have_count(0)
+
+    page.click("#nav-audit")
+    for action in ("account.connect", "draft.approve", "email.update", "auth.login"):
+        expect(page.locator("#audit-table")).to_contain_text(action)
+    page.screenshot(path=str(SCREENSHOTS / "audit-desktop.png"), full_page=True)
     assert page.errors == []

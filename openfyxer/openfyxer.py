@@ -13,9 +13,10 @@ from openfyxer.core.config import get_settings
 from openfyxer.core.logging import setup_logging
 from openfyxer.ui.pages.auth import login_page, register_page
 from openfyxer.ui.pages.dashboard import PAGES
+from openfyxer.ui.pages.home import home_page
 from openfyxer.ui.pages.mail import drafts_page, email_page, inbox_page
 from openfyxer.ui.pages.settings import audit_page, settings_page
-from openfyxer.ui.state.mail import DraftsState, EmailState, InboxState
+from openfyxer.ui.state.mail import DraftsState, EmailState, HomeState, InboxState
 from openfyxer.ui.state.settings import AuditState, SettingsState
 from openfyxer.ui.state.session import SessionState
 
@@ -78,7 +79,7 @@ app.register_lifespan_task(in_process_scheduler)
 app.add_page(login_page, route="/login", title="Sign in · OpenFyxer")
 app.add_page(register_page, route="/register", title="Create account · OpenFyxer")
 # Sections with their own pages; the rest show the frame with an honest empty state until built.
-OWN_PAGES = {"/inbox": (inbox_page, InboxState.load), "/drafts": (drafts_page, DraftsState.load),
+OWN_PAGES = {"/": (home_page, HomeState.load), "/inbox": (inbox_page, InboxState.load), "/drafts": (drafts_page, DraftsState.load),
              "/settings": (settings_page, SettingsState.load), "/audit": (audit_page, AuditState.load)}
 for _href, _label, _page in PAGES:
     _page, _on_load = OWN_PAGES.get(_href, (_page, SessionState.require_login))

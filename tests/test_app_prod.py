@@ -452,7 +452,7 @@ def test_sorted_inbox_draft_edit_approve_and_delivery(app: RunningApp, api: http
                                                       mail_user, make_mail_user, dovecot, relay) -> None:
     """GIVEN a Dovecot mailbox holding a colleague's question and a newsletter
     WHEN the user connects it in Settings (a wrong password first: refused with a message)
-    THEN the account is listed with its sync state; the question is under "To respond" and the newsletter under "Newsletter", each with its count;
+    THEN the account is listed with its sync state; Home lists the question as waiting for an answer; the question is under "To respond" and the newsletter under "Newsletter", each with its count;
     opening the question shows its body; a draft is written on demand, edited, approved and sent, and the
     edited text is what the SMTP relay delivers, once, to the colleague; the draft written on demand replaced
     the one written automatically, so the Drafts queue is empty after; the audit page lists these events."""
@@ -517,6 +517,12 @@ def test_sorted_inbox_draft_edit_approve_and_delivery(app: RunningApp, api: http
     saved = api.get("/api/v1/settings", headers=bearer(tokens)).json()
     assert saved["follow_up_days"] == 5 and saved["secrets_set"]["openai_api_key"] is True
     assert saved["llm_provider"] == "local" and "sk-test-ui" not in page.content()
+
+    page.click("#nav-home")
+    expect(page.locator("#home-to-respond")).to_contain_text("Budget numbers")
+    expect(page.locator("#home-urgent")).to_contain_text("Nothing urgent.")
+    expect(page.locator("#home-chart svg").first).to_be_visible()
+    page.screenshot(path=str(SCREENSHOTS / "home-desktop.png"), full_page=True)
 
     page.click("#nav-inbox")
     expect(page).to_have_url(path_is(app, "/inbox"))

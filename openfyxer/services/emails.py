@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime, time, timedelta
 
 from sqlalchemy import func, or_
 from sqlmodel import Session, select
@@ -69,6 +70,26 @@ def category_counts(session: Session, *, user: User, account_id: uuid.UUID | Non
         bucket["total"] += n
         bucket["unread"] += 0 if is_read else n
     return out
+
+
+def daily_counts(session: Session, *, user: User, days: int = 14, now: datetime | None = None,
+                 folder: str | None = "inbox") -> list[dict]:
+    """Mail received per day and category over the last `days` days (UTC), oldest first:
+    [{"day": "2026-11-27", "urgent": 1, "to_respond": 3, ...}], every day present."""
+    now = now or datetime.now(UTC)
+    first = (now - timedelta(days=days - 1)).date()
+    where = [Email.account_id.in_(_owned(user)), Email.received_at >= datetime.combine(first, time.min, UTC)]
+    if folder:
+        where.append(Email.folder_role == folder)
+    out = {(first + timedelta(days=i)).isoformat(): {} for i in range(days)}
+    # Grouped in Python: the dates of a few weeks of mail are cheap, and day truncation is spelled
+    # differently by SQLite and PostgreSQL.
+    for received, category in session.exec(select(Email.received_at, Email.category).where(*where)).all():
+        day = out.get(received.astimezone(UTC).date().isoformat())
+        if day is not None:
+            key = category or "unsorted"
+            day[key] = day.get(key, 0) + 1
+    return [{"day": day, **counts} for day, counts in out.items()]
 
 
 def get_owned(session: Session, *, user: User, email_id: uuid.UUID) -> Email:

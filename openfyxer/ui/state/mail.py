@@ -279,3 +279,30 @@ class DraftsState(MailState):
         except OpenFyxerError as e:
             self.error = e.message
         return None
+
+
+class HomeState(MailState):
+    """What needs attention today, and mail per category per day."""
+
+    urgent: list[dict] = []
+    to_respond: list[dict] = []
+    drafts_waiting: int = 0
+    per_day: list[dict] = []
+
+    def load(self):  # noqa: ANN201
+        redirect = self.require_login()
+        if redirect is not None:
+            return redirect
+        try:
+            with session_scope() as db:
+                user = self._user(db)
+                urgent, _ = emails.list_emails(db, user=user, category="urgent", is_read=False, limit=10)
+                to_respond, _ = emails.list_emails(db, user=user, category="to_respond", is_read=False, limit=10)
+                self.drafts_waiting = len(drafts.list_drafts(db, user=user, status="pending", limit=500))
+                daily = emails.daily_counts(db, user=user, days=14)
+        except OpenFyxerError as e:
+            self.error = e.message
+            return None
+        self.urgent, self.to_respond = [_row(e) for e in urgent], [_row(e) for e in to_respond]
+        self.per_day = [{**{c: d.get(c, 0) for c in CATEGORIES}, "day": d["day"][5:]} for d in daily]
+        return None

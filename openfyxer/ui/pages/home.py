@@ -43,7 +43,8 @@ def home_page() -> rx.Component:
         rx.heading("Mail per day, last two weeks", size="3", as_="h2", padding_top="1em"),
         rx.box(
             rx.recharts.bar_chart(
-                *(rx.recharts.bar(data_key=c, stack_id="mail", fill=COLORS[c], name=LABELS[c], is_animation_active=False) for c in CATEGORIES),
+                *(rx.recharts.bar(data_key=c, stack_id="mail", fill=COLORS[c], name=LABELS[c],
+                                  is_animation_active=False) for c in CATEGORIES),
                 rx.recharts.x_axis(data_key="day"),
                 rx.recharts.y_axis(allow_decimals=False),
                 rx.recharts.legend(),

@@ -73,7 +73,14 @@ class OpenFyxerApp(rx.App):
 
 app = OpenFyxerApp(
     api_transformer=_mount_under_api,
-    head_components=[rx.el.meta(name="viewport", content="width=device-width, initial-scale=1")],
+    head_components=[
+        rx.el.meta(name="viewport", content="width=device-width, initial-scale=1"),
+        # The web app manifest and its icons (a phone can add the dashboard to its home screen). No
+        # service worker yet: one registered from here stalled Reflex's event socket until a reload.
+        rx.el.link(rel="manifest", href="/manifest.webmanifest"),
+        rx.el.meta(name="theme-color", content="#3e63dd"),
+        rx.el.link(rel="apple-touch-icon", href="/icon-192.png"),
+    ],
 )
 app.register_lifespan_task(in_process_scheduler)
 app.add_page(login_page, route="/login", title="Sign in · OpenFyxer")

@@ -577,3 +577,18 @@ def test_sorted_inbox_draft_edit_approve_and_delivery(app: RunningApp, api: http
         expect(page.locator("#audit-table")).to_contain_text(action)
     page.screenshot(path=str(SCREENSHOTS / "audit-desktop.png"), full_page=True)
     assert page.errors == []
+
+
+def test_pages_link_a_web_manifest_with_served_icons(app: RunningApp, api: httpx.Client, open_browser) -> None:
+    """GIVEN the production app WHEN a page is opened THEN it links a web manifest (standalone, start URL "/")
+    whose 192 and 512 px icons are served as PNG, and names a theme colour."""
+    manifest = api.get("/manifest.webmanifest").json()
+    assert manifest["display"] == "standalone" and manifest["start_url"] == "/"
+    for icon in manifest["icons"]:
+        r = api.get(icon["src"])
+        assert r.status_code == 200 and r.headers["content-type"] == "image/png", icon
+    assert {i["sizes"] for i in manifest["icons"]} == {"192x192", "512x512"}
+    page = new_page(open_browser())
+    page.goto(f"{app.url}/login")
+    assert page.locator("link[rel=manifest]").get_attribute("href") == "/manifest.webmanifest"
+    assert page.locator("meta[name=theme-color]").get_attribute("content") == "#3e63dd"

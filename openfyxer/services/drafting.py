@@ -60,9 +60,13 @@ def generate(session: Session, *, user: User, email_id: uuid.UUID, instructions:
     # What the sender wrote, without the quoted thread and without names: "Dragoș" is no sign of Romanian.
     lang = language.detect(language.without_names(f"{email.subject or ''}\n{new_text(email.body_text or '')}",
                                                   [sender_name, user_name]))
+    # Nothing is written before the model answers: on SQLite a write would hold the database's
+    # one write lock for the seconds the model takes, and every other writer (the dashboard,
+    # the sync) would wait for it.
     profile = style.profile_for(session, user=user)
-    if not profile or not profile.get("samples"):
-        profile = style.refresh(session, user=user)  # nothing learned yet: the user may have sent mail since
+    learned = not profile or not profile.get("samples")
+    if learned:
+        profile = style.learn_from_sent(session, user=user)  # the user may have sent mail since
     voice = style.for_language(profile, lang)
     earlier = _thread(session, email)
     messages = prompts.draft_messages(
@@ -98,6 +102,8 @@ def generate(session: Session, *, user: User, email_id: uuid.UUID, instructions:
         text = f"{text}\n\n{signature}"
     if language.detect(text, default=lang) != lang and len(text) > 40:
         flags.append(f"language_mismatch: expected {lang}")
+    if learned:
+        style.save(session, user=user, profile=profile)
     # A new draft replaces the email's pending ones: one reply waits for approval, never two.
     for old in session.exec(select(Draft).where(Draft.email_id == email.id, Draft.status == "pending")).all():
         drafts.reject(session, user=user, draft_id=old.id, ip=ip)

@@ -124,18 +124,27 @@ def describe(profile: dict | None, lang: str | None = None) -> str:
     return ", ".join(bits) + "."
 
 
-def refresh(session: Session, *, user: User) -> dict:
-    """Re-learn the profile from the user's newest sent mail across accounts."""
+def learn_from_sent(session: Session, *, user: User) -> dict:
+    """The profile of the user's newest sent mail across accounts (reads only)."""
     rows = session.exec(
         select(Email.body_text).join(EmailAccount, EmailAccount.id == Email.account_id)
         .where(EmailAccount.user_id == user.id, Email.folder_role == "sent")
         .order_by(Email.received_at.desc().nulls_last()).limit(SAMPLE)
     ).all()
-    profile = learn([r or "" for r in rows])
+    return learn([r or "" for r in rows])
+
+
+def save(session: Session, *, user: User, profile: dict) -> None:
     row = settings_service.get_or_create(session, user_id=user.id)
     row.email_style = json.dumps(profile)
     session.add(row)
     session.flush()
+
+
+def refresh(session: Session, *, user: User) -> dict:
+    """Re-learn the profile from the user's newest sent mail and keep it."""
+    profile = learn_from_sent(session, user=user)
+    save(session, user=user, profile=profile)
     return profile
 
 

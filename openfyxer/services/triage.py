@@ -142,13 +142,16 @@ def triage_batch(session: Session, *, user: User, emails: list[Email]) -> list[V
         verdict = decide(e, vector=v, spam_p=float(sp), request_p=float(rp), priority=priority, learned=learned)
         if verdict.by == "model" and _uncertain(float(sp), float(rp)) and e.received_at and e.received_at >= recent:
             verdict = _ask_llm(session, user, e) or verdict
+        verdicts.append(verdict)
+    # Written only after every model call: on SQLite the first write holds the database's one
+    # write lock until the commit, and the dashboard and the sync would wait out the model.
+    for e, verdict in zip(todo, verdicts, strict=True):
         e.category, e.needs_reply, e.triage_reason, e.triaged_by = (verdict.category, verdict.needs_reply,
                                                                      verdict.reason[:500], verdict.by)
         e.processed_at = datetime.now(UTC)
         session.add(e)
         if verdict.category == "urgent":
             _notify(session, user, e)
-        verdicts.append(verdict)
     session.flush()
     return verdicts
 

@@ -3,6 +3,7 @@ the REST API calls (services.emails, drafts, drafting, outbox)."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 
 import reflex as rx
@@ -12,6 +13,7 @@ from openfyxer.core.db import session_scope
 from openfyxer.core.errors import OpenFyxerError
 from openfyxer.models.draft import DraftUpdate
 from openfyxer.models.email_api import EmailUpdate
+from openfyxer.models.user import User
 from openfyxer.services import drafting, drafts, emails, outbox
 from openfyxer.ui.state.session import SessionState
 
@@ -40,6 +42,24 @@ class MailState(SessionState):
             raise OpenFyxerError("your session has ended; sign in again")
         return user
 
+    def _load_page(self):  # noqa: ANN202
+        """on_load: sign-in first (or back to /login), then the page's own `_load`.
+
+        Each page state names its own `load` (Reflex makes handlers only of a class's own methods;
+        one inherited from here would run on this parent state instead)."""
+        redirect = self.require_login()
+        if redirect is not None:
+            return redirect
+        self.error = ""
+        try:
+            self._load()
+        except OpenFyxerError as e:
+            self.error = e.message
+        return None
+
+    def _load(self) -> None:
+        """What the page reads; errors it raises are shown on the page."""
+
 
 class InboxState(MailState):
     category: str = "to_respond"
@@ -56,11 +76,10 @@ class InboxState(MailState):
         return max(1, -(-self.total // PAGE_SIZE))
 
     def load(self):  # noqa: ANN201
-        redirect = self.require_login()
-        if redirect is not None:
-            return redirect
+        return self._load_page()
+
+    def _load(self) -> None:
         self.refresh()
-        return None
 
     def refresh(self) -> None:
         self.error = ""
@@ -149,12 +168,11 @@ class EmailState(MailState):
         return str(self.router.url.path).rstrip("/").rsplit("/", 1)[-1]  # the [id] of /email/[id]
 
     def load(self):  # noqa: ANN201
-        redirect = self.require_login()
-        if redirect is not None:
-            return redirect
+        return self._load_page()
+
+    def _load(self) -> None:
         self.images_allowed, self.notice, self.instructions = False, "", ""
         self._read()
-        return None
 
     def _read(self) -> None:
         self.error = ""
@@ -205,22 +223,33 @@ class EmailState(MailState):
 
     @rx.event(background=True)
     async def generate(self):  # noqa: ANN201
-        """The model can take seconds: run outside the state lock so the page stays live."""
+        """The model can take seconds: it runs in a thread, outside the state lock and the event
+        loop, so this page and everyone else's stay live meanwhile."""
         async with self:
             if self.working:
                 return
             self.working, self.notice, self.error = True, "Writing a draft…", ""
             email_id, instructions, ip = self.email_id, self.instructions.strip() or None, self.router.session.client_ip
-        error, draft = "", None
-        try:
+            try:
+                with session_scope() as db:
+                    user_id = self._user(db).id
+            except OpenFyxerError as e:
+                self.working, self.notice, self.error = False, "", e.message
+                return
+
+        def write():  # noqa: ANN202
             with session_scope() as db:
-                async with self:
-                    user = self._user(db)
-                draft = drafting.generate(db, user=user, email_id=uuid.UUID(email_id), instructions=instructions, ip=ip)
+                draft = drafting.generate(db, user=db.get(User, user_id), email_id=uuid.UUID(email_id),
+                                          instructions=instructions, ip=ip)
                 db.flush()
                 db.expunge(draft)
-        except OpenFyxerError as e:
-            error = e.message
+                return draft
+
+        error, draft = "", None
+        try:
+            draft = await asyncio.to_thread(write)
+        except (OpenFyxerError, ValueError) as e:
+            error = getattr(e, "message", None) or "no such email"
         async with self:
             self.working, self.notice, self.error = False, "", error
             if draft is not None:
@@ -267,18 +296,14 @@ class DraftsState(MailState):
     rows: list[dict] = []
 
     def load(self):  # noqa: ANN201
-        redirect = self.require_login()
-        if redirect is not None:
-            return redirect
-        try:
-            with session_scope() as db:
-                pending = drafts.list_drafts(db, user=self._user(db), status="pending", limit=200)
-                self.rows = [{"id": str(d.id), "email_id": str(d.email_id or ""), "subject": d.subject or "",
-                              "to": ", ".join(d.to_addresses or []), "preview": " ".join(d.content.split())[:160],
-                              "flagged": bool(d.flags), "created": _when(d.created_at)} for d in pending]
-        except OpenFyxerError as e:
-            self.error = e.message
-        return None
+        return self._load_page()
+
+    def _load(self) -> None:
+        with session_scope() as db:
+            pending = drafts.list_drafts(db, user=self._user(db), status="pending", limit=200)
+            self.rows = [{"id": str(d.id), "email_id": str(d.email_id or ""), "subject": d.subject or "",
+                          "to": ", ".join(d.to_addresses or []), "preview": " ".join(d.content.split())[:160],
+                          "flagged": bool(d.flags), "created": _when(d.created_at)} for d in pending]
 
 
 class HomeState(MailState):
@@ -290,19 +315,14 @@ class HomeState(MailState):
     per_day: list[dict] = []
 
     def load(self):  # noqa: ANN201
-        redirect = self.require_login()
-        if redirect is not None:
-            return redirect
-        try:
-            with session_scope() as db:
-                user = self._user(db)
-                urgent, _ = emails.list_emails(db, user=user, category="urgent", is_read=False, limit=10)
-                to_respond, _ = emails.list_emails(db, user=user, category="to_respond", is_read=False, limit=10)
-                self.drafts_waiting = len(drafts.list_drafts(db, user=user, status="pending", limit=500))
-                daily = emails.daily_counts(db, user=user, days=14)
-        except OpenFyxerError as e:
-            self.error = e.message
-            return None
+        return self._load_page()
+
+    def _load(self) -> None:
+        with session_scope() as db:
+            user = self._user(db)
+            urgent, _ = emails.list_emails(db, user=user, category="urgent", is_read=False, limit=10)
+            to_respond, _ = emails.list_emails(db, user=user, category="to_respond", is_read=False, limit=10)
+            self.drafts_waiting = len(drafts.list_drafts(db, user=user, status="pending", limit=500))
+            daily = emails.daily_counts(db, user=user, days=14)
         self.urgent, self.to_respond = [_row(e) for e in urgent], [_row(e) for e in to_respond]
         self.per_day = [{**{c: d.get(c, 0) for c in CATEGORIES}, "day": d["day"][5:]} for d in daily]
-        return None

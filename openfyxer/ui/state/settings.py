@@ -43,12 +43,11 @@ class SettingsState(MailState):
     timezone: str = "UTC"
 
     def load(self):  # noqa: ANN201
-        redirect = self.require_login()
-        if redirect is not None:
-            return redirect
+        return self._load_page()
+
+    def _load(self) -> None:
         self.notice = ""
         self._read()
-        return None
 
     def _read(self) -> None:
         self.error = ""
@@ -155,12 +154,11 @@ class AuditState(MailState):
     total: int = 0
 
     def load(self):  # noqa: ANN201
-        redirect = self.require_login()
-        if redirect is not None:
-            return redirect
+        return self._load_page()
+
+    def _load(self) -> None:
         self.page = 0
         self._read()
-        return None
 
     def _read(self) -> None:
         try:

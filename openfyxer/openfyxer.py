@@ -75,11 +75,12 @@ app = OpenFyxerApp(
     api_transformer=_mount_under_api,
     head_components=[
         rx.el.meta(name="viewport", content="width=device-width, initial-scale=1"),
-        # The web app manifest and its icons (a phone can add the dashboard to its home screen). No
-        # service worker yet: one registered from here stalled Reflex's event socket until a reload.
+        # Installable (PWA): the manifest, its icons, and a service worker that keeps the app shell.
         rx.el.link(rel="manifest", href="/manifest.webmanifest"),
         rx.el.meta(name="theme-color", content="#3e63dd"),
         rx.el.link(rel="apple-touch-icon", href="/icon-192.png"),
+        # Reflex adds head scripts after the page has loaded, so no waiting for "load" here.
+        rx.script("if ('serviceWorker' in navigator) { navigator.serviceWorker.register('/sw.js'); }"),
     ],
 )
 app.register_lifespan_task(in_process_scheduler)

@@ -592,3 +592,33 @@ def test_pages_link_a_web_manifest_with_served_icons(app: RunningApp, api: httpx
     page.goto(f"{app.url}/login")
     assert page.locator("link[rel=manifest]").get_attribute("href") == "/manifest.webmanifest"
     assert page.locator("meta[name=theme-color]").get_attribute("content") == "#3e63dd"
+
+
+def test_the_app_shell_opens_offline(app: RunningApp, api: httpx.Client, open_browser) -> None:
+    """GIVEN a signed-in browser whose service worker has taken control WHEN the network goes away THEN the
+    dashboard's pages still open from the worker's cache, and nothing under /api/ is in that cache."""
+    from playwright.sync_api import expect
+
+    email = unique_email("pwa")
+    register_and_login(api, email)
+    context = open_browser()
+    page = new_page(context)
+    page.goto(f"{app.url}/login")
+    fill_login(page, email)
+    expect_dashboard(page, app, email)
+    page.wait_for_function("navigator.serviceWorker.ready.then(() => true)")
+    page.reload()
+    page.wait_for_function("!!navigator.serviceWorker.controller")
+    page.goto(f"{app.url}/inbox")  # visited online once, as a user would
+    expect(page.locator("#nav-inbox")).to_be_visible()
+
+    context.set_offline(True)
+    try:
+        page.goto(f"{app.url}/inbox")
+        expect(page.locator("#nav-inbox")).to_be_visible()
+        page.goto(f"{app.url}/drafts")
+        expect(page.locator("#nav-drafts")).to_be_visible()
+    finally:
+        context.set_offline(False)
+    cached = page.evaluate("caches.open('openfyxer-shell-v1').then(c => c.keys()).then(ks => ks.map(k => k.url))")
+    assert cached and not [u for u in cached if "/api/" in u]

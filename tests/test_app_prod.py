@@ -622,3 +622,38 @@ def test_the_app_shell_opens_offline(app: RunningApp, api: httpx.Client, open_br
         context.set_offline(False)
     cached = page.evaluate("caches.open('openfyxer-shell-v1').then(c => c.keys()).then(ks => ks.map(k => k.url))")
     assert cached and not [u for u in cached if "/api/" in u]
+
+
+def test_two_factor_is_set_up_in_settings_then_asked_at_sign_in(app: RunningApp, api: httpx.Client,
+                                                                 open_browser) -> None:
+    """GIVEN a signed-in user WHEN they set up two-factor authentication in Settings (QR code and key shown; a
+    wrong code refused) THEN it is on, and the next sign-in asks for a code from the app and accepts it."""
+    from playwright.sync_api import expect
+
+    email = unique_email("totp-ui")
+    register_and_login(api, email)
+    page = new_page(open_browser())
+    page.goto(f"{app.url}/login")
+    fill_login(page, email)
+    expect_dashboard(page, app, email)
+    page.click("#nav-settings")
+    page.click("#totp-start")
+    expect(page.locator("#totp-qr")).to_have_attribute("src", re.compile(r"^data:image/svg\+xml"))
+    secret = page.locator("#totp-secret").inner_text().strip()
+    totp = pyotp.TOTP(secret)
+    page.fill("#totp_setup_code", "000000" if totp.now() != "000000" else "111111")
+    page.click("#totp-verify")
+    expect(page.locator("#mail-error")).to_be_visible()
+    page.fill("#totp_setup_code", totp.now())
+    page.click("#totp-verify")
+    expect(page.locator("#totp-on")).to_be_visible()
+    expect(page.locator("#settings-notice")).to_contain_text("Two-factor authentication is on")
+
+    page.click("#sign-out")
+    expect(page).to_have_url(path_is(app, "/login"))
+    fill_login(page, email)
+    expect(page.locator("#totp_code")).to_be_visible()
+    page.fill("#totp_code", totp.at(time.time() + 30))  # never the code just spent on enrolment
+    page.click("#login-submit")
+    expect_dashboard(page, app, email)
+    assert page.errors == []

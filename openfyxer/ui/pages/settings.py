@@ -109,6 +109,35 @@ def _model_form() -> rx.Component:
     )
 
 
+def _two_factor() -> rx.Component:
+    return rx.vstack(
+        rx.heading("Two-factor authentication", size="4", as_="h2"),
+        rx.cond(
+            SettingsState.totp_enabled,
+            rx.text("On: signing in asks for a code from your authenticator app.", id="totp-on"),
+            rx.cond(
+                SettingsState.totp_qr != "",
+                rx.form(
+                    rx.vstack(
+                        rx.text("Scan this with your authenticator app, then type the code it shows.", size="2"),
+                        rx.image(src=SettingsState.totp_qr, alt="QR code for your authenticator app", width="200px",
+                                 id="totp-qr"),
+                        rx.text("Or type this key: ", rx.code(SettingsState.totp_secret, id="totp-secret"), size="1"),
+                        rx.hstack(rx.input(name="totp_setup_code", id="totp_setup_code", placeholder="123456",
+                                           input_mode="numeric", auto_complete="one-time-code",
+                                           aria_label="Code from the app"),
+                                  rx.button("Turn on", type="submit", id="totp-verify")),
+                    ),
+                    on_submit=SettingsState.verify_two_factor,
+                ),
+                rx.button("Set up two-factor authentication", on_click=SettingsState.start_two_factor,
+                          variant="soft", id="totp-start"),
+            ),
+        ),
+        width="100%",
+    )
+
+
 def settings_page() -> rx.Component:
     return frame(
         "Settings",
@@ -124,6 +153,8 @@ def settings_page() -> rx.Component:
             _connect_form(),
             rx.divider(),
             _model_form(),
+            rx.divider(),
+            _two_factor(),
             spacing="4", width="100%", max_width="900px", padding_top="1em",
         ),
     )

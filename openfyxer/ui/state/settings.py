@@ -14,7 +14,7 @@ from openfyxer.core.db import session_scope
 from openfyxer.core.errors import OpenFyxerError
 from openfyxer.models.account import AccountCreate
 from openfyxer.models.settings import SettingsUpdate
-from openfyxer.services import accounts, audit
+from openfyxer.services import accounts, audit, auth
 from openfyxer.services import settings as settings_service
 from openfyxer.ui.state.auth import _first_error
 from openfyxer.ui.state.mail import MailState, _when
@@ -54,6 +54,7 @@ class SettingsState(MailState):
         try:
             with session_scope() as db:
                 user = self._user(db)
+                self.totp_enabled = user.totp_enabled
                 self.accounts = [_account(a) for a in accounts.list_accounts(db, user=user)]
                 s = settings_service.read(db, user=user)
         except OpenFyxerError as e:
@@ -63,6 +64,33 @@ class SettingsState(MailState):
         self.secrets_set = {k: bool(s.secrets_set.get(k)) for k in SECRETS}
         self.follow_up_days, self.priority_contacts = s.follow_up_days, "\n".join(s.priority_contacts)
         self.language, self.timezone = s.language, s.timezone
+
+    totp_qr: str = ""  # the enrolment QR code (a data: URI), shown until verified
+    totp_secret: str = ""
+
+    def start_two_factor(self) -> None:
+        """A new secret, shown once as a QR code and as text; enabled only once a code checks out."""
+        self.error, self.notice = "", ""
+        try:
+            with session_scope() as db:
+                setup = auth.totp_setup(db, user=self._user(db), ip=self.router.session.client_ip)
+        except OpenFyxerError as e:
+            self.error = e.message
+            return
+        self.totp_qr, self.totp_secret = setup.qr_svg, setup.secret
+
+    def verify_two_factor(self, form: dict) -> None:
+        self.error, self.notice = "", ""
+        code = (form.get("totp_setup_code") or "").strip()
+        try:
+            with session_scope() as db:
+                auth.totp_verify(db, user=self._user(db), code=code, ip=self.router.session.client_ip)
+        except OpenFyxerError as e:
+            self.error = e.message
+            return
+        self.totp_qr = self.totp_secret = ""
+        self.totp_enabled = True
+        self.notice = "Two-factor authentication is on: sign-in now asks for a code from your app."
 
     def set_provider(self, value: str) -> None:
         self.provider = value if value in PROVIDERS else "local"

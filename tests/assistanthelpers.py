@@ -14,13 +14,15 @@ from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr, make_msgid
 
+import pytest
 from sqlmodel import Session, select
 
 from openfyxer.models.account import EmailAccount
 from openfyxer.models.document import Document
 from openfyxer.models.email import Email
 from openfyxer.models.user import User
-from tests.llm_servers import ModelServer
+from tests.conftest import apply_env
+from tests.llm_servers import MODEL, ModelServer
 
 PASSWORD = "correct horse battery staple"
 # Secrets a user may keep in OpenFyxer. No prompt is ever built from them, so no draft may show them.
@@ -193,3 +195,20 @@ class ScriptedModel(ModelServer):
         """The (system, user) contents of one request, the last by default."""
         messages = self.requests[index]["body"]["messages"]
         return messages[0]["content"], messages[-1]["content"]
+
+
+@pytest.fixture(scope="module")
+def scripted_server():
+    """One scripted model server per test module that imports these fixtures."""
+    server = ScriptedModel()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def scripted(scripted_server, monkeypatch):
+    """The app's model is the scripted server (reply settable, prompts recorded), nothing cached."""
+    apply_env(monkeypatch, llm_base_url=scripted_server.url + "/v1", llm_model=MODEL, llm_cache_ttl_seconds="0")
+    scripted_server.reply = "Thank you, I will get back to you soon."
+    scripted_server.requests.clear()
+    yield scripted_server

@@ -10,8 +10,8 @@ import pytest
 from openfyxer.core.db import session_scope
 from openfyxer.models.settings import UserSettings
 from openfyxer.services import drafting, language, prompts, style
-from tests.assistanthelpers import ScriptedModel, add_email, add_sent, make_user_account, user_by_email
-from tests.conftest import apply_env
+from tests.assistanthelpers import (  # noqa: F401  (scripted, scripted_server: fixtures)
+    add_email, add_sent, make_user_account, scripted, scripted_server, user_by_email)
 from tests.helpers import bearer, signed_up
 from tests.llm_servers import MODEL
 
@@ -29,20 +29,6 @@ RO_SENT = [
 ]
 
 
-@pytest.fixture(scope="module")
-def scripted_server():
-    server = ScriptedModel()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def scripted(scripted_server, monkeypatch):
-    """The app's model is the scripted server (reply settable, prompts recorded), nothing cached."""
-    apply_env(monkeypatch, llm_base_url=scripted_server.url + "/v1", llm_model=MODEL, llm_cache_ttl_seconds="0")
-    scripted_server.reply = "Thank you, I will get back to you soon."
-    scripted_server.requests.clear()
-    yield scripted_server
 
 
 def _draft(email_kwargs: dict | None = None, *, sent: list[str] | None = None, instructions: str | None = None):

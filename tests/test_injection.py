@@ -18,7 +18,8 @@ import pytest
 from openfyxer.core.db import session_scope
 from openfyxer.models.draft import Draft
 from openfyxer.services import drafting, outbox, prompts
-from tests.assistanthelpers import ALL_SECRETS, ScriptedModel, add_corpus_email, add_email, make_user_account
+from tests.assistanthelpers import (  # noqa: F401  (scripted, scripted_server: fixtures)
+    ALL_SECRETS, add_corpus_email, add_email, make_user_account, scripted, scripted_server)
 from tests.conftest import apply_env
 from tests.injection_corpus import ATTACKER, CORPUS, EVIL, attacker_addresses, attacker_links
 from tests.llm_servers import MODEL
@@ -147,19 +148,6 @@ def test_embedded_model_draft_is_contained(item, sqlite_url):
 # --- b. a model that obeys the attacker -----------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def scripted_server():
-    server = ScriptedModel()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def scripted(scripted_server, monkeypatch):
-    apply_env(monkeypatch, llm_base_url=scripted_server.url + "/v1", llm_model=MODEL, llm_cache_ttl_seconds="0")
-    scripted_server.reply = "Thank you, I will get back to you soon."
-    scripted_server.requests.clear()
-    yield scripted_server
 
 
 def obedient_reply(item: dict) -> tuple[str, list[str], list[str]]:

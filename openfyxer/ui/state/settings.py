@@ -92,6 +92,18 @@ class SettingsState(MailState):
         self.totp_enabled = True
         self.notice = "Two-factor authentication is on: sign-in now asks for a code from your app."
 
+    def _attempt(self, action):  # noqa: ANN001, ANN202
+        """action(db) in one transaction; a bad field or a refused change shows as the page's error
+        and gives None."""
+        try:
+            with session_scope() as db:
+                return action(db)
+        except PydanticError as e:
+            self.error = _first_error(e)
+        except OpenFyxerError as e:
+            self.error = e.message
+        return None
+
     def set_provider(self, value: str) -> None:
         self.provider = value if value in PROVIDERS else "local"
 
@@ -108,20 +120,13 @@ class SettingsState(MailState):
         for port in ("imap_port", "smtp_port"):
             if port in fields and not fields[port].isdigit():
                 self.error = f"{port}: a port is a number"
-                return
-        try:
-            data = AccountCreate(**fields)
-            with session_scope() as db:
-                account = accounts.connect_account(db, user=self._user(db), data=data, ip=self.router.session.client_ip)
-                account_id = str(account.id)
-        except PydanticError as e:
-            self.error = _first_error(e)
-            return
-        except OpenFyxerError as e:
-            self.error = e.message
-            return
-        jobs.enqueue("sync_account", account_id)
-        self.notice = f"Connected {data.email_address}; the first sync has started."
+                return None
+        account = self._attempt(lambda db: accounts.connect_account(
+            db, user=self._user(db), data=AccountCreate(**fields), ip=self.router.session.client_ip))
+        if account is None:
+            return None
+        jobs.enqueue("sync_account", str(account.id))
+        self.notice = f"Connected {account.email_address}; the first sync has started."
         self._read()
         return rx.call_script("document.getElementById('connect-form').reset()")  # the password leaves the page
 
@@ -161,16 +166,10 @@ class SettingsState(MailState):
                 return
             changes["follow_up_days"] = int(days)
         changes.update({k: form[k].strip() for k in SECRETS if (form.get(k) or "").strip()})
-        try:
-            data = SettingsUpdate(**{k: v for k, v in changes.items() if v is not None})
-            with session_scope() as db:
-                settings_service.update(db, user=self._user(db), data=data, ip=self.router.session.client_ip)
-        except PydanticError as e:
-            self.error = _first_error(e)
-            return
-        except OpenFyxerError as e:
-            self.error = e.message
-            return
+        data = {k: v for k, v in changes.items() if v is not None}
+        if self._attempt(lambda db: settings_service.update(db, user=self._user(db), data=SettingsUpdate(**data),
+                                                            ip=self.router.session.client_ip)) is None:
+            return None
         self.notice = "Settings saved."
         self._read()
         return [rx.set_value(k, "") for k in SECRETS]  # keys are write-only: never shown back

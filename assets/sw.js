@@ -1,8 +1,10 @@
 // OpenFyxer's service worker: keeps the app shell (pages, scripts, styles, icons) so the
 // dashboard opens without a network. Mail arrives over the live connection and the API, which
-// are never cached here: a copy of someone's mail must not outlive their sign-out.
-const SHELL = "openfyxer-shell-v1";  // a new name drops the old cache on activation
-const PRECACHE = ["/", "/login", "/inbox", "/drafts", "/manifest.webmanifest", "/icon-192.png", "/icon-512.png"];
+// are never cached here: the offline copy of the inbox and drafts lives in localStorage, which
+// the sign-out clears (assets/offline.js).
+const SHELL = "openfyxer-shell-v2";  // a new name drops the old cache on activation
+const PRECACHE = ["/", "/login", "/inbox", "/drafts", "/manifest.webmanifest", "/icon-192.png", "/icon-512.png",
+                  "/app.css", "/offline.js"];
 
 self.addEventListener("install", (event) => {
   // One by one: a page that fails to load now is cached on a later visit instead of failing the install.

@@ -73,6 +73,7 @@ class OpenFyxerApp(rx.App):
 
 app = OpenFyxerApp(
     api_transformer=_mount_under_api,
+    stylesheets=["/app.css"],  # visible keyboard focus, the skip link, native selects
     head_components=[
         rx.el.meta(name="viewport", content="width=device-width, initial-scale=1"),
         # Installable (PWA): the manifest, its icons, and a service worker that keeps the app shell.
@@ -81,11 +82,12 @@ app = OpenFyxerApp(
         rx.el.link(rel="apple-touch-icon", href="/icon-192.png"),
         # Reflex adds head scripts after the page has loaded, so no waiting for "load" here.
         rx.script("if ('serviceWorker' in navigator) { navigator.serviceWorker.register('/sw.js'); }"),
+        rx.script(src="/offline.js"),  # the last inbox and drafts, readable without a connection
     ],
 )
 app.register_lifespan_task(in_process_scheduler)
-app.add_page(login_page, route="/login", title="Sign in · OpenFyxer")
-app.add_page(register_page, route="/register", title="Create account · OpenFyxer")
+app.add_page(login_page, route="/login", title="Sign in · OpenFyxer", on_load=SessionState.browser_language)
+app.add_page(register_page, route="/register", title="Create account · OpenFyxer", on_load=SessionState.browser_language)
 # Sections with their own pages; the rest show the frame with an honest empty state until built.
 OWN_PAGES = {"/": (home_page, HomeState.load), "/inbox": (inbox_page, InboxState.load), "/drafts": (drafts_page, DraftsState.load),
              "/settings": (settings_page, SettingsState.load), "/audit": (audit_page, AuditState.load)}

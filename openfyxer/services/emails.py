@@ -136,3 +136,13 @@ def update_email(session: Session, *, user: User, email_id: uuid.UUID, data: Ema
     audit.record(session, action="email.update", user_id=user.id, entity_type="email", entity_id=e.id,
                  details={k: v for k, v in changes.items() if v is not None}, ip=ip)
     return e, read_changed
+
+
+def bodies(session: Session, *, user: User, email_ids: list[uuid.UUID], limit: int = 4000) -> dict[str, str]:
+    """Plain-text bodies (cut to `limit` characters) of the user's messages among `email_ids`, in one
+    query: the dashboard keeps them for reading the last inbox offline."""
+    if not email_ids:
+        return {}
+    rows = session.exec(select(Email.id, Email.body_text).where(Email.id.in_(email_ids),
+                                                                Email.account_id.in_(_owned(user)))).all()
+    return {str(i): (text or "")[:limit] for i, text in rows}

@@ -4,18 +4,19 @@ from __future__ import annotations
 
 import reflex as rx
 
+from openfyxer.ui.i18n import N_, t
 from openfyxer.ui.state.session import SessionState
 
 NAV = (
-    ("Home", "/", "house"),
-    ("Inbox", "/inbox", "inbox"),
-    ("Drafts", "/drafts", "file-pen-line"),
-    ("Calendar", "/calendar", "calendar"),
-    ("Knowledge", "/knowledge", "book-open"),
-    ("Meetings", "/meetings", "mic"),
-    ("Chat", "/chat", "message-square"),
-    ("Settings", "/settings", "settings"),
-    ("Audit", "/audit", "shield-check"),
+    (N_("Home"), "/", "house"),
+    (N_("Inbox"), "/inbox", "inbox"),
+    (N_("Drafts"), "/drafts", "file-pen-line"),
+    (N_("Calendar"), "/calendar", "calendar"),
+    (N_("Knowledge"), "/knowledge", "book-open"),
+    (N_("Meetings"), "/meetings", "mic"),
+    (N_("Chat"), "/chat", "message-square"),
+    (N_("Settings"), "/settings", "settings"),
+    (N_("Audit"), "/audit", "shield-check"),
 )
 
 
@@ -23,7 +24,7 @@ def nav_link(label: str, href: str, icon: str) -> rx.Component:
     # Reflex reports the root page's path as "/index".
     active = SessionState.router.page.path == ("/index" if href == "/" else href)
     return rx.link(
-        rx.hstack(rx.icon(icon, size=18), rx.text(label), spacing="2", align="center"),
+        rx.hstack(rx.icon(icon, size=18, aria_hidden="true"), rx.text(t(label)), spacing="2", align="center"),
         href=href,
         aria_current=rx.cond(active, "page", "false"),
         underline="none",
@@ -37,10 +38,23 @@ def nav_link(label: str, href: str, icon: str) -> rx.Component:
     )
 
 
+def language_switch() -> rx.Component:
+    """English / Română, kept in the user's settings (the Settings page has the same choice)."""
+    return rx.hstack(
+        *(rx.button(name, on_click=SessionState.switch_language(code), size="1",
+                    variant=rx.cond(SessionState.lang == code, "solid", "soft"),
+                    aria_pressed=rx.cond(SessionState.lang == code, "true", "false"), lang=code, id=f"lang-{code}")
+          for code, name in (("en", "English"), ("ro", "Română"))),
+        role="group", aria_label=t("Language"), spacing="1",
+    )
+
+
 def frame(title: str, *body: rx.Component) -> rx.Component:
     return rx.flex(
+        # The first Tab stop: straight past the navigation to the page (styled in assets/app.css).
+        rx.el.a(t("Skip to content"), href="#main", class_name="skip-link"),
         rx.vstack(
-            rx.heading("OpenFyxer", size="5", padding_bottom="0.5em", as_="div"),
+            rx.text("OpenFyxer", size="5", weight="bold", padding_bottom="0.5em"),  # the h1 is the page's
             rx.el.nav(
                 # A scrolling row on phones, a column beside the page from tablets up.
                 rx.flex(*(nav_link(*n) for n in NAV), direction=rx.breakpoints(initial="row", md="column"),
@@ -49,14 +63,16 @@ def frame(title: str, *body: rx.Component) -> rx.Component:
                 width="100%",
             ),
             rx.spacer(display=["none", "none", "block"]),
+            language_switch(),
             rx.text(SessionState.user_email, size="1", color_scheme="gray", id="signed-in-as"),
-            rx.button("Sign out", on_click=SessionState.logout, variant="soft", id="sign-out"),
+            rx.button(t("Sign out"), on_click=SessionState.logout, variant="soft", id="sign-out"),
             padding="1em",
             min_width=["100%", "100%", "220px"],
             height=["auto", "auto", "100vh"],
             border_right=["none", "none", f"1px solid {rx.color('gray', 5)}"],
         ),
-        rx.box(rx.heading(title, size="7", as_="h1"), *body, padding="1.5em", flex="1"),
+        rx.el.main(rx.heading(t(title), size="7", as_="h1"), *body, padding="1.5em", flex="1", min_width="0",
+                   id="main"),
         direction=rx.breakpoints(initial="column", md="row"),
         width="100%",
     )
@@ -65,7 +81,8 @@ def frame(title: str, *body: rx.Component) -> rx.Component:
 def auth_card(title: str, *body: rx.Component) -> rx.Component:
     return rx.center(
         rx.card(
-            rx.vstack(rx.heading("OpenFyxer", size="6", as_="div"), rx.heading(title, size="4", as_="h1"), *body,
+            rx.vstack(rx.text("OpenFyxer", size="6", weight="bold"), rx.heading(t(title), size="4", as_="h1"),
+                      language_switch(), *body,
                       spacing="3", width="100%"),
             width="100%",
             max_width="400px",

@@ -5,12 +5,13 @@ from __future__ import annotations
 import reflex as rx
 
 from openfyxer.ui.components.layout import auth_card
+from openfyxer.ui.i18n import N_, t
 from openfyxer.ui.state.auth import LoginState, RegisterState
 
 
 def _field(label: str, name: str, kind: str = "text", **props) -> rx.Component:
     return rx.vstack(
-        rx.el.label(label, html_for=name),
+        rx.el.label(t(label), html_for=name),
         rx.input(name=name, id=name, type=kind, width="100%", **props),
         spacing="1",
         width="100%",
@@ -23,45 +24,45 @@ def _error(message) -> rx.Component:  # noqa: ANN001
 
 def login_page() -> rx.Component:
     return auth_card(
-        "Sign in",
+        N_("Sign in"),
         rx.form(
             rx.vstack(
-                _field("Email", "email", "email", required=True, auto_complete="username"),
-                _field("Password", "password", "password", required=True, auto_complete="current-password"),
+                _field(N_("Email"), "email", "email", required=True, auto_complete="username"),
+                _field(N_("Password"), "password", "password", required=True, auto_complete="current-password"),
                 rx.cond(
                     LoginState.needs_totp,
-                    _field("Two-factor code", "totp_code", "text", input_mode="numeric",
+                    _field(N_("Two-factor code"), "totp_code", "text", input_mode="numeric",
                            auto_complete="one-time-code", max_length=7),
                 ),
                 _error(LoginState.error),
-                rx.button("Sign in", type="submit", width="100%", id="login-submit"),
+                rx.button(t("Sign in"), type="submit", width="100%", id="login-submit"),
                 spacing="3",
                 width="100%",
             ),
             on_submit=LoginState.submit,
             reset_on_submit=False,
         ),
-        rx.text("No account yet? ", rx.link("Create one", href="/register"), size="2"),
+        rx.text(t("No account yet?"), " ", rx.link(t("Create one"), href="/register"), size="2"),
     )
 
 
 def register_page() -> rx.Component:
     return auth_card(
-        "Create your account",
+        N_("Create your account"),
         rx.form(
             rx.vstack(
-                _field("Email", "email", "email", required=True, auto_complete="username"),
-                _field("Password (at least 10 characters)", "password", "password", required=True,
+                _field(N_("Email"), "email", "email", required=True, auto_complete="username"),
+                _field(N_("Password (at least 10 characters)"), "password", "password", required=True,
                        min_length=10, auto_complete="new-password"),
-                _field("Repeat password", "password_confirm", "password", required=True,
+                _field(N_("Repeat password"), "password_confirm", "password", required=True,
                        auto_complete="new-password"),
                 _error(RegisterState.error),
-                rx.button("Create account", type="submit", width="100%", id="register-submit"),
+                rx.button(t("Create account"), type="submit", width="100%", id="register-submit"),
                 spacing="3",
                 width="100%",
             ),
             on_submit=RegisterState.submit,
             reset_on_submit=False,
         ),
-        rx.text("Already registered? ", rx.link("Sign in", href="/login"), size="2"),
+        rx.text(t("Already registered?"), " ", rx.link(t("Sign in"), href="/login"), size="2"),
     )

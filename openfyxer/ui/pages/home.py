@@ -5,6 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from openfyxer.ui.components.layout import frame
+from openfyxer.ui.i18n import N_, t
 from openfyxer.ui.pages.mail import LABELS, _error
 from openfyxer.ui.state.mail import CATEGORIES, HomeState
 
@@ -14,12 +15,12 @@ COLORS = {"urgent": "#e5484d", "to_respond": "#3e63dd", "fyi": "#30a46c", "newsl
 def _list(title: str, rows, empty: str, anchor: str) -> rx.Component:  # noqa: ANN001
     return rx.card(
         rx.vstack(
-            rx.heading(title, size="3", as_="h2"),
+            rx.heading(t(title), size="3", as_="h2"),
             rx.cond(rows.length() > 0,
                     rx.vstack(rx.foreach(rows, lambda r: rx.link(
                         rx.text(rx.text.strong(r["sender"]), " · ", r["subject"], size="2", trim="both"),
                         href="/email/" + r["id"].to(str))), spacing="1", width="100%"),
-                    rx.text(empty, size="2", color_scheme="gray")),
+                    rx.text(t(empty), size="2", color_scheme="gray")),
             width="100%",
         ),
         width="100%", id=anchor,
@@ -28,22 +29,22 @@ def _list(title: str, rows, empty: str, anchor: str) -> rx.Component:  # noqa: A
 
 def home_page() -> rx.Component:
     return frame(
-        "Home",
+        N_("Home"),
         _error(HomeState),
         rx.hstack(
-            rx.link(rx.badge(HomeState.drafts_waiting, " drafts waiting for your approval", size="2"),
+            rx.link(rx.badge(HomeState.drafts_label, size="2"),
                     href="/drafts", id="drafts-waiting"),
             padding_y="0.75em",
         ),
         rx.grid(
-            _list("Urgent", HomeState.urgent, "Nothing urgent.", "home-urgent"),
-            _list("To respond", HomeState.to_respond, "Nothing waiting for your answer.", "home-to-respond"),
+            _list(N_("Urgent"), HomeState.urgent, N_("Nothing urgent."), "home-urgent"),
+            _list(N_("To respond"), HomeState.to_respond, N_("Nothing waiting for your answer."), "home-to-respond"),
             columns=rx.breakpoints(initial="1", md="2"), spacing="3", width="100%",
         ),
-        rx.heading("Mail per day, last two weeks", size="3", as_="h2", padding_top="1em"),
+        rx.heading(t("Mail per day, last two weeks"), size="3", as_="h2", padding_top="1em"),
         rx.box(
             rx.recharts.bar_chart(
-                *(rx.recharts.bar(data_key=c, stack_id="mail", fill=COLORS[c], name=LABELS[c],
+                *(rx.recharts.bar(data_key=c, stack_id="mail", fill=COLORS[c], name=t(LABELS[c]),
                                   is_animation_active=False) for c in CATEGORIES),
                 rx.recharts.x_axis(data_key="day"),
                 rx.recharts.y_axis(allow_decimals=False),
@@ -52,6 +53,6 @@ def home_page() -> rx.Component:
                 data=HomeState.per_day, height=260, width="100%",
             ),
             width="100%", max_width="900px", id="home-chart", role="img",
-            aria_label="Mail per category per day over the last two weeks",
+            aria_label=t("Mail per category per day over the last two weeks"),
         ),
     )

@@ -5,9 +5,11 @@ from __future__ import annotations
 import reflex as rx
 
 from openfyxer.ui.components.layout import frame
+from openfyxer.ui.i18n import N_, t
 from openfyxer.ui.state.mail import CATEGORIES, DraftsState, EmailState, InboxState
 
-LABELS = {"urgent": "Urgent", "to_respond": "To respond", "fyi": "FYI", "newsletter": "Newsletter", "spam": "Spam"}
+LABELS = {"urgent": N_("Urgent"), "to_respond": N_("To respond"), "fyi": N_("FYI"), "newsletter": N_("Newsletter"),
+          "spam": N_("Spam")}
 
 
 def _error(state) -> rx.Component:  # noqa: ANN001
@@ -18,7 +20,7 @@ def _error(state) -> rx.Component:  # noqa: ANN001
 def _tab(category: str) -> rx.Component:
     active = InboxState.category == category
     return rx.button(
-        LABELS[category], rx.badge(InboxState.counts[category], variant="soft", id=f"count-{category}"),
+        t(LABELS[category]), rx.badge(InboxState.counts[category], variant="soft", id=f"count-{category}"),
         on_click=InboxState.show(category), variant=rx.cond(active, "solid", "soft"),
         aria_pressed=rx.cond(active, "true", "false"), id=f"tab-{category}", size="2",
     )
@@ -28,7 +30,7 @@ def _inbox_row(row: dict) -> rx.Component:
     unread = ~row["is_read"]
     return rx.hstack(
         rx.checkbox(checked=InboxState.selected.contains(row["id"]), on_change=lambda _v: InboxState.toggle(row["id"]),
-                    aria_label="Select " + row["subject"].to(str)),
+                    aria_label=t("Select") + ": " + row["subject"].to(str)),
         rx.link(
             rx.vstack(
                 rx.hstack(rx.text(row["sender"], weight=rx.cond(unread, "bold", "regular"), trim="both"),
@@ -46,34 +48,47 @@ def _inbox_row(row: dict) -> rx.Component:
 
 def inbox_page() -> rx.Component:
     return frame(
-        "Inbox",
+        N_("Inbox"),
         _error(InboxState),
         rx.flex(*(_tab(c) for c in CATEGORIES), wrap="wrap", spacing="2", padding_y="0.75em",
-                role="group", aria_label="Categories"),
-        rx.form(
-            rx.hstack(rx.input(name="q", placeholder="Search mail", aria_label="Search mail", id="search",
-                               default_value=InboxState.query, width="100%"),
-                      rx.button("Search", type="submit", id="search-submit"), width="100%"),
-            on_submit=InboxState.search,
+                role="group", aria_label=t("Categories")),
+        rx.flex(
+            rx.form(
+                rx.hstack(rx.input(name="q", placeholder=t("Search mail"), aria_label=t("Search mail"), id="search",
+                                   default_value=InboxState.query, width="100%", type="search"),
+                          rx.button(t("Search"), type="submit", id="search-submit"), width="100%"),
+                on_submit=InboxState.search, flex="1", min_width="14em",
+            ),
+            rx.cond(InboxState.account_options.length() > 1, rx.el.select(
+                rx.el.option(t("All accounts"), value="all"),
+                rx.foreach(InboxState.account_options, lambda a: rx.el.option(a[1], value=a[0])),
+                value=InboxState.account_id, on_change=InboxState.choose_account, aria_label=t("Account"),
+                id="account-filter", class_name="native-select",
+            )),
+            spacing="2", wrap="wrap", width="100%", align="center",
         ),
         rx.cond(
             InboxState.selected.length() > 0,
             rx.hstack(
-                rx.button("Mark read", on_click=InboxState.mark_read, variant="soft", id="bulk-read"),
-                rx.select(list(CATEGORIES), placeholder="Move to…", on_change=InboxState.move_to,
-                          aria_label="Move to category", id="bulk-move"),
+                rx.button(t("Mark read"), on_click=InboxState.mark_read, variant="soft", id="bulk-read"),
+                rx.el.select(
+                    rx.el.option(t("Move to…"), value="", disabled=True),
+                    *(rx.el.option(t(LABELS[c]), value=c) for c in CATEGORIES),
+                    value="", on_change=InboxState.move_to, aria_label=t("Move to category"), id="bulk-move",
+                    class_name="native-select",
+                ),
                 padding_y="0.5em",
             ),
         ),
         rx.cond(
             InboxState.rows.length() > 0,
             rx.vstack(rx.foreach(InboxState.rows, _inbox_row), spacing="0", width="100%", id="email-list"),
-            rx.text("No mail here.", color_scheme="gray", padding_y="1em", id="email-list-empty"),
+            rx.text(t("No mail here."), color_scheme="gray", padding_y="1em", id="email-list-empty"),
         ),
         rx.hstack(
-            rx.button("Previous", on_click=InboxState.previous_page, disabled=InboxState.page == 0, variant="soft"),
-            rx.text("Page ", InboxState.page + 1, " of ", InboxState.pages, size="2"),
-            rx.button("Next", on_click=InboxState.next_page, disabled=InboxState.page + 1 >= InboxState.pages,
+            rx.button(t("Previous"), on_click=InboxState.previous_page, disabled=InboxState.page == 0, variant="soft"),
+            rx.text(InboxState.page_label, size="2"),
+            rx.button(t("Next"), on_click=InboxState.next_page, disabled=InboxState.page + 1 >= InboxState.pages,
                       variant="soft", id="next-page"),
             align="center", padding_y="0.75em",
         ),
@@ -84,7 +99,7 @@ def _flags() -> rx.Component:
     return rx.cond(
         EmailState.draft_flags.length() > 0,
         rx.callout(
-            rx.vstack(rx.text("Check this draft before sending:", weight="bold"),
+            rx.vstack(rx.text(t("Check this draft before sending:"), weight="bold"),
                       rx.foreach(EmailState.draft_flags, lambda f: rx.text(f, size="2")), spacing="1"),
             icon="shield-alert", color_scheme="amber", id="draft-flags",
         ),
@@ -95,22 +110,23 @@ def _draft_panel() -> rx.Component:
     editable = EmailState.draft_status == "pending"
     return rx.card(
         rx.vstack(
-            rx.heading("Reply draft", size="4", as_="h2"),
+            rx.heading(t("Reply draft"), size="4", as_="h2"),
             rx.cond(
                 EmailState.draft_id != "",
                 rx.vstack(
-                    rx.badge(EmailState.draft_status, id="draft-status"),
+                    rx.badge(EmailState.draft_status_label, id="draft-status",
+                             custom_attrs={"data-status": EmailState.draft_status}),
                     _flags(),
                     rx.text_area(value=EmailState.draft_text, on_change=EmailState.set_draft_text, rows="10",
-                                 width="100%", read_only=~editable, aria_label="Draft text", id="draft-text",
+                                 width="100%", read_only=~editable, aria_label=t("Draft text"), id="draft-text",
                                  custom_attrs={"data-draft": EmailState.draft_id}),
                     rx.cond(editable, rx.hstack(
                         # Not while a new draft is being written: it will replace this one.
-                        rx.button("Save", on_click=EmailState.save_draft, variant="soft", id="draft-save",
+                        rx.button(t("Save"), on_click=EmailState.save_draft, variant="soft", id="draft-save",
                                   disabled=EmailState.working),
-                        rx.button("Approve and send", on_click=EmailState.send, id="draft-send",
+                        rx.button(t("Approve and send"), on_click=EmailState.send, id="draft-send",
                                   disabled=EmailState.working),
-                        rx.button("Reject", on_click=EmailState.reject, variant="soft", color_scheme="red",
+                        rx.button(t("Reject"), on_click=EmailState.reject, variant="soft", color_scheme="red",
                                   id="draft-reject", disabled=EmailState.working),
                         wrap="wrap",
                     )),
@@ -119,9 +135,9 @@ def _draft_panel() -> rx.Component:
             ),
             rx.hstack(
                 rx.input(value=EmailState.instructions, on_change=EmailState.set_instructions,
-                         placeholder='Instructions, e.g. "decline politely"', aria_label="Instructions for the draft",
+                         placeholder=t('Instructions, e.g. "decline politely"'), aria_label=t("Instructions for the draft"),
                          id="draft-instructions", width="100%"),
-                rx.button(rx.cond(EmailState.draft_id != "", "Write again", "Write a draft"),
+                rx.button(rx.cond(EmailState.draft_id != "", t("Write again"), t("Write a draft")),
                           on_click=EmailState.generate, loading=EmailState.working, id="draft-generate"),
                 width="100%",
             ),
@@ -134,18 +150,19 @@ def _draft_panel() -> rx.Component:
 
 def email_page() -> rx.Component:
     return frame(
-        "Email",
+        N_("Email"),
         _error(EmailState),
         rx.cond(
             EmailState.email.contains("id"),
             rx.vstack(
                 rx.heading(EmailState.email["subject"], size="5", as_="h2", id="email-subject"),
-                rx.text("From ", EmailState.email["sender"], " · ", EmailState.email["received"], size="2"),
-                rx.text("To ", EmailState.email["to"], size="1", color_scheme="gray"),
-                rx.hstack(rx.badge(EmailState.email["category"], id="email-category"),
+                rx.text(t("From"), " ", EmailState.email["sender"], " · ", EmailState.email["received"], size="2"),
+                rx.text(t("To"), " ", EmailState.email["to"], size="1", color_scheme="gray"),
+                rx.hstack(rx.badge(EmailState.email["category_label"], id="email-category",
+                                   custom_attrs={"data-category": EmailState.email["category"]}),
                           rx.text(EmailState.email["reason"], size="1", color_scheme="gray")),
                 rx.cond(EmailState.has_remote_images & ~EmailState.images_allowed,
-                        rx.button("Show remote images", on_click=EmailState.allow_images, variant="soft", size="1",
+                        rx.button(t("Show remote images"), on_click=EmailState.allow_images, variant="soft", size="1",
                                   id="allow-images")),
                 rx.box(
                     rx.cond(EmailState.body_html != "", rx.html(EmailState.body_html),
@@ -153,14 +170,14 @@ def email_page() -> rx.Component:
                     id="email-body", width="100%", overflow_x="auto",
                 ),
                 rx.cond(EmailState.attachments.length() > 0, rx.vstack(
-                    rx.heading("Attachments", size="3", as_="h3"),
+                    rx.heading(t("Attachments"), size="3", as_="h3"),
                     rx.foreach(EmailState.attachments, lambda a: rx.text(a["name"], " (", a["type"], ")", size="2")),
                 )),
                 rx.cond(EmailState.thread.length() > 0, rx.vstack(
-                    rx.heading("Thread", size="3", as_="h3"),
-                    rx.foreach(EmailState.thread, lambda t: rx.link(
-                        t["received"].to(str) + " · " + t["sender"].to(str) + ": " + t["subject"].to(str),
-                        href="/email/" + t["id"].to(str), size="2")),
+                    rx.heading(t("Thread"), size="3", as_="h3"),
+                    rx.foreach(EmailState.thread, lambda m: rx.link(
+                        m["received"].to(str) + " · " + m["sender"].to(str) + ": " + m["subject"].to(str),
+                        href="/email/" + m["id"].to(str), size="2")),
                     id="email-thread",
                 )),
                 _draft_panel(),
@@ -172,22 +189,23 @@ def email_page() -> rx.Component:
 
 def drafts_page() -> rx.Component:
     return frame(
-        "Drafts",
+        N_("Drafts"),
         _error(DraftsState),
         rx.cond(
             DraftsState.rows.length() > 0,
             rx.vstack(rx.foreach(DraftsState.rows, lambda d: rx.link(
                 rx.vstack(
                     rx.hstack(rx.text(d["subject"], weight="bold"), rx.spacer(),
-                              rx.cond(d["flagged"], rx.badge("check", color_scheme="amber")),
+                              rx.cond(d["flagged"], rx.badge(t("check"), color_scheme="amber")),
                               rx.text(d["created"], size="1", color_scheme="gray"), width="100%"),
-                    rx.text("To ", d["to"], size="1", color_scheme="gray"),
+                    rx.text(t("To"), " ", d["to"], size="1", color_scheme="gray"),
                     rx.text(d["preview"], size="2"),
                     spacing="1", width="100%", align="start",
                 ),
                 href="/email/" + d["email_id"].to(str), underline="none", color="inherit", width="100%",
                 padding="0.5em", border_bottom=f"1px solid {rx.color('gray', 4)}", class_name="draft-row",
             )), spacing="0", width="100%", id="draft-list"),
-            rx.text("No drafts are waiting for approval.", color_scheme="gray", padding_top="1em"),
+            rx.text(t("No drafts are waiting for approval."), color_scheme="gray", padding_top="1em",
+                    id="draft-list-empty"),
         ),
     )

@@ -37,7 +37,7 @@ class LoginState(SessionState):
             return None
         except OpenFyxerError as e:
             self.needs_totp = self.needs_totp or e.code in ("totp_required", "invalid_totp")
-            self.error = "" if e.code == "totp_required" else e.message
+            self.error = "" if e.code == "totp_required" else self._error_text(e)
             return None
         self.needs_totp = False
         return rx.redirect("/")
@@ -49,7 +49,7 @@ class RegisterState(SessionState):
     def submit(self, form: dict):  # noqa: ANN201
         self.error = ""
         if form.get("password") != form.get("password_confirm"):
-            self.error = "the passwords do not match"
+            self.error = self._t("the passwords do not match")
             return None
         try:
             data = UserCreate(email=form.get("email", ""), password=form.get("password", ""))
@@ -64,6 +64,6 @@ class RegisterState(SessionState):
             self.error = _first_error(e)
             return None
         except OpenFyxerError as e:
-            self.error = e.message
+            self.error = self._error_text(e)
             return None
         return rx.redirect("/")

@@ -9,8 +9,16 @@ import reflex as rx
 from openfyxer.core.config import get_settings
 from openfyxer.core.db import session_scope
 from openfyxer.core.errors import OpenFyxerError
+from openfyxer.models.settings import SettingsUpdate
 from openfyxer.models.user import User
 from openfyxer.services import auth
+from openfyxer.services import settings as settings_service
+from openfyxer.ui import i18n
+
+
+# The copies of the inbox and drafts kept for offline reading leave with the user.
+FORGET_OFFLINE = rx.call_script(
+    "Object.keys(localStorage).filter(k => k.startsWith('openfyxer-offline-')).forEach(k => localStorage.removeItem(k))")
 
 
 class SessionState(rx.State):
@@ -20,6 +28,9 @@ class SessionState(rx.State):
     _session_id: str = ""
     user_email: str = ""
     totp_enabled: bool = False
+    # The dashboard's language: the user's setting once signed in, the browser's before.
+    lang: str = i18n.DEFAULT
+    _tz: str = "UTC"
     # Rotated on every use, like the API's refresh tokens, so a copied one is detected.
     refresh_token: str = rx.Cookie(
         "", name="openfyxer_ui_refresh", max_age=get_settings().refresh_token_days * 86400,
@@ -34,6 +45,40 @@ class SessionState(rx.State):
         self._user_id, self._session_id = str(pair.user_id), str(pair.session_id)
         self.user_email, self.totp_enabled = user.email, user.totp_enabled
         self.refresh_token = pair.refresh_token
+        self._use_preferences(user)
+
+    def _use_preferences(self, user: User) -> None:
+        self.lang, self._tz = i18n.pick(user.language), user.timezone or "UTC"
+
+    def _t(self, msgid: str, **values: object) -> str:
+        return i18n.gettext(self.lang, msgid, **values)
+
+    def _error_text(self, e: OpenFyxerError) -> str:
+        return i18n.error_text(self.lang, e.message, e.code)
+
+    def _when(self, value) -> str:  # noqa: ANN001
+        return i18n.when(value, self.lang, self._tz)
+
+    def _num(self, value: int | float) -> str:
+        return i18n.number(value, self.lang)
+
+    def switch_language(self, lang: str):  # noqa: ANN201
+        """Shown at once; kept in the user's settings, so every device and later sign-in follows."""
+        self.lang = i18n.pick(lang)
+        if not self._session_id:
+            return None
+        with session_scope() as db:
+            if user := self._live_user(db):
+                settings_service.update(db, user=user, data=SettingsUpdate(language=self.lang),
+                                        ip=self.router.session.client_ip)
+        # The page's own words switched already; its data (dates, counts, notices) is read again in
+        # the new language by running the page's on_load once more, without reloading the app.
+        return rx.redirect(str(self.router.url.path) or "/")
+
+    def browser_language(self) -> None:
+        """on_load of the sign-in pages: until someone signs in, the browser says which language."""
+        if not self.user_email:
+            self.lang = i18n.from_accept_language(self.router.headers.accept_language)
 
     def _forget(self) -> None:
         self._user_id = self._session_id = self.user_email = self.refresh_token = ""
@@ -54,7 +99,8 @@ class SessionState(rx.State):
     def require_login(self):  # noqa: ANN201
         """on_load of every private page: resume from the refresh cookie or go to /login."""
         with session_scope() as db:
-            if self._live_user(db):
+            if user := self._live_user(db):
+                self._use_preferences(user)  # changed in another tab, or through the API
                 return None
             if self.refresh_token:
                 try:
@@ -64,7 +110,7 @@ class SessionState(rx.State):
                 except OpenFyxerError:
                     pass
         self._forget()
-        return rx.redirect("/login")
+        return [FORGET_OFFLINE, rx.redirect("/login")]
 
     def logout(self):  # noqa: ANN201
         if self._session_id:
@@ -72,4 +118,4 @@ class SessionState(rx.State):
                 auth.logout(db, user_id=uuid.UUID(self._user_id), session_id=uuid.UUID(self._session_id),
                             ip=self.router.session.client_ip)
         self._forget()
-        return rx.redirect("/login")
+        return [FORGET_OFFLINE, rx.redirect("/login")]

@@ -13,22 +13,19 @@ from openfyxer import jobs
 from openfyxer.core.db import session_scope
 from openfyxer.core.errors import OpenFyxerError
 from openfyxer.models.account import AccountCreate
+from openfyxer.models.oauth import OAuthStart
 from openfyxer.models.settings import SettingsUpdate
-from openfyxer.services import accounts, audit, auth
+from openfyxer.services import accounts, audit, auth, oauth
 from openfyxer.services import settings as settings_service
 from openfyxer.ui.state.auth import _first_error
-from openfyxer.ui.state.mail import MailState, _when
+from openfyxer.ui.state.mail import MailState
 
 PROVIDERS = ["local", "ollama", "openai", "gemini", "claude", "cohere"]
 SECRETS = ("openai_api_key", "gemini_api_key", "claude_api_key", "cohere_api_key")
+# Write-only too: a Slack webhook URL lets whoever holds it post.
+CHANNEL_SECRETS = ("slack_webhook_url", "sms_api_key")
+SMS_PROVIDERS = ["none", "twilio", "vonage"]
 AUDIT_PAGE = 50
-
-
-def _account(a) -> dict:  # noqa: ANN001
-    total = a.sync_total or 0
-    return {"id": str(a.id), "address": a.email_address, "provider": a.provider, "state": a.sync_state,
-            "done": a.sync_done or 0, "total": total, "percent": int(100 * (a.sync_done or 0) / total) if total else 0,
-            "error": a.sync_error or "", "last_sync": _when(a.last_sync)}
 
 
 class SettingsState(MailState):
@@ -39,15 +36,59 @@ class SettingsState(MailState):
     secrets_set: dict[str, bool] = {}
     follow_up_days: int = 3
     priority_contacts: str = ""
-    language: str = "en"
     timezone: str = "UTC"
+    sms_provider: str = "none"
+    sms_phone_number: str = ""
+    notification_email: str = ""
 
     def load(self):  # noqa: ANN201
-        return self._load_page()
+        return self._load_page() or SettingsState.watch
+
+    @rx.event(background=True)
+    async def watch(self):  # noqa: ANN201
+        async for update in self._watch():
+            yield update
+
+    def _live(self) -> None:
+        """Sync progress as it happens; the forms are left as they are."""
+        with session_scope() as db:
+            self.accounts = [self._account(a) for a in accounts.list_accounts(db, user=self._user(db))]
 
     def _load(self) -> None:
         self.notice = ""
         self._read()
+        # Back from a provider's sign-in page (the API's OAuth callback redirects here).
+        params = self.router.url.query_parameters
+        if params.get("oauth_error"):
+            self.error = self._t("The sign-in with the provider did not finish ({reason}); nothing was connected.",
+                                 reason=str(params["oauth_error"])[:80])
+        elif params.get("connected"):
+            self.notice = self._t("Connected; the first sync has started.")
+
+    oauth_email: str = ""
+
+    def set_oauth_email(self, value: str) -> None:
+        self.oauth_email = value.strip()[:255]
+
+    def connect_oauth(self, provider: str):  # noqa: ANN201
+        """Gmail or Outlook: off to the provider's own sign-in page; it comes back to /settings."""
+        self.error, self.notice = "", ""
+        if provider not in ("google", "microsoft"):
+            return None
+        started = self._attempt(lambda db: oauth.start(db, user=self._user(db), provider=provider,
+                                                       data=OAuthStart(email_address=self.oauth_email)))
+        # In this tab (rx.redirect would open an external address in a new one).
+        return rx.call_script(f"window.location.assign({json.dumps(started[0])})") if started else None
+
+    def _account(self, a) -> dict:  # noqa: ANN001
+        total, done = a.sync_total or 0, a.sync_done or 0
+        state = {"idle": self._t("up to date"), "running": self._t("syncing"), "error": self._t("sync failed"),
+                 "pending": self._t("waiting to sync")}.get(a.sync_state, a.sync_state)
+        return {"id": str(a.id), "address": a.email_address, "provider": a.provider, "state": a.sync_state,
+                "state_label": state, "done": self._num(done), "total": self._num(total),
+                "percent": int(100 * done / total) if total else 0, "has_total": total > 0, "error": a.sync_error or "",
+                "progress": self._t("{done} of {total} messages · last sync {when}", done=self._num(done),
+                                    total=self._num(total), when=self._when(a.last_sync) or self._t("never"))}
 
     def _read(self) -> None:
         self.error = ""
@@ -55,15 +96,17 @@ class SettingsState(MailState):
             with session_scope() as db:
                 user = self._user(db)
                 self.totp_enabled = user.totp_enabled
-                self.accounts = [_account(a) for a in accounts.list_accounts(db, user=user)]
+                self.accounts = [self._account(a) for a in accounts.list_accounts(db, user=user)]
                 s = settings_service.read(db, user=user)
         except OpenFyxerError as e:
-            self.error = e.message
+            self._fail(e)
             return
         self.provider, self.model = s.llm_provider, s.llm_model or ""
-        self.secrets_set = {k: bool(s.secrets_set.get(k)) for k in SECRETS}
+        self.secrets_set = {k: bool(s.secrets_set.get(k)) for k in (*SECRETS, *CHANNEL_SECRETS)}
+        self.sms_provider, self.sms_phone_number = s.sms_provider or "none", s.sms_phone_number or ""
+        self.notification_email = s.notification_email or ""
         self.follow_up_days, self.priority_contacts = s.follow_up_days, "\n".join(s.priority_contacts)
-        self.language, self.timezone = s.language, s.timezone
+        self.timezone = self._tz = s.timezone
 
     totp_qr: str = ""  # the enrolment QR code (a data: URI), shown until verified
     totp_secret: str = ""
@@ -75,7 +118,7 @@ class SettingsState(MailState):
             with session_scope() as db:
                 setup = auth.totp_setup(db, user=self._user(db), ip=self.router.session.client_ip)
         except OpenFyxerError as e:
-            self.error = e.message
+            self._fail(e)
             return
         self.totp_qr, self.totp_secret = setup.qr_svg, setup.secret
 
@@ -86,11 +129,11 @@ class SettingsState(MailState):
             with session_scope() as db:
                 auth.totp_verify(db, user=self._user(db), code=code, ip=self.router.session.client_ip)
         except OpenFyxerError as e:
-            self.error = e.message
+            self._fail(e)
             return
         self.totp_qr = self.totp_secret = ""
         self.totp_enabled = True
-        self.notice = "Two-factor authentication is on: sign-in now asks for a code from your app."
+        self.notice = self._t("Two-factor authentication is on: sign-in now asks for a code from your app.")
 
     def _attempt(self, action):  # noqa: ANN001, ANN202
         """action(db) in one transaction; a bad field or a refused change shows as the page's error
@@ -101,17 +144,14 @@ class SettingsState(MailState):
         except PydanticError as e:
             self.error = _first_error(e)
         except OpenFyxerError as e:
-            self.error = e.message
+            self._fail(e)
         return None
+
+    def set_sms_provider(self, value: str) -> None:
+        self.sms_provider = value if value in SMS_PROVIDERS else "none"
 
     def set_provider(self, value: str) -> None:
         self.provider = value if value in PROVIDERS else "local"
-
-    def set_language(self, value: str) -> None:
-        self.language = value if value in ("en", "ro") else "en"
-
-    def refresh_progress(self) -> None:
-        self._read()
 
     def connect(self, form: dict):  # noqa: ANN201
         """The IMAP form: connect_account checks the login against the servers before saving."""
@@ -119,14 +159,14 @@ class SettingsState(MailState):
         fields = {k: v.strip() for k, v in form.items() if isinstance(v, str) and v.strip()}
         for port in ("imap_port", "smtp_port"):
             if port in fields and not fields[port].isdigit():
-                self.error = f"{port}: a port is a number"
+                self.error = self._t("{field}: a port is a number", field=port)
                 return None
         account = self._attempt(lambda db: accounts.connect_account(
             db, user=self._user(db), data=AccountCreate(**fields), ip=self.router.session.client_ip))
         if account is None:
             return None
         jobs.enqueue("sync_account", str(account.id))
-        self.notice = f"Connected {account.email_address}; the first sync has started."
+        self.notice = self._t("Connected {address}; the first sync has started.", address=account.email_address)
         self._read()
         return rx.call_script("document.getElementById('connect-form').reset()")  # the password leaves the page
 
@@ -135,10 +175,10 @@ class SettingsState(MailState):
             with session_scope() as db:
                 account = accounts.get_account(db, user=self._user(db), account_id=uuid.UUID(account_id))
         except OpenFyxerError as e:
-            self.error = e.message
+            self._fail(e)
             return
         jobs.enqueue("sync_account", str(account.id))
-        self.notice = f"Syncing {account.email_address}."
+        self.notice = self._t("Syncing {address}.", address=account.email_address)
         self._read()
 
     def remove(self, account_id: str) -> None:
@@ -147,9 +187,9 @@ class SettingsState(MailState):
                 counts = accounts.remove_account(db, user=self._user(db), account_id=uuid.UUID(account_id),
                                                  ip=self.router.session.client_ip)
         except OpenFyxerError as e:
-            self.error = e.message
+            self._fail(e)
             return
-        self.notice = f"Removed the account and {counts.get('emails', 0)} messages."
+        self.notice = self._t("Removed the account and {count} messages.", count=self._num(counts.get("emails", 0)))
         self._read()
 
     def save(self, form: dict):  # noqa: ANN201
@@ -157,22 +197,38 @@ class SettingsState(MailState):
         self.error, self.notice = "", ""
         contacts = [c.strip() for c in (form.get("priority_contacts") or "").replace(",", "\n").splitlines() if c.strip()]
         changes: dict = {"llm_provider": form.get("llm_provider") or None, "llm_model": (form.get("llm_model") or "").strip(),
-                         "priority_contacts": contacts, "language": form.get("language") or None,
+                         "priority_contacts": contacts,
                          "timezone": (form.get("timezone") or "").strip() or None}
         days = (form.get("follow_up_days") or "").strip()
         if days:
             if not days.isdigit():
-                self.error = "follow_up_days: a number of days"
+                self.error = self._t("follow_up_days: a number of days")
                 return
             changes["follow_up_days"] = int(days)
-        changes.update({k: form[k].strip() for k in SECRETS if (form.get(k) or "").strip()})
+        changes.update({k: form[k].strip() for k in (*SECRETS, *CHANNEL_SECRETS) if (form.get(k) or "").strip()})
+        for name in ("sms_phone_number", "notification_email"):  # "" clears these
+            if name in form:
+                changes[name] = (form.get(name) or "").strip()
+        if "sms_provider" in form:
+            changes["sms_provider"] = "" if form["sms_provider"] == "none" else form["sms_provider"]
         data = {k: v for k, v in changes.items() if v is not None}
         if self._attempt(lambda db: settings_service.update(db, user=self._user(db), data=SettingsUpdate(**data),
                                                             ip=self.router.session.client_ip)) is None:
             return None
-        self.notice = "Settings saved."
+        self.notice = self._t("Settings saved.")
         self._read()
-        return [rx.set_value(k, "") for k in SECRETS]  # keys are write-only: never shown back
+        return [rx.set_value(k, "") for k in (*SECRETS, *CHANNEL_SECRETS)]  # write-only: never shown back
+
+    def forget_secret(self, name: str) -> None:
+        """Clears one stored key or webhook (they cannot be shown, so they can only be replaced or cleared)."""
+        self.error, self.notice = "", ""
+        if name not in (*SECRETS, *CHANNEL_SECRETS):
+            return
+        if self._attempt(lambda db: settings_service.update(db, user=self._user(db), data=SettingsUpdate(**{name: ""}),
+                                                            ip=self.router.session.client_ip)) is None:
+            return
+        self.notice = self._t("Removed the stored key.")
+        self._read()
 
 
 class AuditState(MailState):
@@ -193,9 +249,9 @@ class AuditState(MailState):
                 items, self.total = audit.list_for_user(db, user_id=self._user(db).id, limit=AUDIT_PAGE,
                                                         offset=self.page * AUDIT_PAGE)
         except OpenFyxerError as e:
-            self.error = e.message
+            self._fail(e)
             return
-        self.rows = [{"when": _when(a.created_at), "action": a.action, "ip": a.ip_address or "",
+        self.rows = [{"when": self._when(a.created_at), "action": a.action, "ip": a.ip_address or "",
                       "details": json.dumps(a.details, ensure_ascii=False)[:200] if a.details else ""} for a in items]
 
     def older(self) -> None:

@@ -326,3 +326,19 @@ def test_a_new_draft_replaces_the_pending_one(scripted, sqlite_url):
         rejected = s.exec(select(AuditLog).where(AuditLog.action == "draft.reject")).all()
     assert states == {first.id: "rejected", second.id: "approved", third.id: "pending"}
     assert [a.entity_id for a in rejected] == [first.id]
+
+
+def test_an_automatic_draft_gives_way_to_the_one_the_user_asked_for(scripted, sqlite_url):
+    """GIVEN an email whose draft the user asked for WHEN an automatic draft for it finishes later (it was
+    started before) THEN the user's draft stays the pending one and no second draft is stored."""
+    from sqlmodel import select
+
+    from openfyxer.models.draft import Draft
+    from openfyxer.models.user import User
+
+    mine, email = _draft({"subject": "Budget", "body": "Could you send me the budget numbers by Friday?"})
+    with session_scope() as s:
+        user = s.get(User, mine.user_id)
+        automatic = drafting.generate(s, user=user, email_id=email.id, replace=False)
+        states = {d.id: d.status for d in s.exec(select(Draft).where(Draft.email_id == email.id)).all()}
+    assert automatic.id == mine.id and states == {mine.id: "pending"}

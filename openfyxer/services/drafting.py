@@ -50,8 +50,12 @@ def _thread(session: Session, email: Email) -> list[Email]:
 
 
 def generate(session: Session, *, user: User, email_id: uuid.UUID, instructions: str | None = None,
-             ip: str | None = None) -> Draft:
-    """Write a pending reply draft for one email."""
+             ip: str | None = None, replace: bool = True) -> Draft:
+    """Write a pending reply draft for one email.
+
+    The user's request (`replace=True`) replaces the email's pending draft. An automatic one
+    (`replace=False`) gives way instead: if a draft appeared while the model was writing (the user
+    asked for one meanwhile), that draft is returned and the new text is dropped."""
     email = get_owned(session, user=user, email_id=email_id)
     account = session.get(EmailAccount, email.account_id)
     choice = llm.choose(settings_service.get_or_create(session, user_id=user.id))
@@ -104,8 +108,12 @@ def generate(session: Session, *, user: User, email_id: uuid.UUID, instructions:
         flags.append(f"language_mismatch: expected {lang}")
     if learned:
         style.save(session, user=user, profile=profile)
-    # A new draft replaces the email's pending ones: one reply waits for approval, never two.
-    for old in session.exec(select(Draft).where(Draft.email_id == email.id, Draft.status == "pending")).all():
+    # One reply waits for approval, never two.
+    pending = session.exec(select(Draft).where(Draft.email_id == email.id, Draft.status == "pending")
+                           .order_by(Draft.created_at.desc())).all()
+    if pending and not replace:
+        return pending[0]
+    for old in pending:
         drafts.reject(session, user=user, draft_id=old.id, ip=ip)
     draft = Draft(
         user_id=user.id, account_id=account.id, email_id=email.id, content=text or "(the model wrote nothing)",

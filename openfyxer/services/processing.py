@@ -55,4 +55,5 @@ def draft_for(*, email_id: uuid.UUID) -> uuid.UUID | None:
         if email is None or drafting.has_pending_draft(s, email_id):
             return None
         user = triage.owner(s, email.account_id)
-        return drafting.generate(s, user=user, email_id=email_id).id
+        # The model takes seconds; a draft the user asks for meanwhile wins over this one.
+        return drafting.generate(s, user=user, email_id=email_id, replace=False).id

@@ -63,6 +63,15 @@ def redis_server():
 
 
 @pytest.fixture(scope="session")
+def neo4j_server():
+    from tests.neo4jserver import start_neo4j
+
+    server = start_neo4j()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
 def pg_server():
     server = servers.start_postgres()
     yield server

@@ -37,6 +37,12 @@ def test_real_redis_is_ok_and_a_dead_one_is_down(client, redis_server, monkeypat
     assert overall.status_code == 503 and overall.json()["status"] == "down"
 
 
+def test_real_neo4j_is_ok(client, neo4j_server, monkeypatch):
+    """GIVEN OPENFYXER_NEO4J_URL pointing at a running Neo4j 5 WHEN /health/neo4j is asked THEN ok."""
+    apply_env(monkeypatch, neo4j_url=neo4j_server.url)
+    assert client.get("/health/neo4j").json()["status"] == "ok"
+
+
 def test_dead_neo4j_is_down(client, monkeypatch):
     """GIVEN OPENFYXER_NEO4J_URL pointing at nothing WHEN /health/neo4j is asked THEN down with the error."""
     apply_env(monkeypatch, neo4j_url=f"bolt://127.0.0.1:{free_port()}")

@@ -18,6 +18,7 @@ SPEC_TABLES = {"users", "email_accounts", "emails", "drafts", "calendar_events",
                "audit_logs", "user_settings"}
 AUTH_TABLES = {"auth_sessions", "refresh_tokens", "totp_used_steps"}
 MAIL_TABLES = {"mail_folders", "email_locations", "oauth_flows", "triage_feedback", "notifications"}
+KNOWLEDGE_TABLES = {"kg_nodes", "kg_edges", "kg_chunks"}  # the embedded knowledge store
 
 
 def _config() -> Config:
@@ -50,11 +51,11 @@ def test_upgrade_downgrade_upgrade(empty_db):
     """GIVEN an empty database WHEN migrated up, down and up again THEN all tables exist, then none, then all."""
     cfg = _config()
     command.upgrade(cfg, "head")
-    assert _tables(empty_db) == SPEC_TABLES | AUTH_TABLES | MAIL_TABLES
+    assert _tables(empty_db) == SPEC_TABLES | AUTH_TABLES | MAIL_TABLES | KNOWLEDGE_TABLES
     command.downgrade(cfg, "base")
     assert _tables(empty_db) == set()
     command.upgrade(cfg, "head")
-    assert _tables(empty_db) == SPEC_TABLES | AUTH_TABLES | MAIL_TABLES
+    assert _tables(empty_db) == SPEC_TABLES | AUTH_TABLES | MAIL_TABLES | KNOWLEDGE_TABLES
 
 
 def test_migrations_match_the_models(empty_db):

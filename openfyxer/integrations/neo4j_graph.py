@@ -1,8 +1,10 @@
-"""Neo4j connectivity. The knowledge store built on it comes with the knowledge capability."""
+"""Neo4j: connectivity for /health/neo4j, and the knowledge store's Neo4j backend."""
 
 from __future__ import annotations
 
 from openfyxer.core.errors import OpenFyxerError
+from openfyxer.integrations.graph_store import (DIM, LABELS, Chunk, Hit, Node, Ref, Step, check_label, check_rel,
+                                                check_step, unit)
 
 
 class GraphUnavailable(OpenFyxerError):
@@ -21,3 +23,121 @@ def ping(url: str, user: str, password: str) -> None:
             driver.verify_connectivity()
     except Exception as e:  # the driver raises many unrelated types for one "not reachable"
         raise GraphUnavailable(f"neo4j: {e}") from e
+
+
+# --------------------------------------------------------------------------- the knowledge store
+VECTOR_INDEX = "chunk_embeddings"
+# Community 5.26 has no filtered vector search: the index's nearest chunks of every user come
+# back and ours are kept, so it is asked for this many times more than wanted.
+OVERSAMPLE = 10
+
+
+class Neo4jStore:
+    """The knowledge store on Neo4j 5: the spec's labels and relationships, one uniqueness
+    constraint per label on (user_id, key), and the item texts as (:Chunk) nodes hanging off their
+    Email or Document by HAS_CHUNK, in a 384-dim cosine vector index."""
+
+    def __init__(self, url: str, user: str, password: str) -> None:
+        import neo4j
+
+        self._driver = neo4j.GraphDatabase.driver(url, auth=(user, password) if password else None,
+                                                  connection_timeout=5)
+
+    def close(self) -> None:
+        self._driver.close()
+
+    def _run(self, query: str, **params):  # noqa: ANN003, ANN202
+        try:
+            records, _, _ = self._driver.execute_query(query, params)
+        except Exception as e:  # the driver's many kinds of "not reachable"
+            from neo4j.exceptions import ClientError
+
+            if isinstance(e, ClientError):
+                raise
+            raise GraphUnavailable(f"neo4j: {e}") from e
+        return records
+
+    def setup(self) -> None:
+        for label in (*LABELS, "Chunk"):
+            self._run(f"CREATE CONSTRAINT {label.lower()}_key IF NOT EXISTS FOR (n:{label}) "
+                      "REQUIRE (n.user_id, n.key) IS UNIQUE")
+        # Quantisation off: it shaves memory but moves scores (an exact match scored 0.91).
+        self._run(f"CREATE VECTOR INDEX {VECTOR_INDEX} IF NOT EXISTS FOR (c:Chunk) ON c.embedding "
+                  f"OPTIONS {{indexConfig: {{`vector.dimensions`: {DIM}, `vector.similarity_function`: 'cosine', "
+                  "`vector.quantization.enabled`: false}}")
+        self._run("CALL db.awaitIndexes(60)")
+
+    def merge_node(self, user_id: str, node: Node) -> None:
+        self._run(f"MERGE (n:{check_label(node.label)} {{user_id: $u, key: $k}}) SET n += $props",
+                  u=str(user_id), k=node.key, props=dict(node.props))
+
+    def merge_edge(self, user_id: str, src: Ref, rel: str, dst: Ref) -> None:
+        self._run(f"MERGE (a:{check_label(src.label)} {{user_id: $u, key: $a}}) "
+                  f"MERGE (b:{check_label(dst.label)} {{user_id: $u, key: $b}}) "
+                  f"MERGE (a)-[:{check_rel(rel)}]->(b)", u=str(user_id), a=src.key, b=dst.key)
+
+    def node(self, user_id: str, ref: Ref) -> Node | None:
+        records = self._run(f"MATCH (n:{check_label(ref.label)} {{user_id: $u, key: $k}}) RETURN properties(n) AS p",
+                            u=str(user_id), k=ref.key)
+        return Node(ref.label, ref.key, _public(records[0]["p"])) if records else None
+
+    def delete(self, user_id: str, ref: Ref) -> None:
+        self._run(f"MATCH (n:{check_label(ref.label)} {{user_id: $u, key: $k}}) "
+                  "OPTIONAL MATCH (n)-[:HAS_CHUNK]->(c:Chunk) DETACH DELETE c, n", u=str(user_id), k=ref.key)
+
+    def clear_user(self, user_id: str) -> None:
+        self._run("MATCH (n {user_id: $u}) DETACH DELETE n", u=str(user_id))
+
+    def set_chunks(self, user_id: str, item: Ref, chunks: list[Chunk]) -> None:
+        rows = [{"key": f"{item.label}:{item.key}:{c.ordinal}", "ordinal": c.ordinal, "text": c.text,
+                 "embedding": unit(c.vector).tolist()} for c in chunks]
+        label = check_label(item.label)
+        found = self._run(f"MATCH (n:{label} {{user_id: $u, key: $k}}) "
+                          "OPTIONAL MATCH (n)-[:HAS_CHUNK]->(c:Chunk) DETACH DELETE c RETURN count(n) AS n",
+                          u=str(user_id), k=item.key)
+        if not found or not found[0]["n"]:
+            raise LookupError(f"no {item.label} {item.key} to attach chunks to")
+        self._run(f"MATCH (n:{label} {{user_id: $u, key: $k}}) UNWIND $rows AS row "
+                  "CREATE (n)-[:HAS_CHUNK]->(:Chunk {user_id: $u, key: row.key, ordinal: row.ordinal, text: row.text, "
+                  "embedding: row.embedding})", u=str(user_id), k=item.key, rows=rows)
+
+    def search(self, user_id: str, vector, k: int = 10, labels: tuple[str, ...] | None = None) -> list[Hit]:  # noqa: ANN001
+        for label in labels or ():
+            check_label(label)
+        records = self._run(
+            f"CALL db.index.vector.queryNodes('{VECTOR_INDEX}', $n, $v) YIELD node AS c, score "
+            "WHERE c.user_id = $u MATCH (item)-[:HAS_CHUNK]->(c) "
+            "WITH item, c, score WHERE $labels IS NULL OR labels(item)[0] IN $labels "
+            "RETURN labels(item)[0] AS label, item.key AS key, properties(item) AS props, c.ordinal AS ordinal, "
+            "c.text AS text, score ORDER BY score DESC LIMIT $k",
+            n=k * OVERSAMPLE, v=unit(vector).tolist(), u=str(user_id), k=k, labels=list(labels) if labels else None)
+        # Neo4j reports cosine as (1 + cos) / 2; the contract speaks cosine.
+        return [Hit(Node(r["label"], r["key"], _public(r["props"])), r["ordinal"], r["text"], 2 * r["score"] - 1)
+                for r in records]
+
+    def walk(self, user_id: str, start: Ref, steps: list[Step], limit: int = 100) -> list[Node]:
+        query = [f"MATCH (n0:{check_label(start.label)} {{user_id: $u, key: $k}})"]
+        params: dict = {"u": str(user_id), "k": start.key, "limit": limit}
+        for i, step in enumerate(map(check_step, steps), 1):
+            arrow = f"-[:{step.rel}]->" if step.direction == "out" else f"<-[:{step.rel}]-"
+            query.append(f"MATCH (n{i - 1}){arrow}(n{i}:{step.label}) WHERE n{i}.user_id = $u")
+            if step.at_least:
+                query.append(f"AND n{i}[$p{i}] >= $v{i}")
+                params[f"p{i}"], params[f"v{i}"] = step.at_least
+        last = f"n{len(steps)}"
+        query.append(f"WITH DISTINCT {last} RETURN labels({last})[0] AS label, {last}.key AS key, "
+                     f"properties({last}) AS props ORDER BY key LIMIT $limit")
+        return [Node(r["label"], r["key"], _public(r["props"])) for r in self._run(" ".join(query), **params)]
+
+    def stats(self, user_id: str) -> dict[str, int]:
+        out = {r["label"]: r["n"] for r in self._run(
+            "MATCH (n {user_id: $u}) WHERE NOT n:Chunk RETURN labels(n)[0] AS label, count(*) AS n", u=str(user_id))}
+        out["edges"] = self._run("MATCH (a {user_id: $u})-[r]->() WHERE type(r) <> 'HAS_CHUNK' RETURN count(r) AS n",
+                                 u=str(user_id))[0]["n"]
+        out["chunks"] = self._run("MATCH (c:Chunk {user_id: $u}) RETURN count(c) AS n", u=str(user_id))[0]["n"]
+        return out
+
+
+def _public(props: dict) -> dict:
+    """A node's own properties, without the store's bookkeeping."""
+    return {k: v for k, v in props.items() if k not in ("user_id", "key", "embedding")}

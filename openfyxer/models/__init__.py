@@ -6,6 +6,7 @@ from openfyxer.models.calendar import CalendarEvent
 from openfyxer.models.document import Document
 from openfyxer.models.draft import Draft
 from openfyxer.models.email import Email, EmailLocation, Notification, TriageFeedback
+from openfyxer.models.knowledge import KgChunk, KgEdge, KgNode
 from openfyxer.models.meeting import Meeting
 from openfyxer.models.oauth import OAuthFlow
 from openfyxer.models.settings import UserSettings
@@ -18,6 +19,9 @@ __all__ = [
     "Document",
     "Draft",
     "Email",
+    "KgChunk",
+    "KgEdge",
+    "KgNode",
     "EmailAccount",
     "EmailLocation",
     "MailFolder",

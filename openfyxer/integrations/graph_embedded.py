@@ -1,0 +1,184 @@
+"""The embedded knowledge store: the graph in the relational database's kg_* tables, and a flat
+in-memory vector index per user built from kg_chunks.
+
+Brute force over unit vectors is one matrix product: 20,000 chunks x 384 dims is ~30 MB and a
+few milliseconds, with exact results (no approximate index to tune or rebuild). The index is
+rebuilt when the user's chunks change, which (count, newest id) of their rows reveals in one
+indexed query, so a write from another process is never missed.
+"""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections import OrderedDict
+
+import numpy as np
+from sqlalchemy import delete, func, or_, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from openfyxer.core.db import session_scope
+from openfyxer.integrations.graph_store import (Chunk, Hit, Node, Ref, Step, check_label, check_rel, check_step,
+                                                unit)
+from openfyxer.models.knowledge import KgChunk, KgEdge, KgNode
+
+CACHED_USERS = 8  # vector indexes kept in memory (one per recently active user)
+
+
+def _uid(user_id: str) -> uuid.UUID:
+    return uuid.UUID(str(user_id))
+
+
+def _insert(session, table):  # noqa: ANN001, ANN202
+    dialect = session.get_bind().dialect.name
+    return (pg_insert if dialect == "postgresql" else sqlite_insert)(table)
+
+
+class EmbeddedStore:
+    def __init__(self) -> None:
+        self._indexes: OrderedDict[str, tuple[tuple, np.ndarray, np.ndarray]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def setup(self) -> None:
+        """The tables come with the database migrations."""
+
+    def close(self) -> None:
+        self._indexes.clear()
+
+    # ------------------------------------------------------------------ graph
+    def _node_id(self, session, user_id: str, ref: Ref, create: bool) -> int | None:  # noqa: ANN001
+        check_label(ref.label)
+        found = session.execute(select(KgNode.id).where(KgNode.user_id == _uid(user_id), KgNode.label == ref.label,
+                                                         KgNode.key == ref.key)).scalar()
+        if found is not None or not create:
+            return found
+        stmt = _insert(session, KgNode.__table__).values(user_id=_uid(user_id), label=ref.label, key=ref.key, props={})
+        session.execute(stmt.on_conflict_do_nothing())  # two workers indexing the same person
+        return session.execute(select(KgNode.id).where(KgNode.user_id == _uid(user_id), KgNode.label == ref.label,
+                                                        KgNode.key == ref.key)).scalar()
+
+    def merge_node(self, user_id: str, node: Node) -> None:
+        with session_scope() as s:
+            node_id = self._node_id(s, user_id, node.ref, create=True)
+            row = s.get(KgNode, node_id)
+            merged = {**(row.props or {}), **node.props}
+            if merged != row.props:
+                row.props = merged
+                s.add(row)
+
+    def merge_edge(self, user_id: str, src: Ref, rel: str, dst: Ref) -> None:
+        check_rel(rel)
+        with session_scope() as s:
+            a, b = self._node_id(s, user_id, src, create=True), self._node_id(s, user_id, dst, create=True)
+            stmt = _insert(s, KgEdge.__table__).values(user_id=_uid(user_id), src_id=a, rel=rel, dst_id=b)
+            s.execute(stmt.on_conflict_do_nothing())
+
+    def node(self, user_id: str, ref: Ref) -> Node | None:
+        with session_scope() as s:
+            node_id = self._node_id(s, user_id, ref, create=False)
+            if node_id is None:
+                return None
+            row = s.get(KgNode, node_id)
+            return Node(row.label, row.key, dict(row.props or {}))
+
+    def delete(self, user_id: str, ref: Ref) -> None:
+        with session_scope() as s:
+            node_id = self._node_id(s, user_id, ref, create=False)
+            if node_id is None:
+                return
+            s.execute(delete(KgChunk).where(KgChunk.node_id == node_id))
+            s.execute(delete(KgEdge).where(or_(KgEdge.src_id == node_id, KgEdge.dst_id == node_id)))
+            s.execute(delete(KgNode).where(KgNode.id == node_id))
+
+    def clear_user(self, user_id: str) -> None:
+        with session_scope() as s:
+            for table in (KgChunk, KgEdge, KgNode):
+                s.execute(delete(table).where(table.user_id == _uid(user_id)))
+
+    def walk(self, user_id: str, start: Ref, steps: list[Step], limit: int = 100) -> list[Node]:
+        with session_scope() as s:
+            start_id = self._node_id(s, user_id, start, create=False)
+            if start_id is None:
+                return []
+            frontier = {start_id}
+            for step in map(check_step, steps):
+                if not frontier:
+                    return []
+                near, far = (KgEdge.src_id, KgEdge.dst_id) if step.direction == "out" else (KgEdge.dst_id, KgEdge.src_id)
+                rows = s.execute(
+                    select(KgNode.id, KgNode.props).join(KgEdge, far == KgNode.id)
+                    .where(near.in_(frontier), KgEdge.rel == step.rel, KgNode.label == step.label,
+                           KgNode.user_id == _uid(user_id))
+                ).all()
+                if step.at_least:
+                    name, value = step.at_least
+                    rows = [r for r in rows if (r.props or {}).get(name) is not None and r.props[name] >= value]
+                frontier = {r.id for r in rows}
+            if not frontier:
+                return []
+            rows = s.execute(select(KgNode).where(KgNode.id.in_(frontier)).order_by(KgNode.key).limit(limit)).scalars()
+            return [Node(r.label, r.key, dict(r.props or {})) for r in rows]
+
+    def stats(self, user_id: str) -> dict[str, int]:
+        with session_scope() as s:
+            out = dict(s.execute(select(KgNode.label, func.count()).where(KgNode.user_id == _uid(user_id))
+                                 .group_by(KgNode.label)).all())
+            out["edges"] = s.execute(select(func.count()).select_from(KgEdge)
+                                     .where(KgEdge.user_id == _uid(user_id))).scalar() or 0
+            out["chunks"] = s.execute(select(func.count()).select_from(KgChunk)
+                                      .where(KgChunk.user_id == _uid(user_id))).scalar() or 0
+            return out
+
+    # ------------------------------------------------------------------ vectors
+    def set_chunks(self, user_id: str, item: Ref, chunks: list[Chunk]) -> None:
+        vectors = [unit(c.vector) for c in chunks]  # refuse a wrong size before writing anything
+        with session_scope() as s:
+            node_id = self._node_id(s, user_id, item, create=False)
+            if node_id is None:
+                raise LookupError(f"no {item.label} {item.key} to attach chunks to")
+            s.execute(delete(KgChunk).where(KgChunk.node_id == node_id))
+            s.add_all([KgChunk(user_id=_uid(user_id), node_id=node_id, ordinal=c.ordinal, text=c.text,
+                               vector=v.tobytes()) for c, v in zip(chunks, vectors, strict=True)])
+
+    def _index(self, session, user_id: str) -> tuple[np.ndarray, np.ndarray]:  # noqa: ANN001
+        """(chunk ids, matrix of unit vectors) for the user, rebuilt only when their chunks changed."""
+        version = tuple(session.execute(select(func.count(), func.max(KgChunk.id))
+                                        .where(KgChunk.user_id == _uid(user_id))).one())
+        with self._lock:
+            cached = self._indexes.get(user_id)
+            if cached and cached[0] == version:
+                self._indexes.move_to_end(user_id)
+                return cached[1], cached[2]
+        rows = session.execute(select(KgChunk.id, KgChunk.vector).where(KgChunk.user_id == _uid(user_id))
+                               .order_by(KgChunk.id)).all()
+        ids = np.fromiter((r.id for r in rows), dtype=np.int64, count=len(rows))
+        matrix = (np.frombuffer(b"".join(r.vector for r in rows), dtype=np.float32).reshape(len(rows), -1)
+                  if rows else np.zeros((0, 1), dtype=np.float32))
+        with self._lock:
+            self._indexes[user_id] = (version, ids, matrix)
+            self._indexes.move_to_end(user_id)
+            while len(self._indexes) > CACHED_USERS:
+                self._indexes.popitem(last=False)
+        return ids, matrix
+
+    def search(self, user_id: str, vector: np.ndarray, k: int = 10, labels: tuple[str, ...] | None = None) -> list[Hit]:
+        query = unit(vector)
+        for label in labels or ():
+            check_label(label)
+        with session_scope() as s:
+            ids, matrix = self._index(s, user_id)
+            if not len(ids):
+                return []
+            scores = matrix @ query
+            # Extra candidates when filtering by label, so k survive the filter in most cases.
+            want = min(len(ids), k * 5 if labels else k)
+            top = np.argpartition(-scores, want - 1)[:want]
+            top = top[np.argsort(-scores[top])]
+            chosen = {int(ids[i]): float(scores[i]) for i in top}
+            rows = s.execute(select(KgChunk.id, KgChunk.ordinal, KgChunk.text, KgNode.label, KgNode.key, KgNode.props)
+                             .join(KgNode, KgNode.id == KgChunk.node_id).where(KgChunk.id.in_(list(chosen)))).all()
+        hits = [Hit(Node(r.label, r.key, dict(r.props or {})), r.ordinal, r.text, chosen[r.id]) for r in rows
+                if not labels or r.label in labels]
+        hits.sort(key=lambda h: -h.score)
+        return hits[:k]

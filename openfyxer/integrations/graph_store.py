@@ -1,0 +1,159 @@
+"""The knowledge store: one interface, two backends.
+
+`graph_embedded.EmbeddedStore` keeps the graph in the relational database (SQLite by default) and
+searches vectors in memory; `neo4j_graph.Neo4jStore` uses Neo4j 5 and its vector index.
+`OPENFYXER_NEO4J_URL` picks Neo4j. tests/test_knowledge_store.py holds both to one contract.
+
+Everything is per user: a node is named by (user, label, key), e.g. (u, "Person", "ana@x.ro"),
+(u, "Email", <email id>); nothing of one user is ever returned to another. The searchable text of
+an item (an Email or Document) is stored as numbered chunks with unit-length 384-dim embeddings.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import numpy as np
+
+from openfyxer.core.config import get_settings
+from openfyxer.core.errors import ValidationError
+
+DIM = 384
+# The spec's graph schema (docs: openfyxer-architecture.md, "Neo4j Graph Schema").
+LABELS = ("Person", "Company", "Email", "Document", "Meeting", "Project", "Topic")
+RELS = ("SENT", "RECEIVED", "WORKS_AT", "ATTENDED", "HAS_ATTACHMENT", "MENTIONS", "ABOUT", "DISCUSSED",
+        "RELATED_TO")
+
+
+@dataclass(frozen=True)
+class Ref:
+    label: str
+    key: str
+
+
+@dataclass
+class Node:
+    label: str
+    key: str
+    props: dict = field(default_factory=dict)
+
+    @property
+    def ref(self) -> Ref:
+        return Ref(self.label, self.key)
+
+
+@dataclass
+class Chunk:
+    ordinal: int
+    text: str
+    vector: np.ndarray
+
+
+@dataclass
+class Hit:
+    """A chunk near the question, with the item it belongs to; score is the cosine similarity."""
+
+    item: Node
+    ordinal: int
+    text: str
+    score: float
+
+
+@dataclass(frozen=True)
+class Step:
+    """One hop of a walk: along `rel` (direction "out": this -> next, "in": next -> this) to a node
+    labelled `label`; `at_least` keeps nodes whose property is >= a value (ISO dates compare as text)."""
+
+    rel: str
+    label: str
+    direction: str = "out"
+    at_least: tuple[str, str | int | float] | None = None
+
+
+class KnowledgeStore(Protocol):
+    def setup(self) -> None: ...
+
+    def merge_node(self, user_id: str, node: Node) -> None:
+        """Create the node or add/replace the given properties (others stay)."""
+
+    def merge_edge(self, user_id: str, src: Ref, rel: str, dst: Ref) -> None:
+        """Create the edge once (a missing end is created bare)."""
+
+    def set_chunks(self, user_id: str, item: Ref, chunks: list[Chunk]) -> None:
+        """Replace the item's chunks (the item must exist)."""
+
+    def node(self, user_id: str, ref: Ref) -> Node | None: ...
+
+    def delete(self, user_id: str, ref: Ref) -> None:
+        """The node, its chunks and its edges."""
+
+    def clear_user(self, user_id: str) -> None: ...
+
+    def search(self, user_id: str, vector: np.ndarray, k: int = 10, labels: tuple[str, ...] | None = None) -> list[Hit]:
+        """The k chunks nearest to `vector`, best first (of items with one of `labels`, if given)."""
+
+    def walk(self, user_id: str, start: Ref, steps: list[Step], limit: int = 100) -> list[Node]:
+        """The distinct nodes reached from `start` by following `steps` in order."""
+
+    def stats(self, user_id: str) -> dict[str, int]:
+        """Nodes per label, plus "edges" and "chunks"."""
+
+    def close(self) -> None: ...
+
+
+def check_label(label: str) -> str:
+    if label not in LABELS:
+        raise ValidationError(f"unknown node label {label!r}")
+    return label
+
+
+def check_rel(rel: str) -> str:
+    if rel not in RELS:
+        raise ValidationError(f"unknown relationship {rel!r}")
+    return rel
+
+
+def check_step(step: Step) -> Step:
+    check_rel(step.rel)
+    check_label(step.label)
+    if step.direction not in ("out", "in"):
+        raise ValidationError(f"a step goes 'out' or 'in', not {step.direction!r}")
+    return step
+
+
+def unit(vector: np.ndarray | list[float]) -> np.ndarray:
+    """float32, length 1 (so a dot product is the cosine); the wrong size is refused."""
+    v = np.asarray(vector, dtype=np.float32).reshape(-1)
+    if v.shape[0] != DIM:
+        raise ValidationError(f"an embedding has {DIM} numbers, not {v.shape[0]}")
+    norm = float(np.linalg.norm(v))
+    return v / norm if norm > 0 else v
+
+
+_STORE: KnowledgeStore | None = None
+_STORE_KEY: tuple | None = None
+_LOCK = threading.Lock()
+
+
+def get_store() -> KnowledgeStore:
+    """The configured backend, set up once per process (and again if the settings change)."""
+    global _STORE, _STORE_KEY
+    s = get_settings()
+    key = (s.neo4j_url, s.neo4j_user, s.neo4j_password, s.sqlalchemy_url)
+    with _LOCK:
+        if _STORE is None or _STORE_KEY != key:
+            if _STORE is not None:
+                _STORE.close()
+            if s.neo4j_url:
+                from openfyxer.integrations.neo4j_graph import Neo4jStore
+
+                store: KnowledgeStore = Neo4jStore(s.neo4j_url, s.neo4j_user, s.neo4j_password)
+            else:
+                from openfyxer.integrations.graph_embedded import EmbeddedStore
+
+                store = EmbeddedStore()
+            store.setup()
+            _STORE, _STORE_KEY = store, key
+        return _STORE

@@ -1,0 +1,165 @@
+"""One contract for both knowledge stores: the embedded one (SQLite tables + an in-memory vector
+index) and Neo4j 5 (a real server from Maven Central's neo4j-harness, started by the tests)."""
+
+from __future__ import annotations
+
+import uuid
+
+import numpy as np
+import pytest
+
+from openfyxer.core.errors import ValidationError
+from openfyxer.integrations.graph_store import DIM, Chunk, Node, Ref, Step
+
+pytestmark = pytest.mark.timeout(600)  # the first Neo4j run fetches its jars with Maven
+
+
+@pytest.fixture(params=["embedded", "neo4j"])
+def backend(request):  # noqa: ANN001, ANN201
+    """(store, user id, another user's id) on a fresh database or a fresh pair of Neo4j users."""
+    if request.param == "embedded":
+        request.getfixturevalue("sqlite_url")
+        from openfyxer.core.db import session_scope
+        from openfyxer.integrations.graph_embedded import EmbeddedStore
+        from openfyxer.services import auth
+
+        with session_scope() as s:
+            users = [str(auth.register(s, email=f"{uuid.uuid4().hex[:8]}@kg.test", password="a long password 1").id)
+                     for _ in range(2)]
+        store = EmbeddedStore()
+    else:
+        from openfyxer.integrations.neo4j_graph import Neo4jStore
+
+        server = request.getfixturevalue("neo4j_server")
+        store = Neo4jStore(server.url, "neo4j", "")
+        users = [str(uuid.uuid4()), str(uuid.uuid4())]
+    store.setup()
+    yield store, users[0], users[1]
+    for user in users:
+        store.clear_user(user)
+    store.close()
+
+
+def vec(*hot: int) -> np.ndarray:
+    """A vector pointing along the given axes (so cosines are known exactly)."""
+    v = np.zeros(DIM, dtype=np.float32)
+    v[list(hot)] = 1.0
+    return v
+
+
+def test_nodes_merge_by_key_and_keep_their_properties(backend) -> None:  # noqa: ANN001
+    store, me, _ = backend
+    store.merge_node(me, Node("Person", "ana@acme.ro", {"name": "Ana"}))
+    store.merge_node(me, Node("Person", "ana@acme.ro", {"role": "CFO"}))
+    store.merge_node(me, Node("Person", "ana@acme.ro", {"role": "CFO"}))  # again: nothing changes
+    assert store.node(me, Ref("Person", "ana@acme.ro")).props == {"name": "Ana", "role": "CFO"}
+    assert store.node(me, Ref("Person", "nobody@acme.ro")) is None
+    assert store.stats(me)["Person"] == 1
+
+
+def test_edges_are_made_once_and_walked_both_ways_with_a_date_filter(backend) -> None:  # noqa: ANN001
+    """GIVEN people at Acme and elsewhere, and emails the user sent to some of them on several dates
+    WHEN walking Company <-WORKS_AT- Person -RECEIVED-> Email since a date
+    THEN only the Acme people who received mail since then come back, each once."""
+    store, me, other = backend
+    for address, domain in (("ana@acme.ro", "acme.ro"), ("dan@acme.ro", "acme.ro"), ("ion@acme.ro", "acme.ro"),
+                            ("eve@beta.com", "beta.com")):
+        store.merge_node(me, Node("Person", address, {"name": address.split("@")[0].title()}))
+        store.merge_node(me, Node("Company", domain, {"name": domain.split(".")[0].title()}))
+        store.merge_edge(me, Ref("Person", address), "WORKS_AT", Ref("Company", domain))
+    for key, date, to in (("e1", "2026-11-20T10:00:00", "ana@acme.ro"), ("e2", "2026-11-25T09:00:00", "ana@acme.ro"),
+                          ("e3", "2026-10-02T12:00:00", "dan@acme.ro"), ("e4", "2026-11-21T08:00:00", "eve@beta.com")):
+        store.merge_node(me, Node("Email", key, {"subject": f"about {key}", "date": date}))
+        store.merge_edge(me, Ref("Person", "me@mine.ro"), "SENT", Ref("Email", key))
+        store.merge_edge(me, Ref("Person", to), "RECEIVED", Ref("Email", key))
+    store.merge_edge(me, Ref("Person", "ana@acme.ro"), "WORKS_AT", Ref("Company", "acme.ro"))  # once only
+    # Another user's graph has the same names and must not leak in.
+    store.merge_edge(other, Ref("Person", "ion@acme.ro"), "WORKS_AT", Ref("Company", "acme.ro"))
+    store.merge_node(other, Node("Email", "x1", {"date": "2026-11-26T00:00:00"}))
+    store.merge_edge(other, Ref("Person", "ion@acme.ro"), "RECEIVED", Ref("Email", "x1"))
+
+    since = [Step("WORKS_AT", "Person", "in"), Step("RECEIVED", "Email", at_least=("date", "2026-11-01T00:00:00")),
+             Step("RECEIVED", "Person", "in")]
+    assert [n.key for n in store.walk(me, Ref("Company", "acme.ro"), since)] == ["ana@acme.ro"]
+    everyone = store.walk(me, Ref("Company", "acme.ro"), [Step("WORKS_AT", "Person", "in")])
+    assert [(n.key, n.props["name"]) for n in everyone] == [("ana@acme.ro", "Ana"), ("dan@acme.ro", "Dan"),
+                                                            ("ion@acme.ro", "Ion")]
+    sent = store.walk(me, Ref("Person", "me@mine.ro"), [Step("SENT", "Email")])
+    assert [n.key for n in sent] == ["e1", "e2", "e3", "e4"]
+    assert store.walk(me, Ref("Company", "nowhere.org"), [Step("WORKS_AT", "Person", "in")]) == []
+    stats = store.stats(me)
+    assert (stats["Person"], stats["Company"], stats["Email"], stats["edges"]) == (5, 2, 4, 12)
+
+
+def test_vector_search_ranks_by_cosine_within_one_user(backend) -> None:  # noqa: ANN001
+    store, me, other = backend
+    store.merge_node(me, Node("Email", "budget", {"subject": "Q2 budget"}))
+    store.merge_node(me, Node("Document", "plan.pdf", {"filename": "plan.pdf"}))
+    store.set_chunks(me, Ref("Email", "budget"), [Chunk(0, "the budget for Q2", vec(0)),
+                                                  Chunk(1, "numbers by Friday", vec(0, 1))])
+    store.set_chunks(me, Ref("Document", "plan.pdf"), [Chunk(0, "a plan", vec(2))])
+    store.merge_node(other, Node("Email", "theirs", {"subject": "not yours"}))
+    store.set_chunks(other, Ref("Email", "theirs"), [Chunk(0, "their budget", vec(0))])
+
+    hits = store.search(me, vec(0), k=3)
+    assert [(h.item.key, h.ordinal) for h in hits] == [("budget", 0), ("budget", 1), ("plan.pdf", 0)]
+    assert [round(h.score, 3) for h in hits] == [1.0, 0.707, 0.0]
+    assert hits[0].text == "the budget for Q2" and hits[0].item.props == {"subject": "Q2 budget"}
+    assert hits[0].item.label == "Email"
+    assert [h.item.key for h in store.search(me, vec(0), k=5, labels=("Document",))] == ["plan.pdf"]
+    assert [h.item.key for h in store.search(other, vec(0), k=5)] == ["theirs"]
+
+
+def test_setting_chunks_again_replaces_them(backend) -> None:  # noqa: ANN001
+    store, me, _ = backend
+    store.merge_node(me, Node("Email", "e1", {}))
+    store.set_chunks(me, Ref("Email", "e1"), [Chunk(0, "old", vec(5)), Chunk(1, "older", vec(6))])
+    store.set_chunks(me, Ref("Email", "e1"), [Chunk(0, "new", vec(7))])
+    store.set_chunks(me, Ref("Email", "e1"), [Chunk(0, "new", vec(7))])  # re-indexing changes nothing
+    assert store.stats(me)["chunks"] == 1
+    assert [h.text for h in store.search(me, vec(7), k=5)] == ["new"]
+    with pytest.raises(LookupError):
+        store.set_chunks(me, Ref("Email", "missing"), [Chunk(0, "x", vec(1))])
+
+
+def test_delete_removes_the_item_its_chunks_and_edges(backend) -> None:  # noqa: ANN001
+    store, me, _ = backend
+    store.merge_node(me, Node("Document", "d1", {"filename": "d1.txt"}))
+    store.merge_edge(me, Ref("Email", "e1"), "HAS_ATTACHMENT", Ref("Document", "d1"))
+    store.merge_edge(me, Ref("Document", "d1"), "RELATED_TO", Ref("Project", "apollo"))
+    store.set_chunks(me, Ref("Document", "d1"), [Chunk(0, "text", vec(3))])
+    store.delete(me, Ref("Document", "d1"))
+    store.delete(me, Ref("Document", "d1"))  # already gone: fine
+    assert store.node(me, Ref("Document", "d1")) is None
+    assert store.search(me, vec(3), k=5) == []
+    assert store.walk(me, Ref("Email", "e1"), [Step("HAS_ATTACHMENT", "Document")]) == []
+    stats = store.stats(me)
+    assert stats["chunks"] == 0 and stats["edges"] == 0 and stats.get("Document", 0) == 0
+
+
+def test_bad_labels_relationships_and_vectors_are_refused(backend) -> None:  # noqa: ANN001
+    store, me, _ = backend
+    with pytest.raises(ValidationError):
+        store.merge_node(me, Node("Person) DETACH DELETE (x", "k", {}))
+    with pytest.raises(ValidationError):
+        store.merge_edge(me, Ref("Person", "a"), "KNOWS", Ref("Person", "b"))
+    store.merge_node(me, Node("Email", "e1", {}))
+    with pytest.raises(ValidationError):
+        store.set_chunks(me, Ref("Email", "e1"), [Chunk(0, "short vector", np.ones(12))])
+    with pytest.raises(ValidationError):
+        store.search(me, np.ones(12))
+    assert store.stats(me).get("chunks", 0) == 0
+
+
+def test_configuration_picks_the_backend(sqlite_url, neo4j_server, monkeypatch) -> None:  # noqa: ANN001
+    """GIVEN no Neo4j URL THEN the embedded store; GIVEN OPENFYXER_NEO4J_URL THEN Neo4j, set up and answering."""
+    from openfyxer.integrations import graph_store
+    from openfyxer.integrations.graph_embedded import EmbeddedStore
+    from openfyxer.integrations.neo4j_graph import Neo4jStore
+    from tests.conftest import apply_env
+
+    assert isinstance(graph_store.get_store(), EmbeddedStore)
+    apply_env(monkeypatch, neo4j_url=neo4j_server.url)
+    store = graph_store.get_store()
+    assert isinstance(store, Neo4jStore) and graph_store.get_store() is store
+    assert store.stats(str(uuid.uuid4())) == {"edges": 0, "chunks": 0}

@@ -9,7 +9,7 @@ from sqlmodel import select
 from openfyxer import jobs
 from openfyxer.core.db import session_scope
 from openfyxer.models.account import EmailAccount
-from openfyxer.services import mailactions, maintenance, outbox, processing, sync
+from openfyxer.services import knowledge, mailactions, maintenance, outbox, processing, sync
 
 
 def purge_expired() -> dict[str, int]:
@@ -58,7 +58,18 @@ def process_account(account_id: str) -> int:
     done = processing.process_account(account_id=uuid.UUID(str(account_id)))
     for email_id in done.to_draft:
         jobs.enqueue("draft_email", str(email_id))
+    # After the drafts: answering questions over the mail can wait longer than a reply.
+    jobs.enqueue("index_account", str(account_id))
     return done.triaged
+
+
+def index_account(account_id: str) -> int:
+    """People, companies, topics and text of the account's new mail into the knowledge store."""
+    return knowledge.index_account(account_id=uuid.UUID(str(account_id)))
+
+
+def index_document(document_id: str) -> bool:
+    return knowledge.index_document(document_id=uuid.UUID(str(document_id)))
 
 
 def draft_email(email_id: str) -> str | None:

@@ -1,4 +1,4 @@
-"""knowledge store: the embedded graph (nodes, edges) and text chunks with their embeddings
+"""knowledge store: the embedded graph (nodes, edges), text chunks with their embeddings, emails.indexed_at
 
 Revision ID: 0005
 Revises: 0004
@@ -17,6 +17,8 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
+    with op.batch_alter_table('emails', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('indexed_at', sa.DateTime(timezone=True), nullable=True))
     op.create_table('kg_nodes',
     sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
     sa.Column('user_id', sa.Uuid(), nullable=False),
@@ -71,3 +73,5 @@ def downgrade() -> None:
 
     op.drop_table('kg_chunks')
     op.drop_table('kg_nodes')
+    with op.batch_alter_table('emails', schema=None) as batch_op:
+        batch_op.drop_column('indexed_at')

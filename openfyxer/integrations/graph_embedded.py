@@ -19,8 +19,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from openfyxer.core.db import session_scope
-from openfyxer.integrations.graph_store import (Chunk, Hit, Node, Ref, Step, check_label, check_rel, check_step,
-                                                unit)
+from openfyxer.integrations.graph_store import Batch, Chunk, Hit, Node, Ref, Step, check_label, check_step, unit
 from openfyxer.models.knowledge import KgChunk, KgEdge, KgNode
 
 CACHED_USERS = 8  # vector indexes kept in memory (one per recently active user)
@@ -47,36 +46,73 @@ class EmbeddedStore:
         self._indexes.clear()
 
     # ------------------------------------------------------------------ graph
-    def _node_id(self, session, user_id: str, ref: Ref, create: bool) -> int | None:  # noqa: ANN001
+    def _node_id(self, session, user_id: str, ref: Ref) -> int | None:  # noqa: ANN001
         check_label(ref.label)
-        found = session.execute(select(KgNode.id).where(KgNode.user_id == _uid(user_id), KgNode.label == ref.label,
-                                                         KgNode.key == ref.key)).scalar()
-        if found is not None or not create:
-            return found
-        stmt = _insert(session, KgNode.__table__).values(user_id=_uid(user_id), label=ref.label, key=ref.key, props={})
-        session.execute(stmt.on_conflict_do_nothing())  # two workers indexing the same person
         return session.execute(select(KgNode.id).where(KgNode.user_id == _uid(user_id), KgNode.label == ref.label,
                                                         KgNode.key == ref.key)).scalar()
 
-    def merge_node(self, user_id: str, node: Node) -> None:
+    def _ids(self, session, user_id: str, refs: set[Ref], create: bool) -> dict[Ref, int]:  # noqa: ANN001
+        """Node ids for many refs in a few queries (one per label), creating missing ones."""
+        out: dict[Ref, int] = {}
+        by_label: dict[str, list[str]] = {}
+        for ref in refs:
+            by_label.setdefault(check_label(ref.label), []).append(ref.key)
+
+        def lookup(label: str, keys: list[str]) -> None:
+            for i in range(0, len(keys), 500):
+                part = keys[i:i + 500]
+                for node_id, key in session.execute(select(KgNode.id, KgNode.key).where(
+                        KgNode.user_id == _uid(user_id), KgNode.label == label, KgNode.key.in_(part))).all():
+                    out[Ref(label, key)] = node_id
+
+        for label, keys in by_label.items():
+            lookup(label, keys)
+            missing = [k for k in keys if Ref(label, k) not in out]
+            if missing and create:
+                # Nothing on conflict: another worker may be indexing the same person right now.
+                session.execute(_insert(session, KgNode.__table__).on_conflict_do_nothing(),
+                                [{"user_id": _uid(user_id), "label": label, "key": k, "props": {}} for k in missing])
+                lookup(label, missing)
+        return out
+
+    def write(self, user_id: str, batch: Batch) -> None:
+        batch.check()
+        refs = {n.ref for n in batch.nodes} | {a for a, _, _ in batch.edges} | {b for _, _, b in batch.edges}
         with session_scope() as s:
-            node_id = self._node_id(s, user_id, node.ref, create=True)
-            row = s.get(KgNode, node_id)
-            merged = {**(row.props or {}), **node.props}
-            if merged != row.props:
-                row.props = merged
-                s.add(row)
+            ids = self._ids(s, user_id, refs, create=True)
+            if batch.chunks:
+                ids |= self._ids(s, user_id, set(batch.chunks) - set(ids), create=False)
+            merged: dict[int, dict] = {}
+            for n in batch.nodes:
+                merged.setdefault(ids[n.ref], {}).update(n.props)
+            if merged:
+                for row in s.execute(select(KgNode).where(KgNode.id.in_(list(merged)))).scalars():
+                    props = {**(row.props or {}), **merged[row.id]}
+                    if props != row.props:
+                        row.props = props
+            if batch.edges:
+                s.execute(_insert(s, KgEdge.__table__).on_conflict_do_nothing(),
+                          [{"user_id": _uid(user_id), "src_id": ids[a], "rel": rel, "dst_id": ids[b]}
+                           for a, rel, b in dict.fromkeys(batch.edges)])
+            for item, chunks in batch.chunks.items():
+                if item not in ids:
+                    raise LookupError(f"no {item.label} {item.key} to attach chunks to")
+                s.execute(delete(KgChunk).where(KgChunk.node_id == ids[item]))
+                s.add_all([KgChunk(user_id=_uid(user_id), node_id=ids[item], ordinal=c.ordinal, text=c.text,
+                                   vector=c.vector.tobytes()) for c in chunks])
+
+    def merge_node(self, user_id: str, node: Node) -> None:
+        self.write(user_id, Batch(nodes=[node]))
 
     def merge_edge(self, user_id: str, src: Ref, rel: str, dst: Ref) -> None:
-        check_rel(rel)
-        with session_scope() as s:
-            a, b = self._node_id(s, user_id, src, create=True), self._node_id(s, user_id, dst, create=True)
-            stmt = _insert(s, KgEdge.__table__).values(user_id=_uid(user_id), src_id=a, rel=rel, dst_id=b)
-            s.execute(stmt.on_conflict_do_nothing())
+        self.write(user_id, Batch(edges=[(src, rel, dst)]))
+
+    def set_chunks(self, user_id: str, item: Ref, chunks: list[Chunk]) -> None:
+        self.write(user_id, Batch(chunks={item: chunks}))
 
     def node(self, user_id: str, ref: Ref) -> Node | None:
         with session_scope() as s:
-            node_id = self._node_id(s, user_id, ref, create=False)
+            node_id = self._node_id(s, user_id, ref)
             if node_id is None:
                 return None
             row = s.get(KgNode, node_id)
@@ -84,7 +120,7 @@ class EmbeddedStore:
 
     def delete(self, user_id: str, ref: Ref) -> None:
         with session_scope() as s:
-            node_id = self._node_id(s, user_id, ref, create=False)
+            node_id = self._node_id(s, user_id, ref)
             if node_id is None:
                 return
             s.execute(delete(KgChunk).where(KgChunk.node_id == node_id))
@@ -98,7 +134,7 @@ class EmbeddedStore:
 
     def walk(self, user_id: str, start: Ref, steps: list[Step], limit: int = 100) -> list[Node]:
         with session_scope() as s:
-            start_id = self._node_id(s, user_id, start, create=False)
+            start_id = self._node_id(s, user_id, start)
             if start_id is None:
                 return []
             frontier = {start_id}
@@ -131,16 +167,6 @@ class EmbeddedStore:
             return out
 
     # ------------------------------------------------------------------ vectors
-    def set_chunks(self, user_id: str, item: Ref, chunks: list[Chunk]) -> None:
-        vectors = [unit(c.vector) for c in chunks]  # refuse a wrong size before writing anything
-        with session_scope() as s:
-            node_id = self._node_id(s, user_id, item, create=False)
-            if node_id is None:
-                raise LookupError(f"no {item.label} {item.key} to attach chunks to")
-            s.execute(delete(KgChunk).where(KgChunk.node_id == node_id))
-            s.add_all([KgChunk(user_id=_uid(user_id), node_id=node_id, ordinal=c.ordinal, text=c.text,
-                               vector=v.tobytes()) for c, v in zip(chunks, vectors, strict=True)])
-
     def _index(self, session, user_id: str) -> tuple[np.ndarray, np.ndarray]:  # noqa: ANN001
         """(chunk ids, matrix of unit vectors) for the user, rebuilt only when their chunks changed."""
         version = tuple(session.execute(select(func.count(), func.max(KgChunk.id))

@@ -61,6 +61,26 @@ class Hit:
     score: float
 
 
+@dataclass
+class Batch:
+    """Many changes written together (one transaction): how indexing writes an email or document."""
+
+    nodes: list[Node] = field(default_factory=list)
+    edges: list[tuple[Ref, str, Ref]] = field(default_factory=list)
+    chunks: dict[Ref, list[Chunk]] = field(default_factory=dict)  # replaces each item's chunks
+
+    def check(self) -> Batch:
+        for n in self.nodes:
+            check_label(n.label)
+        for a, rel, b in self.edges:
+            check_label(a.label), check_rel(rel), check_label(b.label)
+        for ref, chunks in self.chunks.items():
+            check_label(ref.label)
+            for c in chunks:
+                c.vector = unit(c.vector)  # refuse a wrong size before anything is written
+        return self
+
+
 @dataclass(frozen=True)
 class Step:
     """One hop of a walk: along `rel` (direction "out": this -> next, "in": next -> this) to a node
@@ -74,6 +94,10 @@ class Step:
 
 class KnowledgeStore(Protocol):
     def setup(self) -> None: ...
+
+    def write(self, user_id: str, batch: Batch) -> None:
+        """Nodes merged (properties added/replaced), edges made once (missing ends created bare),
+        each listed item's chunks replaced (the item must be in the store or in the batch)."""
 
     def merge_node(self, user_id: str, node: Node) -> None:
         """Create the node or add/replace the given properties (others stay)."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from openfyxer.core.errors import OpenFyxerError
-from openfyxer.integrations.graph_store import (DIM, LABELS, Chunk, Hit, Node, Ref, Step, check_label, check_rel,
+from openfyxer.integrations.graph_store import (DIM, LABELS, Batch, Chunk, Hit, Node, Ref, Step, check_label,
                                                 check_step, unit)
 
 
@@ -67,14 +67,71 @@ class Neo4jStore:
                   "`vector.quantization.enabled`: false}}")
         self._run("CALL db.awaitIndexes(60)")
 
+    def write(self, user_id: str, batch: Batch) -> None:
+        """One transaction; one UNWIND query per label, per kind of edge and per kind of item
+        (labels and relationship types cannot be parameters, so they were checked against the schema)."""
+        batch.check()
+        u = str(user_id)
+        queries: list[tuple[str, dict]] = []
+        by_label: dict[str, list[dict]] = {}
+        for n in batch.nodes:
+            by_label.setdefault(n.label, []).append({"key": n.key, "props": dict(n.props)})
+        for label, rows in by_label.items():
+            queries.append((f"UNWIND $rows AS r MERGE (n:{label} {{user_id: $u, key: r.key}}) SET n += r.props",
+                            {"rows": rows}))
+        by_kind: dict[tuple[str, str, str], list[dict]] = {}
+        for a, rel, b in dict.fromkeys(batch.edges):
+            by_kind.setdefault((a.label, rel, b.label), []).append({"a": a.key, "b": b.key})
+        for (la, rel, lb), rows in by_kind.items():
+            queries.append((f"UNWIND $rows AS r MERGE (a:{la} {{user_id: $u, key: r.a}}) "
+                            f"MERGE (b:{lb} {{user_id: $u, key: r.b}}) MERGE (a)-[:{rel}]->(b)", {"rows": rows}))
+        items: dict[str, list[Ref]] = {}
+        for ref in batch.chunks:
+            items.setdefault(ref.label, []).append(ref)
+        for label, refs in items.items():
+            keys = [r.key for r in refs]
+            rows = [{"item": r.key, "key": f"{label}:{r.key}:{c.ordinal}", "ordinal": c.ordinal, "text": c.text,
+                     "embedding": c.vector.tolist()} for r in refs for c in batch.chunks[r]]
+            queries.append((f"UNWIND $keys AS k OPTIONAL MATCH (n:{label} {{user_id: $u, key: k}}) "
+                            "WITH k, n WHERE n IS NULL RETURN collect(k) AS missing", {"keys": keys, "_check": label}))
+            queries.append((f"MATCH (n:{label})-[:HAS_CHUNK]->(c:Chunk) WHERE n.user_id = $u AND n.key IN $keys "
+                            "DETACH DELETE c", {"keys": keys}))
+            queries.append((f"UNWIND $rows AS r MATCH (n:{label} {{user_id: $u, key: r.item}}) "
+                            "CREATE (n)-[:HAS_CHUNK]->(:Chunk {user_id: $u, key: r.key, ordinal: r.ordinal, "
+                            "text: r.text, embedding: r.embedding})", {"rows": rows}))
+
+        def work(tx) -> None:  # noqa: ANN001
+            for query, params in queries:
+                label = params.pop("_check", None)
+                result = tx.run(query, u=u, **params)
+                if label:
+                    missing = result.single()["missing"]
+                    if missing:
+                        raise LookupError(f"no {label} {missing[0]} to attach chunks to")
+                else:
+                    result.consume()
+
+        if queries:
+            try:
+                with self._driver.session() as session:
+                    session.execute_write(work)
+            except LookupError:
+                raise
+            except Exception as e:
+                from neo4j.exceptions import ClientError
+
+                if isinstance(e, ClientError):
+                    raise
+                raise GraphUnavailable(f"neo4j: {e}") from e
+
     def merge_node(self, user_id: str, node: Node) -> None:
-        self._run(f"MERGE (n:{check_label(node.label)} {{user_id: $u, key: $k}}) SET n += $props",
-                  u=str(user_id), k=node.key, props=dict(node.props))
+        self.write(user_id, Batch(nodes=[node]))
 
     def merge_edge(self, user_id: str, src: Ref, rel: str, dst: Ref) -> None:
-        self._run(f"MERGE (a:{check_label(src.label)} {{user_id: $u, key: $a}}) "
-                  f"MERGE (b:{check_label(dst.label)} {{user_id: $u, key: $b}}) "
-                  f"MERGE (a)-[:{check_rel(rel)}]->(b)", u=str(user_id), a=src.key, b=dst.key)
+        self.write(user_id, Batch(edges=[(src, rel, dst)]))
+
+    def set_chunks(self, user_id: str, item: Ref, chunks: list[Chunk]) -> None:
+        self.write(user_id, Batch(chunks={item: chunks}))
 
     def node(self, user_id: str, ref: Ref) -> Node | None:
         records = self._run(f"MATCH (n:{check_label(ref.label)} {{user_id: $u, key: $k}}) RETURN properties(n) AS p",
@@ -87,19 +144,6 @@ class Neo4jStore:
 
     def clear_user(self, user_id: str) -> None:
         self._run("MATCH (n {user_id: $u}) DETACH DELETE n", u=str(user_id))
-
-    def set_chunks(self, user_id: str, item: Ref, chunks: list[Chunk]) -> None:
-        rows = [{"key": f"{item.label}:{item.key}:{c.ordinal}", "ordinal": c.ordinal, "text": c.text,
-                 "embedding": unit(c.vector).tolist()} for c in chunks]
-        label = check_label(item.label)
-        found = self._run(f"MATCH (n:{label} {{user_id: $u, key: $k}}) "
-                          "OPTIONAL MATCH (n)-[:HAS_CHUNK]->(c:Chunk) DETACH DELETE c RETURN count(n) AS n",
-                          u=str(user_id), k=item.key)
-        if not found or not found[0]["n"]:
-            raise LookupError(f"no {item.label} {item.key} to attach chunks to")
-        self._run(f"MATCH (n:{label} {{user_id: $u, key: $k}}) UNWIND $rows AS row "
-                  "CREATE (n)-[:HAS_CHUNK]->(:Chunk {user_id: $u, key: row.key, ordinal: row.ordinal, text: row.text, "
-                  "embedding: row.embedding})", u=str(user_id), k=item.key, rows=rows)
 
     def search(self, user_id: str, vector, k: int = 10, labels: tuple[str, ...] | None = None) -> list[Hit]:  # noqa: ANN001
         for label in labels or ():

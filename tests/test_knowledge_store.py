@@ -55,6 +55,13 @@ def test_nodes_merge_by_key_and_keep_their_properties(backend) -> None:  # noqa:
     assert store.node(me, Ref("Person", "ana@acme.ro")).props == {"name": "Ana", "role": "CFO"}
     assert store.node(me, Ref("Person", "nobody@acme.ro")) is None
     assert store.stats(me)["Person"] == 1
+    store.merge_node(me, Node("Company", "acme.ro", {"name": "Acme"}))
+    assert [n.key for n in store.find(me, "Company", ["ACME"])] == ["acme.ro"]  # by name, any case
+    assert [n.key for n in store.find(me, "Company", ["acme.ro", "globex"])] == ["acme.ro"]  # by key
+    assert store.find(me, "Person", ["acme"]) == [] and store.find(me, "Company", []) == []
+    store.merge_node(me, Node("Person", "dan@acme.ro", {"name": "Dan Matei"}))
+    assert [n.key for n in store.find(me, "Person", ["dan"])] == ["dan@acme.ro"]  # a first name
+    assert [n.key for n in store.find(me, "Person", ["dan matei"])] == ["dan@acme.ro"]
 
 
 def test_edges_are_made_once_and_walked_both_ways_with_a_date_filter(backend) -> None:  # noqa: ANN001

@@ -132,6 +132,22 @@ class EmbeddedStore:
             for table in (KgChunk, KgEdge, KgNode):
                 s.execute(delete(table).where(table.user_id == _uid(user_id)))
 
+    def find(self, user_id: str, label: str, names: list[str], limit: int = 20) -> list[Node]:
+        wanted = {n.lower().strip() for n in names if n.strip()}
+        if not wanted:
+            return []
+        with session_scope() as s:
+            # Names live in JSON, read differently by SQLite and PostgreSQL: filtered here, over the
+            # user's nodes of one label (people and companies: thousands, not millions).
+            rows = s.execute(select(KgNode.label, KgNode.key, KgNode.props).where(
+                KgNode.user_id == _uid(user_id), KgNode.label == check_label(label)).order_by(KgNode.key)).all()
+        def names_of(row) -> set[str]:  # noqa: ANN001
+            name = str((row.props or {}).get("name") or "").lower()
+            return {row.key.lower(), name, name.split(" ")[0]} - {""}
+
+        found = [Node(r.label, r.key, dict(r.props or {})) for r in rows if names_of(r) & wanted]
+        return found[:limit]
+
     def walk(self, user_id: str, start: Ref, steps: list[Step], limit: int = 100) -> list[Node]:
         with session_scope() as s:
             start_id = self._node_id(s, user_id, start)

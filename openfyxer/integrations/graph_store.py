@@ -118,6 +118,10 @@ class KnowledgeStore(Protocol):
     def search(self, user_id: str, vector: np.ndarray, k: int = 10, labels: tuple[str, ...] | None = None) -> list[Hit]:
         """The k chunks nearest to `vector`, best first (of items with one of `labels`, if given)."""
 
+    def find(self, user_id: str, label: str, names: list[str], limit: int = 20) -> list[Node]:
+        """Nodes of `label` whose key, "name" property or that name's first word is one of `names`
+        (case ignored): "acme.ro", "Acme", "Dan Matei" and "Dan" all find their node."""
+
     def walk(self, user_id: str, start: Ref, steps: list[Step], limit: int = 100) -> list[Node]:
         """The distinct nodes reached from `start` by following `steps` in order."""
 

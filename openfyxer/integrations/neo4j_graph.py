@@ -159,6 +159,15 @@ class Neo4jStore:
         return [Hit(Node(r["label"], r["key"], _public(r["props"])), r["ordinal"], r["text"], 2 * r["score"] - 1)
                 for r in records]
 
+    def find(self, user_id: str, label: str, names: list[str], limit: int = 20) -> list[Node]:
+        wanted = sorted({n.lower().strip() for n in names if n.strip()})
+        if not wanted:
+            return []
+        records = self._run(f"MATCH (n:{check_label(label)}) WHERE n.user_id = $u AND (toLower(n.key) IN $names "
+                            "OR toLower(n.name) IN $names OR split(toLower(n.name), ' ')[0] IN $names) RETURN n.key AS key, properties(n) AS props "
+                            "ORDER BY key LIMIT $limit", u=str(user_id), names=wanted, limit=limit)
+        return [Node(label, r["key"], _public(r["props"])) for r in records]
+
     def walk(self, user_id: str, start: Ref, steps: list[Step], limit: int = 100) -> list[Node]:
         query = [f"MATCH (n0:{check_label(start.label)} {{user_id: $u, key: $k}})"]
         params: dict = {"u": str(user_id), "k": start.key, "limit": limit}

@@ -23,7 +23,7 @@ from openfyxer.integrations.graph_store import Batch, Chunk, Node, Ref, get_stor
 from openfyxer.models.account import EmailAccount
 from openfyxer.models.document import Document
 from openfyxer.models.email import Email
-from openfyxer.services import entities
+from openfyxer.services import documents, entities
 from openfyxer.services.classify_text import new_text
 
 BATCH = 64
@@ -107,6 +107,12 @@ def index_account(*, account_id: uuid.UUID, limit: int | None = None) -> int:
         with session_scope() as s:
             s.execute(update(Email).where(Email.id.in_([e.id for e in rows])).values(indexed_at=datetime.now(UTC)))
         done += len(rows)
+    # Then the files that came with the mail.
+    with session_scope() as s:
+        docs = s.exec(select(Document.id).join(Email, Email.id == Document.email_id)
+                      .where(Email.account_id == account_id, Document.indexed_at.is_(None))).all()
+    for document_id in docs:
+        index_document(document_id=document_id)
     return done
 
 
@@ -116,6 +122,8 @@ def index_document(*, document_id: uuid.UUID) -> bool:
         doc = s.get(Document, document_id)
         if doc is None:
             return False
+        if doc.content_text is None and (text := documents.text_of(doc)):
+            doc.content_text = text  # an attachment, read once
         user_id, email_id, filename, text = doc.user_id, doc.email_id, doc.filename or "", doc.content_text or ""
         file_type, created = doc.file_type or "", doc.created_at
     me = Ref("Document", str(document_id))

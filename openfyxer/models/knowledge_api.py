@@ -1,0 +1,55 @@
+"""What the knowledge API takes and returns."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class DocumentPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: uuid.UUID
+    email_id: uuid.UUID | None
+    filename: str | None
+    file_type: str | None
+    file_size: int | None
+    indexed_at: datetime | None
+    created_at: datetime
+
+
+class DocumentList(BaseModel):
+    items: list[DocumentPublic]
+    total: int
+
+
+class IndexProgress(BaseModel):
+    emails: int
+    emails_indexed: int
+    documents: int
+    documents_indexed: int
+
+
+class Question(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    question: str = Field(min_length=1, max_length=2000)
+    k: int = Field(8, ge=1, le=20)
+
+
+class Source(BaseModel):
+    """Where an answer comes from: an email or a document, to open in the dashboard."""
+
+    n: int  # the number the answer cites it by, [n]
+    kind: str  # "email" | "document"
+    id: uuid.UUID
+    title: str  # subject or filename
+    date: str | None
+    snippet: str
+    score: float
+
+
+class Answer(BaseModel):
+    answer: str
+    grounded: bool  # False when the sources do not hold an answer (and the answer says so)
+    sources: list[Source]

@@ -51,6 +51,25 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(data)
 
+    def _stream(self, text: str) -> None:
+        """Server-sent events as OpenAI streams them: a chunk per word, then [DONE]."""
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream")
+        self.send_header("Connection", "close")
+        self.end_headers()
+        words = text.split(" ")
+        for i, word in enumerate(words):
+            piece = word if i == 0 else " " + word
+            chunk = {"id": "c1", "object": "chat.completion.chunk", "created": int(time.time()), "model": MODEL,
+                     "choices": [{"index": 0, "delta": {"role": "assistant", "content": piece}, "finish_reason": None}]}
+            self.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
+            self.wfile.flush()
+        end = {"id": "c1", "object": "chat.completion.chunk", "created": int(time.time()), "model": MODEL,
+               "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}
+        self.wfile.write(f"data: {json.dumps(end)}\n\ndata: [DONE]\n\n".encode())
+        self.wfile.flush()
+        self.close_connection = True
+
     def do_GET(self) -> None:  # noqa: N802
         if self.path == "/api/tags":
             self._send(200, {"models": [{"name": MODEL}]})
@@ -73,7 +92,9 @@ class _Handler(BaseHTTPRequestHandler):
         max_tokens = body.get("max_tokens") or opts.get("num_predict") or 32
         temperature = body.get("temperature", opts.get("temperature", 0.0))
         text = st.generate(body["messages"], max_tokens, temperature)
-        if self.path.endswith("/chat/completions"):
+        if self.path.endswith("/chat/completions") and body.get("stream"):
+            self._stream(text)
+        elif self.path.endswith("/chat/completions"):
             self._send(200, {"id": "c1", "object": "chat.completion", "created": int(time.time()), "model": MODEL,
                              "choices": [{"index": 0, "finish_reason": "stop",
                                           "message": {"role": "assistant", "content": text}}],

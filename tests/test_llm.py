@@ -38,6 +38,19 @@ def test_embedded_model_answers_when_nothing_else_is_there(no_ollama):
     assert second.cached and second.text == first.text
 
 
+def test_answers_stream_in_pieces_from_the_embedded_model_and_from_a_server(monkeypatch, server, no_ollama):
+    """GIVEN the packaged model, then an OpenAI-compatible server WHEN an answer is streamed THEN it comes in
+    several pieces that join into the same text a whole answer gives."""
+    choice = llm.choose(None)
+    pieces = list(llm.stream(choice, HELLO, max_tokens=16, temperature=0))
+    whole = llm.complete(choice, HELLO, max_tokens=16, temperature=0, use_cache=False).text
+    assert len(pieces) > 1 and "".join(pieces).strip() == whole
+    apply_env(monkeypatch, llm_base_url=server.url + "/v1", llm_model=MODEL)
+    choice = llm.choose(None)
+    pieces = list(llm.stream(choice, HELLO, max_tokens=16, temperature=0))
+    assert len(pieces) > 1 and "".join(pieces).strip() and server.requests[-1]["body"]["stream"] is True
+
+
 def test_a_started_answer_is_continued_locally_and_dropped_for_servers(monkeypatch, server, no_ollama):
     """GIVEN messages ending with the start of the assistant's answer WHEN the embedded model answers THEN its text
     continues that start; WHEN a server answers THEN it gets the conversation without the start."""

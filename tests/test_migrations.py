@@ -18,7 +18,7 @@ SPEC_TABLES = {"users", "email_accounts", "emails", "drafts", "calendar_events",
                "audit_logs", "user_settings"}
 AUTH_TABLES = {"auth_sessions", "refresh_tokens", "totp_used_steps"}
 MAIL_TABLES = {"mail_folders", "email_locations", "oauth_flows", "triage_feedback", "notifications"}
-KNOWLEDGE_TABLES = {"kg_nodes", "kg_edges", "kg_chunks"}  # the embedded knowledge store
+KNOWLEDGE_TABLES = {"kg_nodes", "kg_edges", "kg_chunks", "chat_messages"}
 
 
 def _config() -> Config:

@@ -1,4 +1,4 @@
-"""knowledge store: the embedded graph (nodes, edges), text chunks with their embeddings, emails.indexed_at
+"""knowledge store: the embedded graph (nodes, edges), text chunks with their embeddings, emails.indexed_at, chat history
 
 Revision ID: 0005
 Revises: 0004
@@ -19,6 +19,20 @@ depends_on: str | Sequence[str] | None = None
 def upgrade() -> None:
     with op.batch_alter_table('emails', schema=None) as batch_op:
         batch_op.add_column(sa.Column('indexed_at', sa.DateTime(timezone=True), nullable=True))
+    op.create_table('chat_messages',
+    sa.Column('id', sa.Uuid(), nullable=False),
+    sa.Column('user_id', sa.Uuid(), nullable=False),
+    sa.Column('role', sa.String(length=10), nullable=False),
+    sa.Column('content', sa.Text(), nullable=False),
+    sa.Column('sources', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
+    sa.Column('grounded', sa.Boolean(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('chat_messages', schema=None) as batch_op:
+        batch_op.create_index('ix_chat_messages_user_created', ['user_id', 'created_at'], unique=False)
+
     op.create_table('kg_nodes',
     sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
     sa.Column('user_id', sa.Uuid(), nullable=False),
@@ -73,5 +87,9 @@ def downgrade() -> None:
 
     op.drop_table('kg_chunks')
     op.drop_table('kg_nodes')
+    with op.batch_alter_table('chat_messages', schema=None) as batch_op:
+        batch_op.drop_index('ix_chat_messages_user_created')
+
+    op.drop_table('chat_messages')
     with op.batch_alter_table('emails', schema=None) as batch_op:
         batch_op.drop_column('indexed_at')

@@ -14,7 +14,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from openfyxer.api import deps
-from openfyxer.api.routes import accounts, audit, auth, drafts, emails, health, rag, settings, users
+from openfyxer.api.routes import accounts, audit, auth, chat, drafts, emails, health, rag, settings, users
 from openfyxer.core.config import get_settings
 from openfyxer.core.errors import OpenFyxerError
 from openfyxer.security import ratelimit, tokens
@@ -56,7 +56,7 @@ def create_api() -> FastAPI:
         redoc_url=None,
     )
     for r in (auth.router, users.router, settings.router, audit.router, accounts.router, emails.router,
-              drafts.router, rag.router):
+              drafts.router, rag.router, chat.router):
         api.include_router(r, prefix=API_PREFIX)
     api.include_router(health.router)
 

@@ -168,3 +168,17 @@ def chat(name: str, messages: list[dict], *, max_tokens: int, temperature: float
         except Exception as e:
             raise LocalModelError(f"the local model failed: {e}") from e
     return (out["choices"][0]["message"].get("content") or "").strip()
+
+
+def stream(name: str, messages: list[dict], *, max_tokens: int, temperature: float):  # noqa: ANN201
+    """The answer in pieces as they are generated; the model is held for the whole answer."""
+    llm = load(name)
+    with _run_lock:
+        try:
+            for chunk in llm.create_chat_completion(messages=messages, max_tokens=max_tokens, temperature=temperature,
+                                                    stream=True):
+                piece = chunk["choices"][0].get("delta", {}).get("content")
+                if piece:
+                    yield piece
+        except Exception as e:
+            raise LocalModelError(f"the local model failed: {e}") from e

@@ -59,6 +59,33 @@ def chat(provider: str, model: str, messages: list[dict], *, api_key: str | None
     return (resp.choices[0].message.content or "").strip()
 
 
+def stream(provider: str, model: str, messages: list[dict], *, api_key: str | None, api_base: str | None,
+           max_tokens: int, temperature: float, timeout: float):  # noqa: ANN201
+    """The answer in pieces as the provider sends them; errors as `chat` reports them."""
+    import litellm
+
+    try:
+        resp = litellm.completion(
+            model=PREFIX[provider] + model, messages=messages, api_key=api_key or ("none" if api_base else None),
+            api_base=api_base, max_tokens=max_tokens, temperature=temperature, timeout=timeout, num_retries=0,
+            stream=True,
+        )
+        for chunk in resp:
+            piece = chunk.choices[0].delta.content if chunk.choices else None
+            if piece:
+                yield piece
+    except LLMError:
+        raise
+    except litellm.Timeout as e:
+        raise LLMTimeout(f"{provider} did not answer within {timeout:.0f} s") from e
+    except litellm.AuthenticationError as e:
+        raise LLMError(f"{provider} refused the API key", code="llm_auth") from e
+    except Exception as e:
+        if _connection_refused(e):
+            raise LLMError(f"cannot reach {provider}{' at ' + api_base if api_base else ''}", code="llm_unreachable") from e
+        raise LLMError(f"{provider} failed: {type(e).__name__}: {_short(e)}") from e
+
+
 def _connection_refused(e: BaseException) -> bool:
     import httpx
 

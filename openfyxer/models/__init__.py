@@ -6,7 +6,7 @@ from openfyxer.models.calendar import CalendarEvent
 from openfyxer.models.document import Document
 from openfyxer.models.draft import Draft
 from openfyxer.models.email import Email, EmailLocation, Notification, TriageFeedback
-from openfyxer.models.knowledge import KgChunk, KgEdge, KgNode
+from openfyxer.models.knowledge import ChatMessage, KgChunk, KgEdge, KgNode
 from openfyxer.models.meeting import Meeting
 from openfyxer.models.oauth import OAuthFlow
 from openfyxer.models.settings import UserSettings
@@ -16,6 +16,7 @@ __all__ = [
     "AuditLog",
     "AuthSession",
     "CalendarEvent",
+    "ChatMessage",
     "Document",
     "Draft",
     "Email",

@@ -1,14 +1,16 @@
-"""The embedded knowledge store's tables: the graph's nodes and edges, and the text chunks with
-their embeddings (the vector index is built from these in memory). Used when no Neo4j is set."""
+"""The knowledge base's tables: the chat history, and the embedded store's graph (nodes, edges) and
+text chunks with their embeddings (its vector index is built from these in memory; with Neo4j
+configured those three stay empty)."""
 
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 
 from sqlalchemy import Column, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from openfyxer.models.types import JSONType
+from openfyxer.models.types import JSONType, UTCDateTime, new_id, utcnow
 
 
 class KgNode(SQLModel, table=True):
@@ -48,3 +50,19 @@ class KgChunk(SQLModel, table=True):
     ordinal: int
     text: str = Field(sa_column=Column(Text, nullable=False))
     vector: bytes = Field(sa_column=Column(LargeBinary, nullable=False))  # float32, unit length
+
+
+class ChatMessage(SQLModel, table=True):
+    """One turn of the user's conversation with their mail and documents."""
+
+    __tablename__ = "chat_messages"
+    __table_args__ = (Index("ix_chat_messages_user_created", "user_id", "created_at"),)
+
+    id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
+    user_id: uuid.UUID = Field(sa_column=Column(ForeignKey("users.id", ondelete="CASCADE"), nullable=False))
+    role: str = Field(sa_column=Column(String(10), nullable=False))  # "user" | "assistant"
+    content: str = Field(sa_column=Column(Text, nullable=False))
+    # The assistant's sources as the API returns them (kind, id, title, date, snippet, score, n).
+    sources: list = Field(default_factory=list, sa_type=JSONType)
+    grounded: bool = True
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

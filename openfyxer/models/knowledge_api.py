@@ -53,3 +53,18 @@ class Answer(BaseModel):
     answer: str
     grounded: bool  # False when the sources do not hold an answer (and the answer says so)
     sources: list[Source]
+
+
+class ChatIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    message: str = Field(min_length=1, max_length=2000)
+
+
+class ChatMessageOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: uuid.UUID
+    role: str
+    content: str
+    grounded: bool
+    sources: list[Source]
+    created_at: datetime

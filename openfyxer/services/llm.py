@@ -163,6 +163,14 @@ def complete(choice: Choice, messages: list[dict], *, max_tokens: int = 512, tem
     return Answer(text, choice.label, False, time.perf_counter() - start)
 
 
+def stream(choice: Choice, messages: list[dict], *, max_tokens: int = 512, temperature: float = 0.2):  # noqa: ANN201
+    """The answer in pieces as the model writes them (for a chat that shows it growing); not cached."""
+    if choice.provider == "embedded":
+        return llm_local.stream(choice.model, messages, max_tokens=max_tokens, temperature=temperature)
+    return llm_remote.stream(choice.provider, choice.model, messages, api_key=choice.api_key, api_base=choice.api_base,
+                             max_tokens=max_tokens, temperature=temperature, timeout=get_settings().llm_timeout_seconds)
+
+
 def describe_default() -> dict:
     """What answers when a user has chosen nothing: for /health/llm."""
     choice = choose(None)

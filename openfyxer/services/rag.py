@@ -184,20 +184,53 @@ def messages_for(question: str, blocks: list[str], notes: list[str], history: li
     return [{"role": "system", "content": SYSTEM}, *(history or []), {"role": "user", "content": user}]
 
 
-def answer(session: Session, *, user: User, question: str, k: int = 8, history: list[dict] | None = None,
-           nothing: str = "I could not find anything about this in your mail or documents.") -> Answer:
-    candidates = [c for c in retrieve(session, user=user, question=question, k=k)
+NOTHING = "I could not find anything about this in your mail or documents."
+
+
+@dataclass
+class Prepared:
+    """What the model is asked (None when nothing relevant was found), and the sources it may cite."""
+
+    messages: list[dict] | None
+    sources: list[Source]
+    choice: llm.Choice | None = None
+
+
+def prepare(session: Session, *, user: User, question: str, k: int = 8, history: list[dict] | None = None,
+            search: str | None = None) -> Prepared:
+    """Retrieval and the prompt; `search` is what to look for if not the question itself (a follow-up)."""
+    wanted = search or question
+    candidates = [c for c in retrieve(session, user=user, question=wanted, k=k)
                   if c.score >= MIN_SCORE or c.why & {"graph", "keyword"}]
     loaded = _load(session, user, candidates)
     if not loaded:
-        return Answer(answer=nothing, grounded=False, sources=[])
+        return Prepared(None, [])
     sources, blocks = zip(*(_source(n, c, row) for n, (c, row) in enumerate(loaded, 1)), strict=True)
-    _, notes = _graph(str(user.id), question)
+    _, notes = _graph(str(user.id), wanted)
     choice = llm.choose(settings_service.get_or_create(session, user_id=user.id))
-    text = llm.complete(choice, messages_for(question, list(blocks), notes, history), max_tokens=400,
-                        temperature=0.1).text.strip()
-    if not text or NOT_FOUND in text:
-        return Answer(answer=nothing, grounded=False, sources=list(sources))
+    return Prepared(messages_for(question, list(blocks), notes, history), list(sources), choice)
+
+
+def finish(prepared: Prepared, text: str, nothing: str = NOTHING) -> Answer:
+    """The model's text as an answer: its citations kept, or "not found" said plainly."""
+    text = (text or "").strip()
+    if prepared.messages is None or not text or NOT_FOUND in text:
+        return Answer(answer=nothing, grounded=False, sources=prepared.sources)
     cited = {int(n) for n in re.findall(r"\[(\d{1,2})\]", text)}
-    kept = [s for s in sources if s.n in cited] or list(sources)
+    kept = [s for s in prepared.sources if s.n in cited] or prepared.sources
     return Answer(answer=text, grounded=True, sources=kept)
+
+
+def answer(session: Session, *, user: User, question: str, k: int = 8, history: list[dict] | None = None,
+           search: str | None = None) -> Answer:
+    prepared = prepare(session, user=user, question=question, k=k, history=history, search=search)
+    if prepared.messages is None:
+        return finish(prepared, "")
+    return finish(prepared, llm.complete(prepared.choice, prepared.messages, max_tokens=400, temperature=0.1).text)
+
+
+def stream(prepared: Prepared):  # noqa: ANN201
+    """The model's answer as it is written (pieces of text); `finish` the joined text afterwards."""
+    if prepared.messages is None:
+        return iter(())
+    return llm.stream(prepared.choice, prepared.messages, max_tokens=400, temperature=0.1)

@@ -1,0 +1,74 @@
+"""/api/v1/chat: the conversation with the user's mail and documents, whole or streamed."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import APIRouter, Query, status
+from fastapi.responses import StreamingResponse
+
+from openfyxer.api.deps import DB, CurrentCaller
+from openfyxer.api.schemas import ERRORS
+from openfyxer.core.db import session_scope
+from openfyxer.core.errors import OpenFyxerError
+from openfyxer.models.knowledge_api import ChatIn, ChatMessageOut
+from openfyxer.models.user import User
+from openfyxer.services import chat, llm, rag
+
+router = APIRouter(prefix="/chat", tags=["knowledge"], responses=ERRORS)
+
+
+@router.post("", response_model=ChatMessageOut)
+def send(body: ChatIn, caller: CurrentCaller, db: DB) -> ChatMessageOut:
+    """Ask; the answer (with its sources) comes back whole and both are kept in the history."""
+    prepared = chat.prepare(db, user=caller.user, message=body.message)
+    text = llm.complete(prepared.choice, prepared.messages, max_tokens=400, temperature=0.1).text \
+        if prepared.messages else ""
+    reply = chat.save(db, user=caller.user, message=body.message, answer=rag.finish(prepared, text))
+    db.commit()
+    return ChatMessageOut.model_validate(reply)
+
+
+@router.post("/stream", responses={200: {"content": {"text/event-stream": {}},
+                                         "description": "sources, then text pieces, then the saved message"}})
+def send_streamed(body: ChatIn, caller: CurrentCaller, db: DB) -> StreamingResponse:
+    """Server-sent events: `sources` (what the answer may cite), `text` pieces as the model writes,
+    then `message` (the saved answer, citations resolved) or `error`."""
+    prepared = chat.prepare(db, user=caller.user, message=body.message)
+    user_id = caller.user.id
+    db.close()  # nothing is written until the answer is whole
+
+    def events() -> Iterator[str]:
+        yield _event("sources", [s.model_dump(mode="json") for s in prepared.sources])
+        pieces: list[str] = []
+        try:
+            for piece in rag.stream(prepared):
+                pieces.append(piece)
+                yield _event("text", piece)
+        except OpenFyxerError as e:
+            yield _event("error", {"detail": e.message, "code": e.code})
+            return
+        with session_scope() as s:
+            reply = chat.save(s, user=s.get(User, user_id), message=body.message,
+                              answer=rag.finish(prepared, "".join(pieces)))
+            yield _event("message", ChatMessageOut.model_validate(reply).model_dump(mode="json"))
+
+    return StreamingResponse(events(), media_type="text/event-stream", headers={"Cache-Control": "no-store"})
+
+
+def _event(name: str, data: object) -> str:
+    return f"event: {name}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
+
+
+@router.get("/history", response_model=list[ChatMessageOut])
+def get_history(caller: CurrentCaller, db: DB,
+                limit: Annotated[int, Query(ge=1, le=500)] = 50) -> list[ChatMessageOut]:
+    return [ChatMessageOut.model_validate(m) for m in chat.history(db, user=caller.user, limit=limit)]
+
+
+@router.delete("/history", status_code=status.HTTP_204_NO_CONTENT)
+def clear_history(caller: CurrentCaller, db: DB) -> None:
+    chat.clear(db, user=caller.user)
+    db.commit()

@@ -14,8 +14,10 @@ from openfyxer.core.logging import setup_logging
 from openfyxer.ui.pages.auth import login_page, register_page
 from openfyxer.ui.pages.dashboard import PAGES
 from openfyxer.ui.pages.home import home_page
+from openfyxer.ui.pages.knowledge import chat_page, document_page, knowledge_page
 from openfyxer.ui.pages.mail import drafts_page, email_page, inbox_page
 from openfyxer.ui.pages.settings import audit_page, settings_page
+from openfyxer.ui.state.knowledge import ChatState, DocumentState, KnowledgeState
 from openfyxer.ui.state.mail import DraftsState, EmailState, HomeState, InboxState
 from openfyxer.ui.state.settings import AuditState, SettingsState
 from openfyxer.ui.state.session import SessionState
@@ -90,8 +92,10 @@ app.add_page(login_page, route="/login", title="Sign in · OpenFyxer", on_load=S
 app.add_page(register_page, route="/register", title="Create account · OpenFyxer", on_load=SessionState.browser_language)
 # Sections with their own pages; the rest show the frame with an honest empty state until built.
 OWN_PAGES = {"/": (home_page, HomeState.load), "/inbox": (inbox_page, InboxState.load), "/drafts": (drafts_page, DraftsState.load),
-             "/settings": (settings_page, SettingsState.load), "/audit": (audit_page, AuditState.load)}
+             "/settings": (settings_page, SettingsState.load), "/audit": (audit_page, AuditState.load),
+             "/knowledge": (knowledge_page, KnowledgeState.load), "/chat": (chat_page, ChatState.load)}
 for _href, _label, _page in PAGES:
     _page, _on_load = OWN_PAGES.get(_href, (_page, SessionState.require_login))
     app.add_page(_page, route=_href, title=f"{_label} · OpenFyxer", on_load=_on_load)
 app.add_page(email_page, route="/email/[id]", title="Email · OpenFyxer", on_load=EmailState.load)
+app.add_page(document_page, route="/document/[id]", title="Document · OpenFyxer", on_load=DocumentState.load)

@@ -10,9 +10,7 @@ from openfyxer.ui.i18n import N_, t
 # What each section will hold, shown until its capability lands, so the frame says the truth.
 EMPTY = {
     "Calendar": N_("No calendar is connected yet."),
-    "Knowledge": N_("No documents have been indexed yet."),
     "Meetings": N_("No meeting recordings yet."),
-    "Chat": N_("Ask questions about your mail and documents here once they are indexed."),
 }
 
 

@@ -27,6 +27,7 @@ from openfyxer.services import documents, entities
 from openfyxer.services.classify_text import new_text
 
 BATCH = 64
+DOCUMENT_CHUNKS = 300  # about 180,000 characters of a document are searchable
 
 
 def iso(value: datetime | None) -> str | None:
@@ -127,7 +128,7 @@ def index_document(*, document_id: uuid.UUID) -> bool:
         user_id, email_id, filename, text = doc.user_id, doc.email_id, doc.filename or "", doc.content_text or ""
         file_type, created = doc.file_type or "", doc.created_at
     me = Ref("Document", str(document_id))
-    texts = entities.chunks(f"{filename}\n{text}")
+    texts = entities.chunks(f"{filename}\n{text}", limit=DOCUMENT_CHUNKS)
     vectors = list(embeddings.embed(texts)) if texts else []
     batch = Batch(nodes=[Node("Document", me.key, {"filename": filename, "type": file_type, "date": iso(created)})])
     if email_id:

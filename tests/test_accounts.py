@@ -100,6 +100,7 @@ def test_removing_an_account_removes_its_mail_drafts_and_credentials(api, mail_u
     assert jobs.local_queue().join(60)
     progress = api.get(f"/api/v1/accounts/{account['id']}/sync", headers=h).json()
     assert progress["state"] == "idle" and progress["done"] == progress["total"] == 2, progress
+    assert api.get("/api/v1/rag/status", headers=h).json()["emails_indexed"] == 2
     from openfyxer.core.config import get_settings
 
     files = list((get_settings().data_dir / "attachments").rglob("*"))
@@ -112,3 +113,8 @@ def test_removing_an_account_removes_its_mail_drafts_and_credentials(api, mail_u
     assert not any(f.is_file() for f in (get_settings().data_dir / "attachments").rglob("*"))
     audit = api.get("/api/v1/audit", headers=h).json()["items"]
     assert audit[0]["action"] == "account.remove" and audit[0]["details"]["emails"] == 2
+    # Its mail leaves the knowledge store as well (it was indexed after the sync).
+    from openfyxer.integrations.graph_store import get_store
+
+    assert jobs.local_queue().join(60)
+    assert get_store().stats(api.get("/api/v1/users/me", headers=h).json()["id"]).get("Email", 0) == 0

@@ -144,6 +144,18 @@ def test_delete_removes_the_item_its_chunks_and_edges(backend) -> None:  # noqa:
     assert stats["chunks"] == 0 and stats["edges"] == 0 and stats.get("Document", 0) == 0
 
 
+def test_an_accounts_mail_is_removed_together(backend) -> None:  # noqa: ANN001
+    store, me, _ = backend
+    for key, account in (("e1", "a1"), ("e2", "a1"), ("e3", "a2")):
+        store.merge_node(me, Node("Email", key, {"account_id": account}))
+        store.merge_edge(me, Ref("Person", "dan@acme.ro"), "SENT", Ref("Email", key))
+        store.set_chunks(me, Ref("Email", key), [Chunk(0, key, vec(int(key[1])))])
+    assert store.delete_account_mail(me, "a1") == 2
+    assert [n.key for n in store.walk(me, Ref("Person", "dan@acme.ro"), [Step("SENT", "Email")])] == ["e3"]
+    assert [h.item.key for h in store.search(me, vec(1), k=5)] == ["e3"]
+    assert store.delete_account_mail(me, "a1") == 0
+
+
 def test_bad_labels_relationships_and_vectors_are_refused(backend) -> None:  # noqa: ANN001
     store, me, _ = backend
     with pytest.raises(ValidationError):

@@ -68,6 +68,10 @@ def index_account(account_id: str) -> int:
     return knowledge.index_account(account_id=uuid.UUID(str(account_id)))
 
 
+def forget_account(user_id: str, account_id: str) -> int:
+    return knowledge.forget_account(user_id=uuid.UUID(str(user_id)), account_id=uuid.UUID(str(account_id)))
+
+
 def index_document(document_id: str) -> bool:
     return knowledge.index_document(document_id=uuid.UUID(str(document_id)))
 

@@ -127,6 +127,18 @@ class EmbeddedStore:
             s.execute(delete(KgEdge).where(or_(KgEdge.src_id == node_id, KgEdge.dst_id == node_id)))
             s.execute(delete(KgNode).where(KgNode.id == node_id))
 
+    def delete_account_mail(self, user_id: str, account_id: str) -> int:
+        with session_scope() as s:
+            rows = s.execute(select(KgNode.id, KgNode.props).where(KgNode.user_id == _uid(user_id),
+                                                                   KgNode.label == "Email")).all()
+            ids = [r.id for r in rows if (r.props or {}).get("account_id") == str(account_id)]
+            for i in range(0, len(ids), 500):
+                part = ids[i:i + 500]
+                s.execute(delete(KgChunk).where(KgChunk.node_id.in_(part)))
+                s.execute(delete(KgEdge).where(or_(KgEdge.src_id.in_(part), KgEdge.dst_id.in_(part))))
+                s.execute(delete(KgNode).where(KgNode.id.in_(part)))
+            return len(ids)
+
     def clear_user(self, user_id: str) -> None:
         with session_scope() as s:
             for table in (KgChunk, KgEdge, KgNode):

@@ -115,6 +115,9 @@ class KnowledgeStore(Protocol):
 
     def clear_user(self, user_id: str) -> None: ...
 
+    def delete_account_mail(self, user_id: str, account_id: str) -> int:
+        """Every Email node of one mail account (its "account_id" property), with chunks and edges."""
+
     def search(self, user_id: str, vector: np.ndarray, k: int = 10, labels: tuple[str, ...] | None = None) -> list[Hit]:
         """The k chunks nearest to `vector`, best first (of items with one of `labels`, if given)."""
 

@@ -142,6 +142,12 @@ class Neo4jStore:
         self._run(f"MATCH (n:{check_label(ref.label)} {{user_id: $u, key: $k}}) "
                   "OPTIONAL MATCH (n)-[:HAS_CHUNK]->(c:Chunk) DETACH DELETE c, n", u=str(user_id), k=ref.key)
 
+    def delete_account_mail(self, user_id: str, account_id: str) -> int:
+        records = self._run("MATCH (n:Email {user_id: $u, account_id: $a}) OPTIONAL MATCH (n)-[:HAS_CHUNK]->(c:Chunk) "
+                            "WITH n, collect(c) AS chunks FOREACH (c IN chunks | DETACH DELETE c) "
+                            "DETACH DELETE n RETURN count(*) AS n", u=str(user_id), a=str(account_id))
+        return records[0]["n"] if records else 0
+
     def clear_user(self, user_id: str) -> None:
         self._run("MATCH (n {user_id: $u}) DETACH DELETE n", u=str(user_id))
 

@@ -34,7 +34,7 @@ class IndexProgress(BaseModel):
 class Question(BaseModel):
     model_config = ConfigDict(extra="forbid")
     question: str = Field(min_length=1, max_length=2000)
-    k: int = Field(8, ge=1, le=20)
+    k: int = Field(6, ge=1, le=20)
 
 
 class Source(BaseModel):

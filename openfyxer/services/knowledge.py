@@ -148,10 +148,10 @@ def forget_document(*, user_id: uuid.UUID, document_id: uuid.UUID) -> None:
     get_store().delete(str(user_id), Ref("Document", str(document_id)))
 
 
-def forget_emails(*, user_id: uuid.UUID, email_ids: list[uuid.UUID]) -> None:
-    store = get_store()
-    for email_id in email_ids:
-        store.delete(str(user_id), Ref("Email", str(email_id)))
+def forget_account(*, user_id: uuid.UUID, account_id: uuid.UUID) -> int:
+    """A removed account's mail leaves the knowledge store too (people and companies stay: other
+    accounts may know them)."""
+    return get_store().delete_account_mail(str(user_id), str(account_id))
 
 
 @dataclass

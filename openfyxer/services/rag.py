@@ -34,6 +34,8 @@ MIN_SCORE = 0.30  # below this cosine, MiniLM's nearest chunk is usually unrelat
 GRAPH_SCORE = 0.45  # what an item found only through the graph counts as
 KEYWORD_SCORE = 0.40
 NOT_FOUND = "NOT_IN_SOURCES"
+ANSWER_TOKENS = 250  # a cited answer is a few sentences; the small local models ramble past that
+LEXICAL = 0.3  # weight of the question's words found in a chunk, beside its cosine
 
 SYSTEM = (
     "You answer the user's question about their own email and documents using only the numbered sources "
@@ -52,6 +54,7 @@ _PERIODS = (
 _CAPITALISED = re.compile(r"(?<![.!?]\s)(?<!^)\b([A-Z][a-zà-ž]+(?:\s[A-Z][a-zà-ž]+)?)\b")
 _QUOTED = re.compile(r"[\"“„']([^\"”']{3,60})[\"”']")
 _WORD = re.compile(r"[\wà-ž.-]+", re.I)
+_TOKEN = re.compile(r"\w+", re.UNICODE)
 
 
 @dataclass
@@ -102,18 +105,22 @@ def _people_named(user_id: str, names: list[str]) -> list:  # noqa: ANN202
     return get_store().find(user_id, "Person", names, limit=5)
 
 
-def retrieve(session: Session, *, user: User, question: str, k: int = 8) -> list[Candidate]:
+def retrieve(session: Session, *, user: User, question: str, k: int = 6) -> list[Candidate]:
     user_id = str(user.id)
     store = get_store()
-    hits: list[Hit] = store.search(user_id, embeddings.embed_one(question), k=max(k * 4, 20))
+    hits: list[Hit] = store.search(user_id, embeddings.embed_one(question), k=max(k * 6, 30))
+    wanted = _content_words(question)
     found: dict[str, Candidate] = {}
     for h in hits:
         kind = "email" if h.item.label == "Email" else "document"
+        # The meaning first; the question's own words in the text settle near ties (names, codes,
+        # figures that an embedding of 384 numbers blurs).
+        score = h.score + LEXICAL * _overlap(wanted, h.text)
         c = found.get(h.item.key)
         if c is None:
-            found[h.item.key] = Candidate(kind, uuid.UUID(h.item.key), h.score, h.text, {"vector"})
-        elif h.score > c.score:
-            c.score, c.text = h.score, h.text
+            found[h.item.key] = Candidate(kind, uuid.UUID(h.item.key), score, h.text, {"vector"})
+        elif score > c.score:
+            c.score, c.text = score, h.text
     reached, _ = _graph(user_id, question)
     for key, score in reached.items():
         if key in found:
@@ -127,6 +134,15 @@ def retrieve(session: Session, *, user: User, question: str, k: int = 8) -> list
             c.why.add("keyword")
     ranked = sorted(found.values(), key=lambda c: -c.score)
     return ranked[:k]
+
+
+def _content_words(text: str) -> set[str]:
+    return {w for w in (m.lower() for m in _TOKEN.findall(text or "")) if len(w) > 2 and w not in entities.STOP}
+
+
+def _overlap(wanted: set[str], text: str) -> float:
+    """The share of the question's content words that the text contains."""
+    return len(wanted & _content_words(text)) / len(wanted) if wanted else 0.0
 
 
 def _keywords(question: str) -> list[str]:
@@ -196,7 +212,7 @@ class Prepared:
     choice: llm.Choice | None = None
 
 
-def prepare(session: Session, *, user: User, question: str, k: int = 8, history: list[dict] | None = None,
+def prepare(session: Session, *, user: User, question: str, k: int = 6, history: list[dict] | None = None,
             search: str | None = None) -> Prepared:
     """Retrieval and the prompt; `search` is what to look for if not the question itself (a follow-up)."""
     wanted = search or question
@@ -221,16 +237,16 @@ def finish(prepared: Prepared, text: str, nothing: str = NOTHING) -> Answer:
     return Answer(answer=text, grounded=True, sources=kept)
 
 
-def answer(session: Session, *, user: User, question: str, k: int = 8, history: list[dict] | None = None,
+def answer(session: Session, *, user: User, question: str, k: int = 6, history: list[dict] | None = None,
            search: str | None = None) -> Answer:
     prepared = prepare(session, user=user, question=question, k=k, history=history, search=search)
     if prepared.messages is None:
         return finish(prepared, "")
-    return finish(prepared, llm.complete(prepared.choice, prepared.messages, max_tokens=400, temperature=0.1).text)
+    return finish(prepared, llm.complete(prepared.choice, prepared.messages, max_tokens=ANSWER_TOKENS, temperature=0.1).text)
 
 
 def stream(prepared: Prepared):  # noqa: ANN201
     """The model's answer as it is written (pieces of text); `finish` the joined text afterwards."""
     if prepared.messages is None:
         return iter(())
-    return llm.stream(prepared.choice, prepared.messages, max_tokens=400, temperature=0.1)
+    return llm.stream(prepared.choice, prepared.messages, max_tokens=ANSWER_TOKENS, temperature=0.1)

@@ -42,6 +42,7 @@ def connect(body: AccountCreate, caller: CurrentCaller, db: DB) -> AccountPublic
 def remove(account_id: uuid.UUID, caller: CurrentCaller, db: DB) -> dict[str, int]:
     counts = accounts.remove_account(db, user=caller.user, account_id=account_id, ip=caller.ip)
     db.commit()
+    jobs.enqueue("forget_account", str(caller.user.id), str(account_id))  # its mail leaves the knowledge store
     return counts
 
 

@@ -24,7 +24,7 @@ router = APIRouter(prefix="/chat", tags=["knowledge"], responses=ERRORS)
 def send(body: ChatIn, caller: CurrentCaller, db: DB) -> ChatMessageOut:
     """Ask; the answer (with its sources) comes back whole and both are kept in the history."""
     prepared = chat.prepare(db, user=caller.user, message=body.message)
-    text = llm.complete(prepared.choice, prepared.messages, max_tokens=400, temperature=0.1).text \
+    text = llm.complete(prepared.choice, prepared.messages, max_tokens=rag.ANSWER_TOKENS, temperature=0.1).text \
         if prepared.messages else ""
     reply = chat.save(db, user=caller.user, message=body.message, answer=rag.finish(prepared, text))
     db.commit()

@@ -189,6 +189,7 @@ class SettingsState(MailState):
         except OpenFyxerError as e:
             self._fail(e)
             return
+        jobs.enqueue("forget_account", self._user_id, account_id)  # its mail leaves the knowledge store
         self.notice = self._t("Removed the account and {count} messages.", count=self._num(counts.get("emails", 0)))
         self._read()
 

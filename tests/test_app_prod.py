@@ -268,6 +268,17 @@ def fill_login(page, email: str, password: str = PASSWORD) -> None:  # noqa: ANN
     page.click("#login-submit")
 
 
+def signed_in_page(app: RunningApp, api: httpx.Client, open_browser, prefix: str):  # noqa: ANN001, ANN201
+    """A new user (registered through the API) signed in through the browser: (page, email, API tokens)."""
+    email = unique_email(prefix)
+    tokens = register_and_login(api, email)
+    page = new_page(open_browser())
+    page.goto(f"{app.url}/login")
+    fill_login(page, email)
+    expect_dashboard(page, app, email)
+    return page, email, tokens
+
+
 def expect_dashboard(page, app: RunningApp, email: str, path: str = "/") -> None:  # noqa: ANN001
     from playwright.sync_api import expect
 
@@ -334,12 +345,7 @@ def test_navigation_marks_the_current_section(app: RunningApp, api: httpx.Client
     THEN exactly that section's nav link is marked aria-current="page"."""
     from playwright.sync_api import expect
 
-    email = unique_email("nav")
-    register_and_login(api, email)
-    page = new_page(open_browser())
-    page.goto(f"{app.url}/login")
-    fill_login(page, email)
-    expect_dashboard(page, app, email)
+    page, email, _ = signed_in_page(app, api, open_browser, "nav")
     for name, path in (("home", "/"), ("inbox", "/inbox")):
         if path != "/":
             page.click(f"#nav-{name}")
@@ -476,12 +482,7 @@ def test_the_dashboard_works_from_the_keyboard(app: RunningApp, api: httpx.Clien
     Enter on a link opens its page."""
     from playwright.sync_api import expect
 
-    email = unique_email("keys")
-    register_and_login(api, email)
-    page = new_page(open_browser())
-    page.goto(f"{app.url}/login")
-    fill_login(page, email)
-    expect_dashboard(page, app, email)
+    page, email, _ = signed_in_page(app, api, open_browser, "keys")
     page.goto(f"{app.url}/drafts")
     wait_hydrated(page, "#nav-inbox")
 
@@ -538,12 +539,7 @@ def test_sorted_inbox_draft_edit_approve_and_delivery(app: RunningApp, api: http
     newsletter = newsletter.replace(b"Subject:", b"List-Unsubscribe: <mailto:unsub@shop.example.com>\r\nSubject:", 1)
     dovecot.deliver(mail_user.name, newsletter)
 
-    email = unique_email("inbox")
-    tokens = register_and_login(api, email)
-    page = new_page(open_browser())
-    page.goto(f"{app.url}/login")
-    fill_login(page, email)
-    expect_dashboard(page, app, email)
+    page, email, tokens = signed_in_page(app, api, open_browser, "inbox")
 
     # Connect the mailbox with the settings form: a wrong password is refused first, plainly.
     page.click("#nav-settings")
@@ -778,12 +774,7 @@ def test_two_factor_is_set_up_in_settings_then_asked_at_sign_in(app: RunningApp,
     wrong code refused) THEN it is on, and the next sign-in asks for a code from the app and accepts it."""
     from playwright.sync_api import expect
 
-    email = unique_email("totp-ui")
-    register_and_login(api, email)
-    page = new_page(open_browser())
-    page.goto(f"{app.url}/login")
-    fill_login(page, email)
-    expect_dashboard(page, app, email)
+    page, email, _ = signed_in_page(app, api, open_browser, "totp-ui")
     page.click("#nav-settings")
     page.click("#totp-start")
     expect(page.locator("#totp-qr")).to_have_attribute("src", re.compile(r"^data:image/svg\+xml"))
@@ -819,12 +810,7 @@ def test_gmail_and_outlook_connect_through_the_providers_sign_in(app: RunningApp
 
     from playwright.sync_api import expect
 
-    email = unique_email("oauth-ui")
-    tokens = register_and_login(api, email)
-    page = new_page(open_browser())
-    page.goto(f"{app.url}/login")
-    fill_login(page, email)
-    expect_dashboard(page, app, email)
+    page, email, tokens = signed_in_page(app, api, open_browser, "oauth-ui")
     page.goto(f"{app.url}/settings")
     wait_hydrated(page, "#oauth-google")
 
@@ -866,12 +852,7 @@ def test_knowledge_documents_questions_and_chat(app: RunningApp, api: httpx.Clie
     reload; deleting the document removes it. Screenshots at desktop and phone width."""
     from playwright.sync_api import expect
 
-    email = unique_email("knowledge")
-    register_and_login(api, email)
-    page = new_page(open_browser())
-    page.goto(f"{app.url}/login")
-    fill_login(page, email)
-    expect_dashboard(page, app, email)
+    page, email, _ = signed_in_page(app, api, open_browser, "knowledge")
     page.click("#nav-knowledge")
     expect(page).to_have_url(path_is(app, "/knowledge"))
     wait_hydrated(page, "#upload-submit")

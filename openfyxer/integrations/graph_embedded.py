@@ -19,7 +19,8 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from openfyxer.core.db import session_scope
-from openfyxer.integrations.graph_store import Batch, Chunk, Hit, Node, Ref, Step, check_label, check_step, unit
+from openfyxer.integrations.graph_store import (Batch, Hit, Node, Ref, Step, WriteShortcuts, check_label, check_step,
+                                                unit)
 from openfyxer.models.knowledge import KgChunk, KgEdge, KgNode
 
 CACHED_USERS = 8  # vector indexes kept in memory (one per recently active user)
@@ -34,7 +35,7 @@ def _insert(session, table):  # noqa: ANN001, ANN202
     return (pg_insert if dialect == "postgresql" else sqlite_insert)(table)
 
 
-class EmbeddedStore:
+class EmbeddedStore(WriteShortcuts):
     def __init__(self) -> None:
         self._indexes: OrderedDict[str, tuple[tuple, np.ndarray, np.ndarray]] = OrderedDict()
         self._lock = threading.Lock()
@@ -100,15 +101,6 @@ class EmbeddedStore:
                 s.execute(delete(KgChunk).where(KgChunk.node_id == ids[item]))
                 s.add_all([KgChunk(user_id=_uid(user_id), node_id=ids[item], ordinal=c.ordinal, text=c.text,
                                    vector=c.vector.tobytes()) for c in chunks])
-
-    def merge_node(self, user_id: str, node: Node) -> None:
-        self.write(user_id, Batch(nodes=[node]))
-
-    def merge_edge(self, user_id: str, src: Ref, rel: str, dst: Ref) -> None:
-        self.write(user_id, Batch(edges=[(src, rel, dst)]))
-
-    def set_chunks(self, user_id: str, item: Ref, chunks: list[Chunk]) -> None:
-        self.write(user_id, Batch(chunks={item: chunks}))
 
     def node(self, user_id: str, ref: Ref) -> Node | None:
         with session_scope() as s:

@@ -134,6 +134,22 @@ class KnowledgeStore(Protocol):
     def close(self) -> None: ...
 
 
+class WriteShortcuts:
+    """One-item writes, for both backends, through their `write`."""
+
+    def write(self, user_id: str, batch: Batch) -> None:
+        raise NotImplementedError
+
+    def merge_node(self, user_id: str, node: Node) -> None:
+        self.write(user_id, Batch(nodes=[node]))
+
+    def merge_edge(self, user_id: str, src: Ref, rel: str, dst: Ref) -> None:
+        self.write(user_id, Batch(edges=[(src, rel, dst)]))
+
+    def set_chunks(self, user_id: str, item: Ref, chunks: list[Chunk]) -> None:
+        self.write(user_id, Batch(chunks={item: chunks}))
+
+
 def check_label(label: str) -> str:
     if label not in LABELS:
         raise ValidationError(f"unknown node label {label!r}")

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from openfyxer.core.errors import OpenFyxerError
-from openfyxer.integrations.graph_store import (DIM, LABELS, Batch, Chunk, Hit, Node, Ref, Step, check_label,
-                                                check_step, unit)
+from openfyxer.integrations.graph_store import (DIM, LABELS, Batch, Hit, Node, Ref, Step, WriteShortcuts,
+                                                check_label, check_step, unit)
 
 
 class GraphUnavailable(OpenFyxerError):
@@ -32,7 +32,7 @@ VECTOR_INDEX = "chunk_embeddings"
 OVERSAMPLE = 10
 
 
-class Neo4jStore:
+class Neo4jStore(WriteShortcuts):
     """The knowledge store on Neo4j 5: the spec's labels and relationships, one uniqueness
     constraint per label on (user_id, key), and the item texts as (:Chunk) nodes hanging off their
     Email or Document by HAS_CHUNK, in a 384-dim cosine vector index."""
@@ -123,15 +123,6 @@ class Neo4jStore:
                 if isinstance(e, ClientError):
                     raise
                 raise GraphUnavailable(f"neo4j: {e}") from e
-
-    def merge_node(self, user_id: str, node: Node) -> None:
-        self.write(user_id, Batch(nodes=[node]))
-
-    def merge_edge(self, user_id: str, src: Ref, rel: str, dst: Ref) -> None:
-        self.write(user_id, Batch(edges=[(src, rel, dst)]))
-
-    def set_chunks(self, user_id: str, item: Ref, chunks: list[Chunk]) -> None:
-        self.write(user_id, Batch(chunks={item: chunks}))
 
     def node(self, user_id: str, ref: Ref) -> Node | None:
         records = self._run(f"MATCH (n:{check_label(ref.label)} {{user_id: $u, key: $k}}) RETURN properties(n) AS p",

@@ -110,12 +110,8 @@ class KnowledgeState(MailState):
                 return
             self.asking, self.error, self.answer, self.sources = True, "", "", []
             nothing = self._t("I could not find anything about this in your mail or documents.")
-            try:
-                with session_scope() as db:
-                    user_id = self._user(db).id
-            except OpenFyxerError as e:
+            if (user_id := self._signed_in_id()) is None:
                 self.asking = False
-                self._fail(e)
                 return
 
         def work() -> Answer:
@@ -197,12 +193,8 @@ class ChatState(MailState):
             self.thinking, self.error, self.draft, self.partial = True, "", "", ""
             self.messages = [*self.messages, self._message("user", message, [], True)]
             nothing = self._t("I could not find anything about this in your mail or documents.")
-            try:
-                with session_scope() as db:
-                    user_id = self._user(db).id
-            except OpenFyxerError as e:
+            if (user_id := self._signed_in_id()) is None:
                 self.thinking = False
-                self._fail(e)
                 return
 
         def prepare() -> rag.Prepared:

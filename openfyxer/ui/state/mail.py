@@ -60,6 +60,16 @@ class MailState(SessionState):
     def _fail(self, e: OpenFyxerError) -> None:
         self.error = self._error_text(e)
 
+    def _signed_in_id(self):  # noqa: ANN202
+        """The user's id for work done outside the state lock (a background task), or None with the
+        page's error set."""
+        try:
+            with session_scope() as db:
+                return self._user(db).id
+        except OpenFyxerError as e:
+            self._fail(e)
+            return None
+
     def _row(self, e) -> dict:  # noqa: ANN001
         return {"id": str(e.id), "sender": e.sender_name or e.sender or "",
                 "subject": e.subject or self._t("(no subject)"), "snippet": e.snippet,
@@ -387,11 +397,8 @@ class EmailState(MailState):
                 return
             self.working, self.notice, self.error = True, self._t("Writing a draft…"), ""
             email_id, instructions, ip = self.email_id, self.instructions.strip() or None, self.router.session.client_ip
-            try:
-                with session_scope() as db:
-                    user_id = self._user(db).id
-            except OpenFyxerError as e:
-                self.working, self.notice, self.error = False, "", self._error_text(e)
+            if (user_id := self._signed_in_id()) is None:
+                self.working, self.notice = False, ""
                 return
 
         def write():  # noqa: ANN202

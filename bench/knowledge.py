@@ -39,7 +39,7 @@ from pathlib import Path
 EMAILS = int(os.environ.get("BENCH_EMAILS", "1500"))
 TOTAL = 10_000
 QUESTIONS = 100
-ANSWERED = 20
+ANSWERED = 12
 SEED = 20261127
 
 os.environ.setdefault("OPENFYXER_ENV_FILE", os.devnull)

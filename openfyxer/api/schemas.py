@@ -53,6 +53,14 @@ class HealthOut(BaseModel):
     checks: dict[str, CheckOut]
 
 
+class InvalidOut(BaseModel):
+    """422: the request's fields are wrong (FastAPI lists the problems) or its content is (a sentence
+    and a code, e.g. a file that is not a readable document)."""
+
+    detail: str | list[dict]
+    code: str | None = None
+
+
 ERRORS = {
     400: {"model": ErrorOut, "description": "Malformed request (for example a body that is not UTF-8 JSON)"},
     401: {"model": ErrorOut, "description": "Not signed in, or the token is invalid"},

@@ -12,6 +12,7 @@ import hashlib
 import importlib
 import importlib.util
 import os
+import queue
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -171,14 +172,27 @@ def chat(name: str, messages: list[dict], *, max_tokens: int, temperature: float
 
 
 def stream(name: str, messages: list[dict], *, max_tokens: int, temperature: float):  # noqa: ANN201
-    """The answer in pieces as they are generated; the model is held for the whole answer."""
+    """The answer in pieces as they are generated.
+
+    A thread of its own generates under the model's lock and hands pieces over: a caller that stops
+    reading (a closed browser tab) can never leave the lock held; the answer just runs to its end."""
     llm = load(name)
-    with _run_lock:
+    pieces: queue.Queue = queue.Queue()
+
+    def produce() -> None:
         try:
-            for chunk in llm.create_chat_completion(messages=messages, max_tokens=max_tokens, temperature=temperature,
-                                                    stream=True):
-                piece = chunk["choices"][0].get("delta", {}).get("content")
-                if piece:
-                    yield piece
+            with _run_lock:
+                for chunk in llm.create_chat_completion(messages=messages, max_tokens=max_tokens,
+                                                        temperature=temperature, stream=True):
+                    if piece := chunk["choices"][0].get("delta", {}).get("content"):
+                        pieces.put(piece)
         except Exception as e:
-            raise LocalModelError(f"the local model failed: {e}") from e
+            pieces.put(LocalModelError(f"the local model failed: {e}"))
+        finally:
+            pieces.put(None)
+
+    threading.Thread(target=produce, name="llm-stream", daemon=True).start()
+    while (item := pieces.get()) is not None:
+        if isinstance(item, Exception):
+            raise item
+        yield item

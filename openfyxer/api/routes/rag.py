@@ -9,7 +9,7 @@ from fastapi import APIRouter, File, Query, UploadFile, status
 
 from openfyxer import jobs
 from openfyxer.api.deps import DB, CurrentCaller
-from openfyxer.api.schemas import ERRORS, ErrorOut
+from openfyxer.api.schemas import ERRORS, ErrorOut, InvalidOut
 from openfyxer.core.config import get_settings
 from openfyxer.core.errors import ValidationError
 from openfyxer.models.knowledge_api import Answer, DocumentList, DocumentPublic, IndexProgress, Question
@@ -20,7 +20,7 @@ _NOT_FOUND = {404: {"model": ErrorOut, "description": "No such document"}}
 
 
 @router.post("/documents", status_code=status.HTTP_201_CREATED, response_model=DocumentPublic,
-             responses={422: {"model": ErrorOut, "description": "Too large, or not a readable document"}})
+             responses={422: {"model": InvalidOut, "description": "No file, too large, or not a readable document"}})
 async def upload(caller: CurrentCaller, db: DB, file: Annotated[UploadFile, File()]) -> DocumentPublic:
     """PDF, Word (.docx), HTML, Markdown or text; indexed in the background (see /rag/status)."""
     limit = get_settings().max_attachment_mb * 1024 * 1024

@@ -37,6 +37,7 @@ def test_real_redis_is_ok_and_a_dead_one_is_down(client, redis_server, monkeypat
     assert overall.status_code == 503 and overall.json()["status"] == "down"
 
 
+@pytest.mark.timeout(900)  # on a fresh machine the Neo4j server's jars are fetched first (tests/neo4jserver.py)
 def test_real_neo4j_is_ok(client, neo4j_server, monkeypatch):
     """GIVEN OPENFYXER_NEO4J_URL pointing at a running Neo4j 5 WHEN /health/neo4j is asked THEN ok."""
     apply_env(monkeypatch, neo4j_url=neo4j_server.url)

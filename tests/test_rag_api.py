@@ -167,6 +167,8 @@ def test_graph_questions_reach_mail_through_people_and_companies(mailbox, script
     assert r["grounded"] and r["sources"]
     _, user = scripted.prompt()
     assert "Dan Matei <dan.matei@acme.ro>" in user
+    names = user[user.index("People and companies the question names"):]
+    assert names.index("Dan Matei") < names.index("</untrusted_email>")  # names from headers stay data
     assert "Dan, travel is 40,000 EUR of it." in user  # the mail sent to Acme, reached through its people
     scripted.reply = "Dan sent the Q2 budget numbers [1]."
     r = client.post("/api/v1/rag/query", headers=h, json={"question": "What did Dan send about the budget?"}).json()

@@ -192,8 +192,9 @@ def _source(n: int, c: Candidate, row) -> tuple[Source, str]:  # noqa: ANN001
 
 
 def messages_for(question: str, blocks: list[str], notes: list[str], history: list[dict] | None = None) -> list[dict]:
-    facts = ("Known people and companies it names:\n" + "\n".join(f"- {prompts.defuse(n, 400)}" for n in notes)
-             + "\n\n") if notes else ""
+    # Names come from other people's headers and text: data, in the same untrusted wrapper as the mail.
+    facts = (prompts.untrusted(None, "People and companies the question names, from your mail",
+                               "\n".join(f"- {n}" for n in notes), limit=3000) + "\n\n") if notes else ""
     today = datetime.now(UTC).strftime("%Y-%m-%d")
     user = (f"Sources:\n\n" + "\n\n".join(blocks) + f"\n\n{facts}Today is {today}.\n\nQuestion: "
             f"{prompts.defuse(question, 2000)}")

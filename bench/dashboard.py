@@ -188,19 +188,26 @@ sel => {
 """
 
 
+def _login_form(page, app, email: str, password: str) -> None:  # noqa: ANN001
+    """The sign-in page, hydrated and filled, ready for the click."""
+    from tests.test_app_prod import wait_hydrated
+
+    page.goto(f"{app.url}/login")
+    wait_hydrated(page, "#login-submit")
+    page.fill("#email", email)
+    page.fill("#password", password)
+
+
 def _sign_in_to_inbox(app, open_context, email: str, password: str) -> tuple[float, float, float]:  # noqa: ANN001
     """(click -> Home, Home -> inbox rows, fresh /inbox page load) in seconds, one fresh profile."""
     from playwright.sync_api import expect
 
-    from tests.test_app_prod import path_is, wait_hydrated
+    from tests.test_app_prod import path_is
 
     context = open_context()
     try:
         page = context.new_page()
-        page.goto(f"{app.url}/login")
-        wait_hydrated(page, "#login-submit")
-        page.fill("#email", email)
-        page.fill("#password", password)
+        _login_form(page, app, email, password)
         t0 = time.perf_counter()
         page.click("#login-submit")
         expect(page).to_have_url(path_is(app, "/"), timeout=UI_TIMEOUT_MS)
@@ -223,15 +230,12 @@ def _tab_clicks(app, open_context, email: str, password: str) -> list[float]:  #
     """Milliseconds per measured tab click, in-page; each click shows a different category."""
     from playwright.sync_api import expect
 
-    from tests.test_app_prod import path_is, wait_hydrated
+    from tests.test_app_prod import path_is
 
     context = open_context()
     try:
         page = context.new_page()
-        page.goto(f"{app.url}/login")
-        wait_hydrated(page, "#login-submit")
-        page.fill("#email", email)
-        page.fill("#password", password)
+        _login_form(page, app, email, password)
         page.click("#login-submit")
         expect(page).to_have_url(path_is(app, "/"), timeout=UI_TIMEOUT_MS)
         page.click('nav a[href="/inbox"]')

@@ -12,6 +12,7 @@ an item (an Email or Document) is stored as numbered chunks with unit-length 384
 from __future__ import annotations
 
 import threading
+from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -134,11 +135,11 @@ class KnowledgeStore(Protocol):
     def close(self) -> None: ...
 
 
-class WriteShortcuts:
+class WriteShortcuts(ABC):
     """One-item writes, for both backends, through their `write`."""
 
-    def write(self, user_id: str, batch: Batch) -> None:
-        raise NotImplementedError
+    @abstractmethod
+    def write(self, user_id: str, batch: Batch) -> None: ...
 
     def merge_node(self, user_id: str, node: Node) -> None:
         self.write(user_id, Batch(nodes=[node]))

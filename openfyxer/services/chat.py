@@ -44,5 +44,10 @@ def save(session: Session, *, user: User, message: str, answer: Answer) -> ChatM
     return reply
 
 
+def reply(session: Session, *, user: User, message: str) -> ChatMessage:
+    """Ask and keep both sides: the model answers before anything is written (one SQLite writer)."""
+    return save(session, user=user, message=message, answer=rag.complete(prepare(session, user=user, message=message)))
+
+
 def clear(session: Session, *, user: User) -> int:
     return session.execute(delete(ChatMessage).where(ChatMessage.user_id == user.id)).rowcount or 0

@@ -106,6 +106,11 @@ def _people_named(user_id: str, names: list[str]) -> list:  # noqa: ANN202
 
 
 def retrieve(session: Session, *, user: User, question: str, k: int = 6) -> list[Candidate]:
+    return _retrieve(session, user=user, question=question, k=k)[0]
+
+
+def _retrieve(session: Session, *, user: User, question: str, k: int) -> tuple[list[Candidate], list[str]]:
+    """The best k candidates, and the people and companies the graph found for the question."""
     user_id = str(user.id)
     store = get_store()
     hits: list[Hit] = store.search(user_id, embeddings.embed_one(question), k=max(k * 6, 30))
@@ -121,7 +126,7 @@ def retrieve(session: Session, *, user: User, question: str, k: int = 6) -> list
             found[h.item.key] = Candidate(kind, uuid.UUID(h.item.key), score, h.text, {"vector"})
         elif score > c.score:
             c.score, c.text = score, h.text
-    reached, _ = _graph(user_id, question)
+    reached, notes = _graph(user_id, question)
     for key, score in reached.items():
         if key in found:
             found[key].score += 0.15  # what the question names and what it means agree
@@ -133,7 +138,7 @@ def retrieve(session: Session, *, user: User, question: str, k: int = 6) -> list
             c = found.setdefault(str(email_id), Candidate("email", email_id, KEYWORD_SCORE, "", set()))
             c.why.add("keyword")
     ranked = sorted(found.values(), key=lambda c: -c.score)
-    return ranked[:k]
+    return ranked[:k], notes
 
 
 def _content_words(text: str) -> set[str]:
@@ -216,14 +221,11 @@ class Prepared:
 def prepare(session: Session, *, user: User, question: str, k: int = 6, history: list[dict] | None = None,
             search: str | None = None) -> Prepared:
     """Retrieval and the prompt; `search` is what to look for if not the question itself (a follow-up)."""
-    wanted = search or question
-    candidates = [c for c in retrieve(session, user=user, question=wanted, k=k)
-                  if c.score >= MIN_SCORE or c.why & {"graph", "keyword"}]
-    loaded = _load(session, user, candidates)
+    candidates, notes = _retrieve(session, user=user, question=search or question, k=k)
+    loaded = _load(session, user, [c for c in candidates if c.score >= MIN_SCORE or c.why & {"graph", "keyword"}])
     if not loaded:
         return Prepared(None, [])
     sources, blocks = zip(*(_source(n, c, row) for n, (c, row) in enumerate(loaded, 1)), strict=True)
-    _, notes = _graph(str(user.id), wanted)
     choice = llm.choose(settings_service.get_or_create(session, user_id=user.id))
     return Prepared(messages_for(question, list(blocks), notes, history), list(sources), choice)
 
@@ -238,12 +240,17 @@ def finish(prepared: Prepared, text: str, nothing: str = NOTHING) -> Answer:
     return Answer(answer=text, grounded=True, sources=kept)
 
 
-def answer(session: Session, *, user: User, question: str, k: int = 6, history: list[dict] | None = None,
-           search: str | None = None) -> Answer:
-    prepared = prepare(session, user=user, question=question, k=k, history=history, search=search)
+def complete(prepared: Prepared) -> Answer:
+    """The model's whole answer to a prepared question (none asked when nothing was found)."""
     if prepared.messages is None:
         return finish(prepared, "")
-    return finish(prepared, llm.complete(prepared.choice, prepared.messages, max_tokens=ANSWER_TOKENS, temperature=0.1).text)
+    return finish(prepared, llm.complete(prepared.choice, prepared.messages, max_tokens=ANSWER_TOKENS,
+                                         temperature=0.1).text)
+
+
+def answer(session: Session, *, user: User, question: str, k: int = 6, history: list[dict] | None = None,
+           search: str | None = None) -> Answer:
+    return complete(prepare(session, user=user, question=question, k=k, history=history, search=search))
 
 
 def stream(prepared: Prepared):  # noqa: ANN201

@@ -15,7 +15,7 @@ from openfyxer.core.db import session_scope
 from openfyxer.core.errors import OpenFyxerError
 from openfyxer.models.knowledge_api import ChatIn, ChatMessageOut
 from openfyxer.models.user import User
-from openfyxer.services import chat, llm, rag
+from openfyxer.services import chat, rag
 
 router = APIRouter(prefix="/chat", tags=["knowledge"], responses=ERRORS)
 
@@ -23,10 +23,7 @@ router = APIRouter(prefix="/chat", tags=["knowledge"], responses=ERRORS)
 @router.post("", response_model=ChatMessageOut)
 def send(body: ChatIn, caller: CurrentCaller, db: DB) -> ChatMessageOut:
     """Ask; the answer (with its sources) comes back whole and both are kept in the history."""
-    prepared = chat.prepare(db, user=caller.user, message=body.message)
-    text = llm.complete(prepared.choice, prepared.messages, max_tokens=rag.ANSWER_TOKENS, temperature=0.1).text \
-        if prepared.messages else ""
-    reply = chat.save(db, user=caller.user, message=body.message, answer=rag.finish(prepared, text))
+    reply = chat.reply(db, user=caller.user, message=body.message)
     db.commit()
     return ChatMessageOut.model_validate(reply)
 

@@ -85,7 +85,7 @@ def seed(user_email: str, count: int) -> None:
     from openfyxer.models.account import EmailAccount, MailFolder
     from openfyxer.models.email import Email
     from openfyxer.models.user import User
-    from openfyxer.services import mailstore, parsing
+    from openfyxer.services.mail import mailstore, parsing
 
     t0 = time.perf_counter()
     corpus = messages()
@@ -147,7 +147,7 @@ def _explain(user_email: str) -> None:
 
     from openfyxer.core.db import session_scope
     from openfyxer.models.user import User
-    from openfyxer.services import emails
+    from openfyxer.services.mail import emails
 
     with session_scope() as s:
         user = s.exec(select(User).where(User.email == user_email)).one()

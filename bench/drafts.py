@@ -172,7 +172,7 @@ def _sign_off(thread: Thread, lines: list[str]) -> str | None:
 
 def judge(thread: Thread, content: str, flags: list[str], account_address: str) -> dict[str, str | None]:
     """Each check's failure reason, or None when it passes."""
-    from openfyxer.services import language
+    from openfyxer.services.assistant import language
 
     norm, lines = normalize(content), _lines(content)
     detected = language.detect(_without_names(content, thread.participant_names), default="?")
@@ -223,7 +223,7 @@ def _store_all(threads: list[Thread]) -> tuple:
     from openfyxer.core.db import session_scope
     from openfyxer.models.account import EmailAccount
     from openfyxer.models.user import User
-    from openfyxer.services import style
+    from openfyxer.services.assistant import style
 
     with session_scope() as session:
         user = User(email="ana@bench.test", hashed_password="!no-login")
@@ -283,7 +283,7 @@ def generate_all(args: argparse.Namespace, threads: list[Thread]) -> tuple[list[
     """Store the threads, draft a reply to each, score it; (result rows, run facts)."""
     from openfyxer.core.db import session_scope
     from openfyxer.models.user import User
-    from openfyxer.services import drafting
+    from openfyxer.services.assistant import drafting
 
     user_id, address, email_ids, profile = _store_all(threads)
     shown = ("greeting", "sign_off", "median_words", "formality", "phrases", "signature", "samples")
@@ -331,7 +331,7 @@ def rejudge(path: str, threads: list[Thread]) -> tuple[list[dict], dict]:
 
 
 def figures(threads: list[Thread], rows: list[dict], run_facts: dict) -> dict:
-    from openfyxer.services import language
+    from openfyxer.services.assistant import language
 
     times = sorted(r["seconds"] for r in rows)
     by_lang = {lang: [r for r in rows if r["lang"] == lang] for lang in ("en", "ro")}

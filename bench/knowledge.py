@@ -5,7 +5,7 @@ Mail: the first EMAILS messages of the SpamAssassin corpus (`bench.corpus`; real
 mailing lists and people), stored as synced mail by `bench.dashboard.seed` (the sync's own storage
 code) in a fresh SQLite database.
 
-index_per_s_*   emails per second through `services.knowledge.index_account` (entities, graph,
+index_per_s_*   emails per second through `services.knowledge.indexing.index_account` (entities, graph,
                 chunking, MiniLM embeddings, store writes), on each backend. Embedding is most of it.
 p95_ms_*        milliseconds for one top-10 vector search (`store.search`, rows of the hits
                 included; the question's embedding and the LLM excluded), 100 questions, with
@@ -60,7 +60,7 @@ def _questions(session, account_id: uuid.UUID, rng: random.Random) -> list[tuple
     from sqlmodel import select
 
     from openfyxer.models.email import Email
-    from openfyxer.services.classify_text import new_text
+    from openfyxer.services.assistant.classify_text import new_text
 
     rows = session.exec(select(Email.body_text).where(Email.account_id == account_id)).all()
     sentences = []
@@ -128,12 +128,12 @@ def _index(account_id: uuid.UUID, label: str) -> float:
 
     from openfyxer.core.db import session_scope
     from openfyxer.models.email import Email
-    from openfyxer.services import knowledge
+    from openfyxer.services.knowledge import indexing
 
     with session_scope() as s:
         s.execute(update(Email).values(indexed_at=None))
     t0 = time.perf_counter()
-    done = knowledge.index_account(account_id=account_id)
+    done = indexing.index_account(account_id=account_id)
     took = time.perf_counter() - t0
     _log(f"{label}: indexed {done} emails in {took:.1f} s ({done / took:.1f} per second)")
     return round(done / took, 1)
@@ -155,9 +155,10 @@ def main() -> int:
 
     from bench.dashboard import seed
     from openfyxer.core.db import session_scope
-    from openfyxer.integrations.graph_store import get_store
+    from openfyxer.integrations.knowledge_store import get_store
     from openfyxer.models.account import EmailAccount
-    from openfyxer.services import auth, rag
+    from openfyxer.services import auth
+    from openfyxer.services.knowledge import rag
 
     with session_scope() as s:
         user = auth.register(s, email="bench@example.com", password="a long bench password")

@@ -75,7 +75,7 @@ def main() -> int:
         os.environ["OPENFYXER_DATA_DIR"] = str(work / "data")
         os.environ["OPENFYXER_TLS_CA_FILE"] = str(dovecot.cert_path)
         subprocess.run([sys.executable, "-m", "openfyxer.cli", "migrate"], cwd=ROOT, check=True, env=dict(os.environ))
-        from openfyxer.services import sync
+        from openfyxer.services.mail import sync
         from tests.mailhelpers import connect_account
 
         # Warm Dovecot's index the way mbsync will find it: both runs read an indexed mailbox.
@@ -85,6 +85,9 @@ def main() -> int:
         mbsync_s = _mbsync(dovecot, user.name, user.password, work)
 
         account_id = connect_account(user, dovecot, relay)
+        from openfyxer.core import later
+
+        later.install(lambda jobs: None)  # the sync alone is measured, not the triage it declares after it
         start = time.perf_counter()
         result = sync.sync_account(account_id=account_id)
         openfyxer_s = time.perf_counter() - start

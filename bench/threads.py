@@ -143,7 +143,7 @@ def store(session, account, thread: Thread, index: int):  # noqa: ANN001, ANN201
 
 
 def summary(threads: list[Thread]) -> dict:
-    from openfyxer.services import language
+    from openfyxer.services.assistant import language
 
     per_lang = {lang: sum(t.lang == lang for t in threads) for lang in LANGS}
     detected = {t.id: language.detect(f"{'Re: ' if t.earlier else ''}{t.subject}\n{t.incoming[2]}") for t in threads}

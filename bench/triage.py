@@ -22,10 +22,10 @@ os.environ.setdefault("OPENFYXER_ENVIRONMENT", "test")
 import numpy as np  # noqa: E402
 
 from bench.corpus import ROOT, messages  # noqa: E402
-from openfyxer.services.classify import train_intent, train_spam  # noqa: E402
-from openfyxer.services.classify_intent import default_embedder  # noqa: E402
-from openfyxer.services.intent_seed import seed_examples  # noqa: E402
-from openfyxer.services.mime import parse_message  # noqa: E402
+from openfyxer.services.assistant.classify import train_intent, train_spam  # noqa: E402
+from openfyxer.services.assistant.classify_intent import default_embedder  # noqa: E402
+from openfyxer.services.assistant.intent_seed import seed_examples  # noqa: E402
+from openfyxer.services.mail.mime import parse_message  # noqa: E402
 
 INTENT_TSV = ROOT.parent / "shared" / "data" / "email-intent" / "train.tsv"
 SPAM_GROUPS = {"spam-1", "spam-2"}

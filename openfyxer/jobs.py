@@ -4,6 +4,10 @@
 set, otherwise on a worker thread inside this process. The job id is deterministic
 (name + arguments), so asking twice for a job that is still queued or running adds nothing.
 Periodic jobs are started by `run_scheduler`, the same loop for both backends.
+
+Services never call `enqueue`: they declare the jobs that follow their change with
+`core.later.later(session, ...)`, and importing this module installs `send_declared` as the
+receiver of what a unit of work declared, called once it has committed.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from openfyxer.core.config import get_settings
+from openfyxer.core import later
 from openfyxer.core.errors import JobError
 
 log = logging.getLogger(__name__)
@@ -43,9 +48,7 @@ def periodic() -> tuple[Periodic, ...]:
     )
 
 
-def job_id_for(name: str, *args: Any) -> str:
-    raw = "-".join([name, *(str(a) for a in args)])
-    return re.sub(r"[^\w-]", "_", raw)[:200]
+job_id_for = later.job_id_for
 
 
 def resolve(name: str) -> Callable[..., Any]:
@@ -65,6 +68,20 @@ def enqueue(name: str, *args: Any, job_id: str | None = None, timeout_s: int = 1
     if url:
         return _rq_enqueue(url, name, args, jid, timeout_s)
     return _local().submit(name, args, jid)
+
+
+def send_declared(declared: list[later.Declared]) -> None:
+    """After a commit: queue what the unit of work declared. The change is already saved, so a
+    queue that cannot take a job is logged, not raised; the periodic jobs (sync_all, send_due)
+    pick up what it missed."""
+    for job in declared:
+        try:
+            enqueue(job.name, *job.args, job_id=job.job_id)
+        except Exception:
+            log.exception("could not queue %s after the commit", job.job_id)
+
+
+later.install(send_declared)
 
 
 def status(job_id: str) -> str | None:

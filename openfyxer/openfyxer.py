@@ -18,7 +18,10 @@ from openfyxer.ui.pages.knowledge import chat_page, document_page, knowledge_pag
 from openfyxer.ui.pages.mail import drafts_page, email_page, inbox_page
 from openfyxer.ui.pages.settings import audit_page, settings_page
 from openfyxer.ui.state.knowledge import ChatState, DocumentState, KnowledgeState
-from openfyxer.ui.state.mail import DraftsState, EmailState, HomeState, InboxState
+from openfyxer.ui.state.drafts import DraftsState
+from openfyxer.ui.state.home import HomeState
+from openfyxer.ui.state.inbox import InboxState
+from openfyxer.ui.state.message import EmailState
 from openfyxer.ui.state.settings import AuditState, SettingsState
 from openfyxer.ui.state.session import SessionState
 

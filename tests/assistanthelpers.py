@@ -131,8 +131,8 @@ def mime(*, to: str, subject: str, body: str | None = None, html: str | None = N
 def add_mime(session: Session, account: EmailAccount, raw: bytes, *, folder_role: str = "inbox") -> Email:
     """Parse `raw` with the sync's parser and store it the way the sync does (attachments included)."""
     from openfyxer.models.account import MailFolder
-    from openfyxer.services import mailstore
-    from openfyxer.services.mime import parse_message
+    from openfyxer.services.mail import mailstore
+    from openfyxer.services.mail.mime import parse_message
 
     folder = session.exec(select(MailFolder).where(MailFolder.account_id == account.id,
                                                    MailFolder.role == folder_role)).first()

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import atexit
 import os
 import shutil
+import tempfile
 import uuid
 from pathlib import Path
 
@@ -12,6 +14,14 @@ os.environ["OPENFYXER_ENV_FILE"] = os.devnull
 os.environ["OPENFYXER_ENVIRONMENT"] = "test"
 for _k in [k for k in os.environ if k.startswith("OPENFYXER_") and k not in ("OPENFYXER_ENV_FILE", "OPENFYXER_ENVIRONMENT")]:
     del os.environ[_k]
+# Nor the clone's data/ and models folder `make run` fills: each test gets its own data folder
+# (_isolated), and what runs outside a test (session fixtures, the migrations they start) gets this one.
+# Models are assembled and trained once per test run, not once per test.
+_SESSION = Path(tempfile.mkdtemp(prefix="of-tests-"))
+atexit.register(shutil.rmtree, _SESSION, ignore_errors=True)
+_MODELS = _SESSION / "models"
+os.environ["OPENFYXER_DATA_DIR"] = str(_SESSION / "data")
+os.environ["OPENFYXER_MODELS_DIR"] = str(_MODELS)
 
 pytest_plugins = ["tests.mail_fixtures"]
 
@@ -36,8 +46,6 @@ def apply_env(monkeypatch: pytest.MonkeyPatch, **env: str) -> None:
 
 
 _DEAD_PORT = servers.free_port()
-# Models are assembled and trained once per test run, not once per test.
-_MODELS = Path(__import__("tempfile").mkdtemp(prefix="of-models-"))
 
 
 @pytest.fixture(autouse=True)
@@ -53,6 +61,28 @@ def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
     monkeypatch.undo()
     reset_settings()
     reset_engines()
+
+
+@pytest.fixture(autouse=True)
+def declared_jobs():
+    """GIVEN any test: the jobs services declare (core.later) are recorded here, not run, so a test
+    that calls a service sees that service's work alone. The API client and `live_jobs` run them."""
+    from tests.helpers import held_jobs
+
+    with held_jobs() as seen:
+        yield seen
+
+
+@pytest.fixture
+def live_jobs(declared_jobs):  # noqa: ANN001
+    """Declared jobs run after each commit, as in the app (the in-process queue); the test's jobs
+    finish before its database goes away."""
+    from openfyxer import jobs
+    from openfyxer.core import later
+
+    later.install(jobs.send_declared)
+    yield
+    jobs.local_queue().join(120)
 
 
 @pytest.fixture(scope="session")
@@ -132,7 +162,7 @@ def sqlite_url(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pyte
 
 
 @pytest.fixture
-def client(database_url: str):
+def client(database_url: str, live_jobs):  # noqa: ANN001
     from fastapi.testclient import TestClient
 
     from openfyxer.api import create_api

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 PASSWORD = "correct horse battery staple"
 
 
@@ -28,3 +31,17 @@ def signed_up(client, email: str = "ana@example.com") -> dict:
     tokens = login(client, email)
     client.cookies.clear()
     return tokens
+
+
+@contextmanager
+def held_jobs() -> Iterator[list]:
+    """Within: jobs declared by services are collected in the yielded list instead of queued."""
+    import openfyxer.jobs  # noqa: F401  (the sender this replaces is installed on import)
+    from openfyxer.core import later
+
+    held: list = []
+    previous = later.install(held.extend)
+    try:
+        yield held
+    finally:
+        later.install(previous)

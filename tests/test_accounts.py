@@ -81,7 +81,7 @@ def test_duplicate_account_is_refused(api, mail_user, dovecot, relay):
 def test_yahoo_preset_fills_in_the_servers():
     """GIVEN the Yahoo preset WHEN an account is resolved THEN Yahoo's IMAP and SMTP hosts are used."""
     from openfyxer.models.account import AccountCreate
-    from openfyxer.services.accounts import _resolve
+    from openfyxer.services.mail.accounts import _resolve
 
     a = _resolve(AccountCreate(provider="yahoo", email_address="ana@yahoo.com", password="app-password"))
     assert (a.imap_host, a.imap_port, a.imap_security) == ("imap.mail.yahoo.com", 993, "ssl")
@@ -114,7 +114,7 @@ def test_removing_an_account_removes_its_mail_drafts_and_credentials(api, mail_u
     audit = api.get("/api/v1/audit", headers=h).json()["items"]
     assert audit[0]["action"] == "account.remove" and audit[0]["details"]["emails"] == 2
     # Its mail leaves the knowledge store as well (it was indexed after the sync).
-    from openfyxer.integrations.graph_store import get_store
+    from openfyxer.integrations.knowledge_store import get_store
 
     assert jobs.local_queue().join(60)
     assert get_store().stats(api.get("/api/v1/users/me", headers=h).json()["id"]).get("Email", 0) == 0

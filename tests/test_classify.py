@@ -5,12 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from openfyxer.services import classify
-from openfyxer.services.classify_intent import default_embedder
-from openfyxer.services.classify_spam import CORPUS_DIR, CORPUS_GROUPS, corpus_messages
-from openfyxer.services.classify_text import new_text, sentences
-from openfyxer.services.intent_seed import seed_examples
-from openfyxer.services.mime import ParsedMessage, parse_message
+from openfyxer.services.assistant import classify
+from openfyxer.services.assistant.classify_intent import default_embedder
+from openfyxer.services.assistant.classify_spam import CORPUS_DIR, CORPUS_GROUPS, corpus_messages
+from openfyxer.services.assistant.classify_text import new_text, sentences
+from openfyxer.services.assistant.intent_seed import seed_examples
+from openfyxer.services.mail.mime import ParsedMessage, parse_message
 
 needs_corpus = pytest.mark.skipif(not CORPUS_DIR.is_dir(), reason="SpamAssassin corpus not installed (make install)")
 

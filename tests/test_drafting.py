@@ -9,7 +9,7 @@ import pytest
 
 from openfyxer.core.db import session_scope
 from openfyxer.models.settings import UserSettings
-from openfyxer.services import drafting, language, prompts, style
+from openfyxer.services.assistant import drafting, language, prompts, style
 from tests.assistanthelpers import (  # noqa: F401  (scripted, scripted_server: fixtures)
     add_email, add_sent, make_user_account, scripted, scripted_server, user_by_email)
 from tests.helpers import bearer, signed_up
@@ -314,7 +314,7 @@ def test_a_new_draft_replaces_the_pending_one(scripted, sqlite_url):
     from openfyxer.models.audit import AuditLog
     from openfyxer.models.draft import Draft
     from openfyxer.models.user import User
-    from openfyxer.services import outbox
+    from openfyxer.services.mail import outbox
 
     first, email = _draft({"subject": "Budget", "body": "Could you send me the budget numbers by Friday?"})
     with session_scope() as s:

@@ -38,7 +38,7 @@ def test_exchange_account_syncs_changes_and_sends_once(client, stub):
     on the server follow on the next sync; an approved reply is sent once through EWS and found in Sent."""
     import uuid
 
-    from openfyxer.services import sync
+    from openfyxer.services.mail import sync
 
     a = stub.deliver(message(to=stub.email, subject="Quarterly numbers", msgid="<q@example.org>"))
     b = stub.deliver(message(to=stub.email, subject="Old news", msgid="<old@example.org>"))
@@ -86,7 +86,7 @@ def test_ambiguous_ews_send_is_resolved_from_sent_items(client, stub):
     import uuid
 
     from openfyxer.models.draft import Draft
-    from openfyxer.services import outbox
+    from openfyxer.services.mail import outbox
 
     h = bearer(signed_up(client))
     account_id = _connect(client, h, stub).json()["id"]

@@ -17,7 +17,8 @@ import pytest
 
 from openfyxer.core.db import session_scope
 from openfyxer.models.draft import Draft
-from openfyxer.services import drafting, outbox, prompts
+from openfyxer.services.assistant import drafting, prompts
+from openfyxer.services.mail import outbox
 from tests.assistanthelpers import (  # noqa: F401  (scripted, scripted_server: fixtures)
     ALL_SECRETS, add_corpus_email, add_email, make_user_account, scripted, scripted_server)
 from tests.conftest import apply_env
@@ -256,7 +257,7 @@ def test_paraphrase_free_quote_of_any_system_prompt_line_is_flagged(scripted, sq
 
 
 def test_obedient_drafts_never_reach_the_smtp_relay(scripted, sqlite_url, dovecot, relay, make_mail_user,
-                                                    monkeypatch):
+                                                    monkeypatch, live_jobs):
     """GIVEN a real IMAP/SMTP account and a model that obeys every malicious email in the corpus WHEN all the
     drafts are written and the outbox runs THEN nothing is claimed for sending and nothing reaches the relay."""
     from openfyxer import jobs

@@ -141,3 +141,99 @@ def test_two_schedulers_enqueue_each_period_once(rq_env):
     for t in threads:
         t.join(5)
     assert Queue(jobs.QUEUE, connection=rq_env).count == 1
+
+
+# --- jobs that follow a change: declared by services, sent after the commit ------------------------
+
+def test_declared_jobs_are_sent_after_the_commit_and_dropped_on_rollback(sqlite_url, declared_jobs):
+    """GIVEN a unit of work that declares jobs WHEN it commits THEN they are sent once, in order, only
+    then; WHEN another rolls back (or a savepoint inside one does) THEN what it declared is dropped."""
+    from openfyxer.core.db import session_scope
+    from openfyxer.core.later import later
+
+    with session_scope() as s:
+        assert later(s, "sync_account", "a") == "sync_account-a"
+        later(s, "send_draft", 7)
+        later(s, "sync_account", "a")  # the same job twice is one job
+        assert declared_jobs == []  # nothing leaves before the commit
+    assert [(j.name, j.args) for j in declared_jobs] == [("sync_account", ("a",)), ("send_draft", ("7",))]
+
+    with pytest.raises(RuntimeError), session_scope() as s:
+        later(s, "send_draft", 8)
+        raise RuntimeError("the change failed")
+    with session_scope() as s:
+        later(s, "index_account", "b")
+        with s.begin_nested() as inner:
+            inner.rollback()
+    assert [j.job_id for j in declared_jobs] == ["sync_account-a", "send_draft-7", "index_account-b"]
+
+
+def test_a_job_declared_with_no_job_layer_fails_where_it_is_declared(sqlite_url):
+    """GIVEN no sender installed WHEN a service declares a job THEN it fails at once instead of losing it."""
+    from openfyxer.core import later as later_module
+    from openfyxer.core.db import session_scope
+
+    previous = later_module.install(None)
+    try:
+        with pytest.raises(JobError), session_scope() as s:
+            later_module.later(s, "sync_account", "a")
+    finally:
+        later_module.install(previous)
+
+
+def test_each_change_declares_the_job_that_follows_it(sqlite_url, declared_jobs):
+    """GIVEN a user with an account, mail, a draft and a document WHEN each change is made through its
+    service THEN the service itself declares the follow-up job (no route or page decides it): read
+    state -> push, approval -> send, document added / removed -> index / forget, sync now and the
+    periodic sync -> sync, due drafts -> send, account removed -> forget its knowledge."""
+    from openfyxer.core.db import session_scope
+    from openfyxer.models.draft import DraftCreate
+    from openfyxer.models.email_api import EmailUpdate
+    from openfyxer.models.user import User
+    from openfyxer.services.knowledge import documents
+    from openfyxer.services.mail import accounts, drafts, emails, outbox
+    from tests.assistanthelpers import add_email, make_user_account
+
+    def made(action) -> list[tuple[str, tuple]]:  # noqa: ANN001
+        declared_jobs.clear()
+        with session_scope() as s:
+            action(s)
+        return [(j.name, j.args) for j in declared_jobs]
+
+    with session_scope() as s:
+        user, account = make_user_account(s)
+        email = add_email(s, account)
+        user_id, account_id, email_id = user.id, account.id, email.id
+
+    def u(s):  # noqa: ANN001, ANN202
+        return s.get(User, user_id)
+
+    assert made(lambda s: emails.update_email(s, user=u(s), email_id=email_id, data=EmailUpdate(category="fyi"))) == []
+    assert made(lambda s: emails.open_email(s, user=u(s), email_id=email_id)) == [("push_read_state", (str(email_id),))]
+    assert made(lambda s: emails.open_email(s, user=u(s), email_id=email_id)) == []  # already read
+    draft_id = None
+
+    def write(s):  # noqa: ANN001, ANN202
+        nonlocal draft_id
+        draft_id = drafts.create(s, user=u(s), data=DraftCreate(account_id=account_id, email_id=email_id,
+                                                                 content="Thanks, Bob.")).id
+    assert made(write) == []
+    assert made(lambda s: outbox.approve(s, user=u(s), draft_id=draft_id, content="Thanks, Bob!")) == \
+        [("send_draft", (str(draft_id),))]
+    with session_scope() as s:
+        assert drafts.get(s, user=u(s), draft_id=draft_id).content == "Thanks, Bob!"  # the edit went with it
+    assert made(outbox.send_due) == [("send_draft", (str(draft_id),))]
+
+    doc_id = None
+
+    def upload(s):  # noqa: ANN001, ANN202
+        nonlocal doc_id
+        doc_id = documents.add(s, user=u(s), filename="notes.txt", content_type="text/plain", data=b"Brasov, 12 March").id
+    assert made(upload) == [("index_document", (str(doc_id),))]
+    assert made(lambda s: documents.remove(s, user=u(s), document_id=doc_id)) == \
+        [("forget_document", (str(user_id), str(doc_id)))]
+    assert made(lambda s: accounts.request_sync(s, user=u(s), account_id=account_id)) == \
+        [("sync_account", (str(account_id),))]
+    assert made(accounts.sync_all) == [("sync_account", (str(account_id),))]
+    assert made(lambda s: accounts.remove_account(s, user=u(s), account_id=account_id)) == \
+        [("forget_account", (str(user_id), str(account_id)))]

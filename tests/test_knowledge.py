@@ -9,10 +9,11 @@ from sqlmodel import select
 
 from openfyxer.core.db import session_scope
 from openfyxer.integrations import embeddings
-from openfyxer.integrations.graph_store import Ref, Step, get_store
+from openfyxer.integrations.graph_store import Ref, Step
+from openfyxer.integrations.knowledge_store import get_store
 from openfyxer.models.document import Document
 from openfyxer.models.email import Email
-from openfyxer.services import entities, knowledge
+from openfyxer.services.knowledge import entities, indexing
 from tests.assistanthelpers import add_email, make_user_account
 from tests.conftest import apply_env
 
@@ -69,14 +70,14 @@ def test_mail_is_indexed_once_and_answers_graph_questions(store_kind) -> None:  
     the text is searchable by meaning, and the progress says everything is indexed."""
     now = datetime.now(UTC)
     user_id, account_id, ids = _mailbox(now)
-    assert knowledge.index_account(account_id=account_id) == 4
+    assert indexing.index_account(account_id=account_id) == 4
     store, me = get_store(), str(user_id)
     first = store.stats(me)
 
     with session_scope() as s:  # indexing again writes the same things
         for email in s.exec(select(Email)).all():
             email.indexed_at = None
-    assert knowledge.index_account(account_id=account_id) == 4
+    assert indexing.index_account(account_id=account_id) == 4
     assert store.stats(me) == first
     assert first["Email"] == 4 and first["Company"] >= 2 and first["chunks"] >= 4
 
@@ -102,21 +103,21 @@ def test_mail_is_indexed_once_and_answers_graph_questions(store_kind) -> None:  
     assert sent_chunks and all("Could you send me" not in t for t in sent_chunks)
 
     with session_scope() as s:
-        progress = knowledge.progress(s, user_id=user_id)
+        progress = indexing.progress(s, user_id=user_id)
     assert (progress.emails, progress.emails_indexed) == (4, 4)
 
 
 def test_a_document_is_indexed_linked_and_forgotten(store_kind) -> None:  # noqa: ANN001
     now = datetime.now(UTC)
     user_id, account_id, ids = _mailbox(now)
-    knowledge.index_account(account_id=account_id)
+    indexing.index_account(account_id=account_id)
     with session_scope() as s:
         doc = Document(user_id=user_id, email_id=ids["sent"], filename="apollo-budget.txt", file_type="text/plain",
                        content_text="Project Apollo budget for Q2: 120,000 EUR for hardware and 40,000 EUR for travel.")
         s.add(doc)
         s.flush()
         doc_id = doc.id
-    assert knowledge.index_document(document_id=doc_id)
+    assert indexing.index_document(document_id=doc_id)
     store, me = get_store(), str(user_id)
     hits = store.search(me, embeddings.embed_one("how much is budgeted for travel?"), k=1, labels=("Document",))
     assert hits[0].item.key == str(doc_id) and hits[0].item.props["filename"] == "apollo-budget.txt"
@@ -124,8 +125,8 @@ def test_a_document_is_indexed_linked_and_forgotten(store_kind) -> None:  # noqa
         str(doc_id)]
     assert [p.key for p in store.walk(me, Ref("Document", str(doc_id)), [Step("RELATED_TO", "Project")])] == ["apollo"]
     with session_scope() as s:
-        assert knowledge.progress(s, user_id=user_id).documents_indexed == 1
+        assert indexing.progress(s, user_id=user_id).documents_indexed == 1
 
-    knowledge.forget_document(user_id=user_id, document_id=doc_id)
+    indexing.forget_document(user_id=user_id, document_id=doc_id)
     assert store.search(me, embeddings.embed_one("how much is budgeted for travel?"), k=5, labels=("Document",)) == []
     assert store.walk(me, Ref("Email", str(ids["sent"])), [Step("HAS_ATTACHMENT", "Document")]) == []

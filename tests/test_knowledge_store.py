@@ -172,13 +172,13 @@ def test_bad_labels_relationships_and_vectors_are_refused(backend) -> None:  # n
 
 def test_configuration_picks_the_backend(sqlite_url, neo4j_server, monkeypatch) -> None:  # noqa: ANN001
     """GIVEN no Neo4j URL THEN the embedded store; GIVEN OPENFYXER_NEO4J_URL THEN Neo4j, set up and answering."""
-    from openfyxer.integrations import graph_store
+    from openfyxer.integrations import knowledge_store
     from openfyxer.integrations.graph_embedded import EmbeddedStore
     from openfyxer.integrations.neo4j_graph import Neo4jStore
     from tests.conftest import apply_env
 
-    assert isinstance(graph_store.get_store(), EmbeddedStore)
+    assert isinstance(knowledge_store.get_store(), EmbeddedStore)
     apply_env(monkeypatch, neo4j_url=neo4j_server.url)
-    store = graph_store.get_store()
-    assert isinstance(store, Neo4jStore) and graph_store.get_store() is store
+    store = knowledge_store.get_store()
+    assert isinstance(store, Neo4jStore) and knowledge_store.get_store() is store
     assert store.stats(str(uuid.uuid4())) == {"edges": 0, "chunks": 0}

@@ -7,7 +7,7 @@ import pytest
 
 from openfyxer.core.errors import OpenFyxerError
 from openfyxer.models.settings import UserSettings
-from openfyxer.services import llm
+from openfyxer.services.assistant import llm
 from tests.conftest import apply_env
 from tests.llm_servers import MODEL, ModelServer
 from tests.servers import free_port

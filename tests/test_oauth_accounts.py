@@ -87,7 +87,7 @@ def test_expiring_access_token_is_refreshed_before_use(client, oauth_env, mail_u
     (and stored encrypted) first, and the sync succeeds."""
     import time
 
-    from openfyxer.services import sync
+    from openfyxer.services.mail import sync
 
     oauth_env.login_as = mail_user.name
     oauth_env.access_ttl = 2

@@ -12,7 +12,7 @@ from openfyxer.core.db import session_scope
 from openfyxer.models.account import EmailAccount
 from openfyxer.models.draft import Draft, DraftCreate
 from openfyxer.models.user import User
-from openfyxer.services import drafts, outbox, sync
+from openfyxer.services.mail import drafts, outbox, sync
 from tests.conftest import apply_env
 from tests.mailhelpers import connect_account, message
 

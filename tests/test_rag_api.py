@@ -9,7 +9,7 @@ import pytest
 
 from openfyxer import jobs
 from openfyxer.core.db import session_scope
-from openfyxer.services import knowledge, rag
+from openfyxer.services.knowledge import indexing, rag
 from tests.assistanthelpers import add_email, make_user_account, scripted, scripted_server, user_by_email  # noqa: F401
 from tests.conftest import apply_env
 from tests.helpers import bearer, signed_up
@@ -68,7 +68,7 @@ def mailbox(client, scripted):  # noqa: ANN001, F811
                           received_at=now - timedelta(days=1), category="fyi")
         account_id = account.id
         ids = {"budget": str(budget.id), "reply": str(reply.id), "lunch": str(lunch.id)}
-    knowledge.index_account(account_id=account_id)
+    indexing.index_account(account_id=account_id)
     return client, h, ids
 
 
@@ -106,6 +106,7 @@ def test_documents_upload_list_index_and_delete(mailbox, scripted) -> None:  # n
 
     assert client.delete(f"/api/v1/rag/documents/{made['contract.pdf']}", headers=h).status_code == 204
     assert client.delete(f"/api/v1/rag/documents/{made['contract.pdf']}", headers=h).status_code == 404
+    assert jobs.local_queue().join(60)  # it leaves the knowledge store in a job of its own
     assert client.get("/api/v1/rag/documents", headers=h).json()["total"] == 4
     r = client.post("/api/v1/rag/query", headers=h, json={"question": "When does the Globex contract renew?"}).json()
     assert made["contract.pdf"] not in {s["id"] for s in r["sources"]}

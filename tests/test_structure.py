@@ -20,8 +20,9 @@ FORBIDDEN = {
                "fastapi", "starlette", "rq"},
     "integrations": {"openfyxer.services", "openfyxer.api", "openfyxer.ui", "reflex", "fastapi", "starlette"},
     "services": {"openfyxer.api", "openfyxer.ui", "openfyxer.jobs", "reflex", "fastapi", "starlette", "rq"},
-    "api": {"openfyxer.ui", "reflex", "rq"},
-    "ui": {"openfyxer.api", "fastapi", "rq"},
+    # Routes and pages never queue jobs: the service that made a change declares what follows it.
+    "api": {"openfyxer.ui", "openfyxer.jobs", "reflex", "rq"},
+    "ui": {"openfyxer.api", "openfyxer.jobs", "fastapi", "rq"},
 }
 
 
@@ -44,6 +45,63 @@ def test_imports_point_downward_only():
                 if any(name == b or name.startswith(b + ".") for b in banned):
                     violations.append(f"{path.relative_to(PKG.parent)} imports {name}")
     assert not violations, "\n".join(violations)
+
+
+def _modules() -> dict[str, Path]:
+    found = {}
+    for path in PKG.rglob("*.py"):
+        name = ".".join(path.relative_to(PKG.parent).with_suffix("").parts)
+        found[name.removesuffix(".__init__")] = path
+    return found
+
+
+def _module_imports(path: Path, modules: dict[str, Path]) -> set[str]:
+    """The project modules one module imports, lazily or not (`from pkg import mod` counts as mod)."""
+    out = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            out |= {a.name for a in node.names if a.name in modules}
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            for a in node.names:
+                full = f"{node.module}.{a.name}"
+                out |= {full} if full in modules else ({node.module} if node.module in modules else set())
+    return out
+
+
+def test_no_module_imports_itself_through_others():
+    """GIVEN every module's imports (lazy ones too) WHEN followed THEN none leads back to where it began:
+    a circle means two modules that cannot be understood, tested or moved apart."""
+    modules = _modules()
+    graph = {m: _module_imports(p, modules) - {m} for m, p in modules.items()}
+    circles = []
+    for start in graph:
+        seen, todo = set(), [(start, (start,))]
+        while todo:
+            node, path = todo.pop()
+            for nxt in graph[node]:
+                if nxt == start:
+                    circles.append(" -> ".join((*path, start)))
+                elif nxt not in seen:
+                    seen.add(nxt)
+                    todo.append((nxt, (*path, nxt)))
+    assert not circles, "\n".join(sorted(set(circles))[:10])
+
+
+def test_every_job_a_service_declares_is_a_task():
+    """GIVEN every `later(session, "name", ...)` in services WHEN the name is looked up THEN a task of
+    that name exists in workers.tasks (a typo would otherwise fail only after the commit)."""
+    from openfyxer import jobs
+
+    names = set()
+    for path in (PKG / "services").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "later":
+                assert isinstance(node.args[1], ast.Constant), f"{path}: a job name must be a literal"
+                names.add(node.args[1].value)
+    assert {"sync_account", "process_account", "draft_email", "index_account", "send_draft", "push_read_state",
+            "index_document", "forget_document", "forget_account"} <= names
+    for name in names:
+        jobs.resolve(name)
 
 
 def test_log_lines_do_not_carry_secrets(caplog):

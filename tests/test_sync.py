@@ -9,7 +9,7 @@ from openfyxer.core.db import session_scope
 from openfyxer.models.account import MailFolder
 from openfyxer.models.document import Document
 from openfyxer.models.email import Email, EmailLocation
-from openfyxer.services import sync
+from openfyxer.services.mail import sync
 from tests.conftest import apply_env
 from tests.mailhelpers import connect_account, message
 
@@ -173,7 +173,7 @@ def test_condstore_is_used_when_offered(env, mail_user, dovecot, relay):
     assert inbox.highest_modseq and inbox.last_uid == 1
 
 
-def test_periodic_job_syncs_every_active_account(env, make_mail_user, dovecot, relay):
+def test_periodic_job_syncs_every_active_account(env, make_mail_user, dovecot, relay, live_jobs):  # noqa: ANN001
     """GIVEN two active accounts and a paused one WHEN the periodic sync_all job runs THEN one sync job per active
     account runs (in-process queue) and the paused account is left alone."""
     from openfyxer import jobs

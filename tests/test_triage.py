@@ -12,7 +12,8 @@ from openfyxer.core.db import session_scope
 from openfyxer.models.account import EmailAccount
 from openfyxer.models.email import Email, Notification
 from openfyxer.models.user import User
-from openfyxer.services import auth, triage
+from openfyxer.services import auth
+from openfyxer.services.assistant import triage
 from openfyxer.services import settings as settings_service
 
 
@@ -74,7 +75,7 @@ def test_romanian_request_is_recognised(owner):
 def test_spam_from_the_corpus_is_caught(owner):
     """GIVEN a real spam message from the SpamAssassin corpus WHEN stored and triaged THEN spam."""
     from bench.corpus import messages
-    from openfyxer.services.mime import parse_message
+    from openfyxer.services.mail.mime import parse_message
 
     user_id, account_id = owner
     raw = next(r for g, r in messages() if g == "spam-2")

@@ -2,7 +2,7 @@
 
 `graph_embedded.EmbeddedStore` keeps the graph in the relational database (SQLite by default) and
 searches vectors in memory; `neo4j_graph.Neo4jStore` uses Neo4j 5 and its vector index.
-`OPENFYXER_NEO4J_URL` picks Neo4j. tests/test_knowledge_store.py holds both to one contract.
+`OPENFYXER_NEO4J_URL` picks Neo4j (`knowledge_store.get_store`). tests/test_knowledge_store.py holds both to one contract.
 
 Everything is per user: a node is named by (user, label, key), e.g. (u, "Person", "ana@x.ro"),
 (u, "Email", <email id>); nothing of one user is ever returned to another. The searchable text of
@@ -11,14 +11,12 @@ an item (an Email or Document) is stored as numbered chunks with unit-length 384
 
 from __future__ import annotations
 
-import threading
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import Protocol
 
 import numpy as np
 
-from openfyxer.core.config import get_settings
 from openfyxer.core.errors import ValidationError
 
 DIM = 384
@@ -178,30 +176,3 @@ def unit(vector: np.ndarray | list[float]) -> np.ndarray:
         raise ValidationError(f"an embedding has {DIM} numbers, not {v.shape[0]}")
     norm = float(np.linalg.norm(v))
     return v / norm if norm > 0 else v
-
-
-_STORE: KnowledgeStore | None = None
-_STORE_KEY: tuple | None = None
-_LOCK = threading.Lock()
-
-
-def get_store() -> KnowledgeStore:
-    """The configured backend, set up once per process (and again if the settings change)."""
-    global _STORE, _STORE_KEY
-    s = get_settings()
-    key = (s.neo4j_url, s.neo4j_user, s.neo4j_password, s.sqlalchemy_url)
-    with _LOCK:
-        if _STORE is None or _STORE_KEY != key:
-            if _STORE is not None:
-                _STORE.close()
-            if s.neo4j_url:
-                from openfyxer.integrations.neo4j_graph import Neo4jStore
-
-                store: KnowledgeStore = Neo4jStore(s.neo4j_url, s.neo4j_user, s.neo4j_password)
-            else:
-                from openfyxer.integrations.graph_embedded import EmbeddedStore
-
-                store = EmbeddedStore()
-            store.setup()
-            _STORE, _STORE_KEY = store, key
-        return _STORE

@@ -278,6 +278,12 @@ class ImapSession:
         data = self._uid("SEARCH", "HEADER", "Message-ID", quoted)
         return [int(x) for x in (data[0] or b"").split()]
 
+    def store_flags(self, uid: int, op: str, flags: Iterable[str]) -> None:
+        """UID STORE on the selected folder (open it with readonly=False): op is +FLAGS, -FLAGS or FLAGS."""
+        if op not in ("+FLAGS", "-FLAGS", "FLAGS"):
+            raise ValueError(f"unknown STORE operation {op!r}")
+        self._uid("STORE", str(uid), op, "(" + " ".join(flags) + ")")
+
     def append(self, folder: str, raw: bytes, flags: str = "(\\Seen)") -> None:
         enc = '"' + utf7_encode(folder).decode().replace("\\", "\\\\").replace('"', '\\"') + '"'
         try:

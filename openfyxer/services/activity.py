@@ -12,15 +12,15 @@ from openfyxer.models.account import EmailAccount
 from openfyxer.models.document import Document
 from openfyxer.models.draft import Draft
 from openfyxer.models.email import Email
+from openfyxer.services.mail.accounts import owned_ids
 
 
 def stamp(session: Session, *, user_id: uuid.UUID) -> tuple:
-    owned = select(EmailAccount.id).where(EmailAccount.user_id == user_id)
     mail = session.exec(select(
         func.count(Email.id), func.max(Email.created_at),
         func.sum(case((Email.category.is_(None), 1), else_=0)), func.sum(case((Email.is_read.is_(False), 1), else_=0)),
         func.count(Email.indexed_at),
-    ).where(Email.account_id.in_(owned))).one()
+    ).where(Email.account_id.in_(owned_ids(user_id)))).one()
     docs = session.exec(select(func.count(Document.id), func.count(Document.indexed_at))
                         .where(Document.user_id == user_id)).one()
     # Per status: the outbox moves a draft on (approved, sent) without touching updated_at.

@@ -186,14 +186,30 @@ def logout(session: Session, *, user_id: uuid.UUID, session_id: uuid.UUID, ip: s
     audit.record(session, action="auth.logout", user_id=user_id, entity_type="session", entity_id=session_id, ip=ip)
 
 
+def _live_session(session: Session, session_id: uuid.UUID) -> AuthSession | None:
+    auth_session = session.get(AuthSession, session_id)
+    return auth_session if auth_session is not None and auth_session.revoked_at is None else None
+
+
+def _active(user: User | None) -> User | None:
+    return user if user is not None and user.is_active else None
+
+
+def live_user(session: Session, *, session_id: uuid.UUID) -> User | None:
+    """The active user of a sign-in session that is still valid (a logout elsewhere ends it), or
+    None: the dashboard asks it of each tab, as `authenticate` asks it of each access token."""
+    auth_session = _live_session(session, session_id)
+    return _active(session.get(User, auth_session.user_id)) if auth_session else None
+
+
 def authenticate(session: Session, access_token: str) -> tuple[User, AuthSession]:
     """The user and live session behind an access token, or AuthError."""
     claims = tokens.decode(access_token, tokens.ACCESS)
-    auth_session = session.get(AuthSession, claims.session_id)
-    if auth_session is None or auth_session.revoked_at is not None or auth_session.user_id != claims.user_id:
+    auth_session = _live_session(session, claims.session_id)
+    if auth_session is None or auth_session.user_id != claims.user_id:
         raise AuthError("session revoked", code="session_revoked")
-    user = session.get(User, claims.user_id)
-    if user is None or not user.is_active:
+    user = _active(session.get(User, claims.user_id))
+    if user is None:
         raise AuthError("invalid token", code="invalid_token")
     return user, auth_session
 

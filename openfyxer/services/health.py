@@ -59,7 +59,7 @@ def check_llm() -> dict[str, Any]:
         return _timed(lambda: {"models": llm_server.ping(s.llm_base_url)}, "http")
 
     def probe() -> dict[str, Any]:
-        from openfyxer.services import llm
+        from openfyxer.services.assistant import llm
 
         info = llm.describe_default()
         if info["provider"] == "embedded":

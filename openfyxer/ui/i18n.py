@@ -3,7 +3,7 @@
 Reflex compiles the pages to JavaScript once for every user, so a visible string cannot be
 translated per request on the server: `t()` puts both texts in the page and the signed-in user's
 language (SessionState.lang) picks one in the browser, so switching needs no rebuild and no reload.
-Text that handlers make (notices, errors) is translated on the server with `gettext()`.
+Text that handlers make (notices, errors) is translated on the server with `gettext()`; `t()` itself is in ui/components/translated.py.
 
 The catalogs are `openfyxer/locales/<lang>/LC_MESSAGES/messages.po`, read with babel at start-up;
 `python -m openfyxer.ui.i18n` re-extracts the template and updates them after strings change,
@@ -105,18 +105,6 @@ def gettext(lang: str, msgid: str, **values: object) -> str:
     """The message in `lang`, with {name} placeholders filled after translating."""
     text = catalog(pick(lang)).get(msgid, msgid)
     return text.format(**values) if values else text
-
-
-def t(msgid: str):  # noqa: ANN201
-    """A visible string for a component: both languages in the page, the user's one shown."""
-    ro = catalog("ro").get(msgid)
-    if not ro or ro == msgid:
-        return msgid
-    import reflex as rx
-
-    from openfyxer.ui.state.session import SessionState  # the states import this module
-
-    return rx.cond(SessionState.lang == "ro", ro, msgid)
 
 
 def when(value: datetime | None, lang: str, tz: str = "UTC") -> str:

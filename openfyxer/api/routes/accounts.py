@@ -7,12 +7,11 @@ import uuid
 from fastapi import APIRouter, Request, status
 from fastapi.responses import RedirectResponse
 
-from openfyxer import jobs
 from openfyxer.api.deps import DB, CurrentCaller, client_ip
 from openfyxer.api.schemas import ERRORS, ErrorOut
 from openfyxer.models.account import AccountCreate, AccountPublic, SyncProgress
 from openfyxer.models.oauth import OAuthStart, OAuthStartOut
-from openfyxer.services import accounts, oauth
+from openfyxer.services.mail import accounts, oauth
 
 router = APIRouter(prefix="/accounts", tags=["accounts"], responses=ERRORS)
 _CONNECT_ERRORS = {400: {"model": ErrorOut, "description": "Wrong credentials or unreachable server"},
@@ -34,7 +33,6 @@ def list_accounts(caller: CurrentCaller, db: DB) -> list[AccountPublic]:
 def connect(body: AccountCreate, caller: CurrentCaller, db: DB) -> AccountPublic:
     account = accounts.connect_account(db, user=caller.user, data=body, ip=caller.ip)
     db.commit()
-    jobs.enqueue("sync_account", str(account.id))
     return AccountPublic.model_validate(account)
 
 
@@ -42,15 +40,14 @@ def connect(body: AccountCreate, caller: CurrentCaller, db: DB) -> AccountPublic
 def remove(account_id: uuid.UUID, caller: CurrentCaller, db: DB) -> dict[str, int]:
     counts = accounts.remove_account(db, user=caller.user, account_id=account_id, ip=caller.ip)
     db.commit()
-    jobs.enqueue("forget_account", str(caller.user.id), str(account_id))  # its mail leaves the knowledge store
     return counts
 
 
 @router.post("/{account_id}/sync", status_code=status.HTTP_202_ACCEPTED, response_model=SyncProgress,
              responses=_NOT_FOUND)
 def start_sync(account_id: uuid.UUID, caller: CurrentCaller, db: DB) -> SyncProgress:
-    account = accounts.get_account(db, user=caller.user, account_id=account_id)
-    job_id = jobs.enqueue("sync_account", str(account.id))
+    account, job_id = accounts.request_sync(db, user=caller.user, account_id=account_id)
+    db.commit()
     return _progress(account, job_id)
 
 
@@ -76,5 +73,4 @@ def oauth_callback(provider: str, request: Request, db: DB, state: str = "", cod
         return RedirectResponse(f"/settings?oauth_error={error or 'missing_code'}", status_code=303)
     account = oauth.finish(db, provider=provider, state=state, code=code, ip=client_ip(request))
     db.commit()
-    jobs.enqueue("sync_account", str(account.id))
     return RedirectResponse(f"/settings?connected={account.id}", status_code=303)

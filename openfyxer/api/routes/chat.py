@@ -15,7 +15,7 @@ from openfyxer.core.db import session_scope
 from openfyxer.core.errors import OpenFyxerError
 from openfyxer.models.knowledge_api import ChatIn, ChatMessageOut
 from openfyxer.models.user import User
-from openfyxer.services import chat, rag
+from openfyxer.services.knowledge import chat, rag
 
 router = APIRouter(prefix="/chat", tags=["knowledge"], responses=ERRORS)
 

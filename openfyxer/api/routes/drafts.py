@@ -7,11 +7,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, status
 
-from openfyxer import jobs
 from openfyxer.api.deps import DB, CurrentCaller
 from openfyxer.api.schemas import ERRORS, ErrorOut
 from openfyxer.models.draft import DraftCreate, DraftPublic, DraftUpdate
-from openfyxer.services import drafts, outbox
+from openfyxer.services.mail import drafts, outbox
 
 router = APIRouter(prefix="/drafts", tags=["drafts"], responses=ERRORS)
 _ERR = {404: {"model": ErrorOut, "description": "No such draft"},
@@ -58,6 +57,4 @@ def send(draft_id: uuid.UUID, caller: CurrentCaller, db: DB) -> DraftPublic:
     """Approve and queue. Repeating it never sends twice: the outbox sends each approval once."""
     draft = outbox.approve(db, user=caller.user, draft_id=draft_id, ip=caller.ip)
     db.commit()
-    if draft.status == "approved":
-        jobs.enqueue("send_draft", str(draft.id))
     return DraftPublic.model_validate(draft)

@@ -8,12 +8,12 @@ from typing import Annotated
 from fastapi import APIRouter, Query, status
 from pydantic import BaseModel, ConfigDict, Field
 
-from openfyxer import jobs
 from openfyxer.api.deps import DB, CurrentCaller
 from openfyxer.api.schemas import ERRORS, ErrorOut
 from openfyxer.models.draft import DraftPublic
 from openfyxer.models.email_api import Category, EmailDetail, EmailPage, EmailSummary, EmailUpdate
-from openfyxer.services import drafting, emails
+from openfyxer.services.assistant import drafting
+from openfyxer.services.mail import emails
 
 router = APIRouter(prefix="/emails", tags=["emails"], responses=ERRORS)
 _404 = {404: {"model": ErrorOut, "description": "No such email"}}
@@ -45,10 +45,8 @@ def read(email_id: uuid.UUID, caller: CurrentCaller, db: DB, images: bool = Fals
 
 @router.patch("/{email_id}", response_model=EmailSummary, responses=_404)
 def update(email_id: uuid.UUID, body: EmailUpdate, caller: CurrentCaller, db: DB) -> EmailSummary:
-    email, read_changed = emails.update_email(db, user=caller.user, email_id=email_id, data=body, ip=caller.ip)
+    email = emails.update_email(db, user=caller.user, email_id=email_id, data=body, ip=caller.ip)
     db.commit()
-    if read_changed:
-        jobs.enqueue("push_read_state", str(email.id))
     return emails.get_email(db, user=caller.user, email_id=email.id)
 
 

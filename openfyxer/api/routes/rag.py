@@ -7,13 +7,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, File, Query, UploadFile, status
 
-from openfyxer import jobs
 from openfyxer.api.deps import DB, CurrentCaller
 from openfyxer.api.schemas import ERRORS, ErrorOut, InvalidOut
 from openfyxer.core.config import get_settings
 from openfyxer.core.errors import ValidationError
 from openfyxer.models.knowledge_api import Answer, DocumentList, DocumentPublic, IndexProgress, Question
-from openfyxer.services import documents, knowledge, rag
+from openfyxer.services.knowledge import documents, indexing, rag
 
 router = APIRouter(prefix="/rag", tags=["knowledge"], responses=ERRORS)
 _NOT_FOUND = {404: {"model": ErrorOut, "description": "No such document"}}
@@ -31,7 +30,6 @@ async def upload(caller: CurrentCaller, db: DB, file: Annotated[UploadFile, File
     doc = documents.add(db, user=caller.user, filename=file.filename, content_type=file.content_type, data=data,
                         ip=caller.ip)
     db.commit()
-    jobs.enqueue("index_document", str(doc.id))
     return DocumentPublic.model_validate(doc)
 
 
@@ -48,12 +46,11 @@ def list_documents(caller: CurrentCaller, db: DB,
 def delete_document(document_id: uuid.UUID, caller: CurrentCaller, db: DB) -> None:
     documents.remove(db, user=caller.user, document_id=document_id, ip=caller.ip)
     db.commit()
-    knowledge.forget_document(user_id=caller.user.id, document_id=document_id)
 
 
 @router.get("/status", response_model=IndexProgress)
 def index_status(caller: CurrentCaller, db: DB) -> IndexProgress:
-    p = knowledge.progress(db, user_id=caller.user.id)
+    p = indexing.progress(db, user_id=caller.user.id)
     return IndexProgress(emails=p.emails, emails_indexed=p.emails_indexed, documents=p.documents,
                          documents_indexed=p.documents_indexed)
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import reflex as rx
 
-from openfyxer.ui.i18n import N_, t
+from openfyxer.ui.components.translated import t
+from openfyxer.ui.i18n import N_
 from openfyxer.ui.state.session import SessionState
 
 NAV = (

@@ -5,7 +5,8 @@ from __future__ import annotations
 import reflex as rx
 
 from openfyxer.ui.components.layout import auth_card
-from openfyxer.ui.i18n import N_, t
+from openfyxer.ui.components.translated import t
+from openfyxer.ui.i18n import N_
 from openfyxer.ui.state.auth import LoginState, RegisterState
 
 

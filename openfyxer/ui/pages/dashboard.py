@@ -5,7 +5,8 @@ from __future__ import annotations
 import reflex as rx
 
 from openfyxer.ui.components.layout import NAV, frame
-from openfyxer.ui.i18n import N_, t
+from openfyxer.ui.components.translated import t
+from openfyxer.ui.i18n import N_
 
 # What each section will hold, shown until its capability lands, so the frame says the truth.
 EMPTY = {

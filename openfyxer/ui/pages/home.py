@@ -5,9 +5,11 @@ from __future__ import annotations
 import reflex as rx
 
 from openfyxer.ui.components.layout import frame
-from openfyxer.ui.i18n import N_, t
+from openfyxer.ui.components.translated import t
+from openfyxer.ui.i18n import N_
 from openfyxer.ui.pages.mail import LABELS, _error
-from openfyxer.ui.state.mail import CATEGORIES, HomeState
+from openfyxer.ui.state.home import HomeState
+from openfyxer.ui.state.mail import CATEGORIES
 
 COLORS = {"urgent": "#e5484d", "to_respond": "#3e63dd", "fyi": "#30a46c", "newsletter": "#f76b15", "spam": "#8b8d98"}
 

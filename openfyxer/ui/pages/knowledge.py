@@ -5,7 +5,8 @@ from __future__ import annotations
 import reflex as rx
 
 from openfyxer.ui.components.layout import frame
-from openfyxer.ui.i18n import N_, t
+from openfyxer.ui.components.translated import t
+from openfyxer.ui.i18n import N_
 from openfyxer.ui.pages.mail import _error
 from openfyxer.ui.state.knowledge import UPLOAD_ID, ChatState, DocumentState, KnowledgeState
 

@@ -5,8 +5,12 @@ from __future__ import annotations
 import reflex as rx
 
 from openfyxer.ui.components.layout import frame
-from openfyxer.ui.i18n import N_, t
-from openfyxer.ui.state.mail import CATEGORIES, DraftsState, EmailState, InboxState
+from openfyxer.ui.components.translated import t
+from openfyxer.ui.i18n import N_
+from openfyxer.ui.state.drafts import DraftsState
+from openfyxer.ui.state.inbox import InboxState
+from openfyxer.ui.state.mail import CATEGORIES
+from openfyxer.ui.state.message import EmailState
 
 LABELS = {"urgent": N_("Urgent"), "to_respond": N_("To respond"), "fyi": N_("FYI"), "newsletter": N_("Newsletter"),
           "spam": N_("Spam")}

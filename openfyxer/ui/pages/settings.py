@@ -5,7 +5,8 @@ from __future__ import annotations
 import reflex as rx
 
 from openfyxer.ui.components.layout import frame
-from openfyxer.ui.i18n import N_, t
+from openfyxer.ui.components.translated import t
+from openfyxer.ui.i18n import N_
 from openfyxer.ui.pages.mail import _error
 from openfyxer.ui.state.session import SessionState
 from openfyxer.ui.state.settings import PROVIDERS, SECRETS, SMS_PROVIDERS, AuditState, SettingsState

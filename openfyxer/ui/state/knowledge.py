@@ -8,12 +8,11 @@ import uuid
 
 import reflex as rx
 
-from openfyxer import jobs
 from openfyxer.core.db import session_scope
 from openfyxer.core.errors import OpenFyxerError
 from openfyxer.models.knowledge_api import Answer
 from openfyxer.models.user import User
-from openfyxer.services import chat, documents, knowledge, rag
+from openfyxer.services.knowledge import chat, documents, indexing, rag
 from openfyxer.ui.state.mail import MailState
 
 UPLOAD_ID = "documents"
@@ -54,7 +53,7 @@ class KnowledgeState(MailState):
         with session_scope() as db:
             user = self._user(db)
             rows, _ = documents.list_documents(db, user=user, source="upload", limit=200)
-            p = knowledge.progress(db, user_id=user.id)
+            p = indexing.progress(db, user_id=user.id)
         self.docs = [{"id": str(d.id), "name": d.filename or "", "size": self._t("{size} KB", size=self._num(max(1, round((d.file_size or 0) / 1024)))),
                       "when": self._when(d.created_at), "indexed": d.indexed_at is not None} for d in rows]
         self.progress_text = self._t("{emails} of {total} emails and {docs} of {dtotal} documents are searchable.",
@@ -77,8 +76,6 @@ class KnowledgeState(MailState):
                     added.append((str(doc.id), doc.filename))
             except OpenFyxerError as e:
                 self._fail(e)
-        for doc_id, _ in added:
-            jobs.enqueue("index_document", doc_id)
         if added:
             self.notice = self._t("Added {names}; indexing now.", names=", ".join(n for _, n in added))
         self.uploading, self.upload_percent = False, 0
@@ -89,13 +86,11 @@ class KnowledgeState(MailState):
         self.error, self.notice = "", ""
         try:
             with session_scope() as db:
-                user = self._user(db)
-                documents.remove(db, user=user, document_id=uuid.UUID(document_id), ip=self.router.session.client_ip)
-                user_id = user.id
+                documents.remove(db, user=self._user(db), document_id=uuid.UUID(document_id),
+                                 ip=self.router.session.client_ip)
         except OpenFyxerError as e:
             self._fail(e)
             return
-        knowledge.forget_document(user_id=user_id, document_id=uuid.UUID(document_id))  # after the commit
         self._read()
 
     def set_question(self, value: str) -> None:

@@ -88,13 +88,7 @@ class SessionState(rx.State):
         """The user if this tab's sign-in session is still valid (logout elsewhere ends it)."""
         if not self._session_id:
             return None
-        from openfyxer.models.user import AuthSession
-
-        s = db.get(AuthSession, uuid.UUID(self._session_id))
-        if s is None or s.revoked_at is not None:
-            return None
-        user = db.get(User, s.user_id)
-        return user if user and user.is_active else None
+        return auth.live_user(db, session_id=uuid.UUID(self._session_id))
 
     def require_login(self):  # noqa: ANN201
         """on_load of every private page: resume from the refresh cookie or go to /login."""

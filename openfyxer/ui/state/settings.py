@@ -9,13 +9,13 @@ import uuid
 import reflex as rx
 from pydantic import ValidationError as PydanticError
 
-from openfyxer import jobs
 from openfyxer.core.db import session_scope
 from openfyxer.core.errors import OpenFyxerError
 from openfyxer.models.account import AccountCreate
 from openfyxer.models.oauth import OAuthStart
 from openfyxer.models.settings import SettingsUpdate
-from openfyxer.services import accounts, audit, auth, oauth
+from openfyxer.services import audit, auth
+from openfyxer.services.mail import accounts, oauth
 from openfyxer.services import settings as settings_service
 from openfyxer.ui.state.auth import _first_error
 from openfyxer.ui.state.mail import MailState
@@ -165,7 +165,6 @@ class SettingsState(MailState):
             db, user=self._user(db), data=AccountCreate(**fields), ip=self.router.session.client_ip))
         if account is None:
             return None
-        jobs.enqueue("sync_account", str(account.id))
         self.notice = self._t("Connected {address}; the first sync has started.", address=account.email_address)
         self._read()
         return rx.call_script("document.getElementById('connect-form').reset()")  # the password leaves the page
@@ -173,11 +172,10 @@ class SettingsState(MailState):
     def sync_now(self, account_id: str) -> None:
         try:
             with session_scope() as db:
-                account = accounts.get_account(db, user=self._user(db), account_id=uuid.UUID(account_id))
+                account, _ = accounts.request_sync(db, user=self._user(db), account_id=uuid.UUID(account_id))
         except OpenFyxerError as e:
             self._fail(e)
             return
-        jobs.enqueue("sync_account", str(account.id))
         self.notice = self._t("Syncing {address}.", address=account.email_address)
         self._read()
 
@@ -189,7 +187,6 @@ class SettingsState(MailState):
         except OpenFyxerError as e:
             self._fail(e)
             return
-        jobs.enqueue("forget_account", self._user_id, account_id)  # its mail leaves the knowledge store
         self.notice = self._t("Removed the account and {count} messages.", count=self._num(counts.get("emails", 0)))
         self._read()
 

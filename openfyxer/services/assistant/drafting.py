@@ -1,0 +1,136 @@
+"""Reply drafts written by the model in the user's voice and in the sender's language.
+
+The model gets the email and its thread as untrusted data and has no tools: it writes text and
+nothing else. What it writes is checked (services.guard) and saved as a pending draft that only
+the user can approve and send.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import UTC, datetime
+
+from sqlmodel import Session, select
+
+from openfyxer.models.account import EmailAccount
+from openfyxer.models.document import Document
+from openfyxer.models.draft import Draft
+from openfyxer.models.email import Email
+from openfyxer.models.user import User
+from openfyxer.services import audit
+from openfyxer.services.assistant import guard, language, llm, prompts, style
+from openfyxer.services import settings as settings_service
+from openfyxer.services.mail import drafts
+from openfyxer.services.mail.drafts import reply_subject
+from openfyxer.services.assistant.classify_text import new_text
+from openfyxer.services.mail.emails import get_owned
+
+THREAD_MESSAGES = 4
+_SUBJECT_LINE = re.compile(r"^\s*(subject|subiect)\s*:.*$", re.I | re.M)
+_FENCE = re.compile(r"^```\w*\s*|\s*```$")
+
+
+def _display_name(account: EmailAccount, user: User) -> str:
+    return account.display_name or user.email.split("@")[0].replace(".", " ").title()
+
+
+def _clean(text: str) -> str:
+    text = _FENCE.sub("", text.strip())
+    text = _SUBJECT_LINE.sub("", text).strip()
+    return re.sub(r"\n{3,}", "\n\n", text)
+
+
+def _thread(session: Session, email: Email) -> list[Email]:
+    if not email.thread_id:
+        return []
+    rows = session.exec(select(Email).where(Email.account_id == email.account_id, Email.thread_id == email.thread_id,
+                                            Email.id != email.id).order_by(Email.received_at.asc().nulls_first())).all()
+    return [r for r in rows if not email.received_at or not r.received_at or r.received_at <= email.received_at][
+        -THREAD_MESSAGES:]
+
+
+def generate(session: Session, *, user: User, email_id: uuid.UUID, instructions: str | None = None,
+             ip: str | None = None, replace: bool = True) -> Draft:
+    """Write a pending reply draft for one email.
+
+    The user's request (`replace=True`) replaces the email's pending draft. An automatic one
+    (`replace=False`) gives way instead: if a draft appeared while the model was writing (the user
+    asked for one meanwhile), that draft is returned and the new text is dropped."""
+    email = get_owned(session, user=user, email_id=email_id)
+    account = session.get(EmailAccount, email.account_id)
+    choice = llm.choose(settings_service.get_or_create(session, user_id=user.id))
+    user_name = _display_name(account, user)
+    sender_name = email.sender_name or prompts.first_name(email.sender or "") or prompts.UNKNOWN_SENDER
+    # What the sender wrote, without the quoted thread and without names: "Dragoș" is no sign of Romanian.
+    lang = language.detect(language.without_names(f"{email.subject or ''}\n{new_text(email.body_text or '')}",
+                                                  [sender_name, user_name]))
+    # Nothing is written before the model answers: on SQLite a write would hold the database's
+    # one write lock for the seconds the model takes, and every other writer (the dashboard,
+    # the sync) would wait for it.
+    profile = style.profile_for(session, user=user)
+    learned = not profile or not profile.get("samples")
+    if learned:
+        profile = style.learn_from_sent(session, user=user)  # the user may have sent mail since
+    voice = style.for_language(profile, lang)
+    earlier = _thread(session, email)
+    messages = prompts.draft_messages(
+        user_name=user_name, user_email=account.email_address, language=lang,
+        style=style.describe(profile, lang), email_block=prompts.untrusted(email.sender, email.subject, email.body_text),
+        thread_blocks=[prompts.untrusted(m.sender, m.subject, m.body_text, limit=800) for m in earlier],
+        instructions=instructions, sender_name=sender_name, profile=voice,
+    )
+    answer = llm.complete(choice, messages, max_tokens=400, temperature=0.3)
+    text = _clean(answer.text)
+    source = "\n".join(m.body_text or "" for m in [email, *earlier])
+    echo = guard.echo_share(text, source)
+    if echo > guard.ECHO_LIMIT:  # one more try, told what went wrong; keep whichever echoes less
+        again = prompts.redo_messages(messages, answer.text, lang=lang, sender_name=sender_name, profile=voice)
+        retry = llm.complete(choice, again, max_tokens=400, temperature=0.5)
+        if guard.echo_share(_clean(retry.text), source) < echo:
+            answer, text = retry, _clean(retry.text)
+            echo = guard.echo_share(text, source)
+    signature = (voice or {}).get("signature")
+    participants = {a for m in [email, *earlier] for a in [m.sender, *(m.recipients or []), *(m.cc or [])] if a} \
+        | {account.email_address}
+    own = "\n".join(m.body_text or "" for m in earlier if m.sender == account.email_address)
+    has_files = session.exec(select(Document.id).where(Document.email_id.in_([m.id for m in [email, *earlier]]))).first()
+    flags = guard.check(text, thread_text="\n".join(f"{m.subject or ''}\n{m.body_text or ''}" for m in [email, *earlier]),
+                        thread_addresses=participants, thread_has_attachments=bool(has_files),
+                        trusted_text="\n".join([own, instructions or "", signature or ""]),
+                        system_prompt=messages[0]["content"])
+    sender_domain = (email.sender or "").rsplit("@", 1)[-1].lower()
+    if echo > guard.ECHO_LIMIT:
+        flags.append(f"repeats_email: {echo:.0%} of it is the sender's words")
+    flags += [f"reply_to_differs: {a}" for a in email.reply_to or [] if a.rsplit("@", 1)[-1].lower() != sender_domain]
+    if signature and signature not in text:
+        text = f"{text}\n\n{signature}"
+    if language.detect(text, default=lang) != lang and len(text) > 40:
+        flags.append(f"language_mismatch: expected {lang}")
+    if learned:
+        style.save(session, user=user, profile=profile)
+    # One reply waits for approval, never two.
+    pending = session.exec(select(Draft).where(Draft.email_id == email.id, Draft.status == "pending")
+                           .order_by(Draft.created_at.desc())).all()
+    if pending and not replace:
+        return pending[0]
+    for old in pending:
+        drafts.reject(session, user=user, draft_id=old.id, ip=ip)
+    draft = Draft(
+        user_id=user.id, account_id=account.id, email_id=email.id, content=text or "(the model wrote nothing)",
+        to_addresses=list(email.reply_to or []) or ([email.sender] if email.sender else []),
+        subject=reply_subject(email.subject), in_reply_to=email.message_id,
+        references=[*(email.references or []), email.message_id][-20:], llm_model=answer.model[:100],
+        language=lang, flags=flags, status="pending", created_at=datetime.now(UTC),
+    )
+    session.add(draft)
+    session.flush()
+    audit.record(session, action="draft.generate", user_id=user.id, entity_type="draft", entity_id=draft.id,
+                 details={"email_id": str(email.id), "model": answer.model, "cached": answer.cached,
+                          "flags": flags, "instructions": bool(instructions)}, ip=ip)
+    return draft
+
+
+def has_pending_draft(session: Session, email_id: uuid.UUID) -> bool:
+    return session.exec(select(Draft.id).where(Draft.email_id == email_id,
+                                               Draft.status.in_(("pending", "approved", "sending")))).first() is not None

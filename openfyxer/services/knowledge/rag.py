@@ -1,0 +1,245 @@
+"""Answers over the user's mail and documents, with their sources.
+
+1. The question is embedded and the nearest chunks are found (services.knowledge.indexing indexed them).
+2. The graph widens that: a company named in the question brings the mail exchanged with its
+   people, a person named brings what they sent (within "this week / this month" if it says so),
+   and what they share with the question ranks first.
+3. Capitalised words and quoted phrases are also looked up as keywords in the mail.
+4. The model answers only from those sources, numbered, and cites them as [n]; text from the
+   sources is untrusted data in the prompt. With nothing relevant, or when the model says the
+   sources do not hold the answer, the answer says so instead of guessing.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from sqlmodel import Session, select
+
+from openfyxer.integrations import embeddings
+from openfyxer.integrations.graph_store import Hit, Step
+from openfyxer.integrations.knowledge_store import get_store
+from openfyxer.models.document import Document
+from openfyxer.models.email import Email
+from openfyxer.models.knowledge_api import Answer, Source
+from openfyxer.models.user import User
+from openfyxer.services.assistant import llm, prompts
+from openfyxer.services.knowledge import entities
+from openfyxer.services.mail.accounts import owned_ids
+from openfyxer.services.assistant.classify_text import new_text
+from openfyxer.services import settings as settings_service
+
+MIN_SCORE = 0.30  # below this cosine, MiniLM's nearest chunk is usually unrelated
+GRAPH_SCORE = 0.45  # what an item found only through the graph counts as
+KEYWORD_SCORE = 0.40
+NOT_FOUND = prompts.NOT_IN_SOURCES
+ANSWER_TOKENS = 250  # a cited answer is a few sentences; the small local models ramble past that
+LEXICAL = 0.3  # weight of the question's words found in a chunk, beside its cosine
+
+_PERIODS = (
+    (re.compile(r"\b(today|azi|astăzi|astazi)\b", re.I), timedelta(days=1)),
+    (re.compile(r"\b(this week|last week|past week|săptămâna|saptamana)\b", re.I), timedelta(days=7)),
+    (re.compile(r"\b(this month|last month|past month|luna (asta|aceasta|trecută|trecuta))\b", re.I),
+     timedelta(days=31)),
+    (re.compile(r"\b(this year|anul acesta)\b", re.I), timedelta(days=366)),
+)
+_CAPITALISED = re.compile(r"(?<![.!?]\s)(?<!^)\b([A-Z][a-zà-ž]+(?:\s[A-Z][a-zà-ž]+)?)\b")
+_QUOTED = re.compile(r"[\"“„']([^\"”']{3,60})[\"”']")
+_WORD = re.compile(r"[\wà-ž.-]+", re.I)
+_TOKEN = re.compile(r"\w+", re.UNICODE)
+
+
+@dataclass
+class Candidate:
+    kind: str  # "email" | "document"
+    id: uuid.UUID
+    score: float
+    text: str = ""
+    why: set[str] = field(default_factory=set)  # "vector", "graph", "keyword"
+
+
+def since(question: str, now: datetime | None = None) -> str | None:
+    """The start of the period the question names ("this month"), as the graph's date text."""
+    now = now or datetime.now(UTC)
+    for pattern, span in _PERIODS:
+        if pattern.search(question):
+            return (now - span).strftime("%Y-%m-%dT%H:%M:%S")
+    return None
+
+
+def _graph(user_id: str, question: str) -> tuple[dict[str, float], list[str]]:
+    """Email ids reached through companies and people named in the question, and what was found."""
+    store = get_store()
+    words = [w.strip(".").lower() for w in _WORD.findall(question)]
+    pairs = [f"{a} {b}" for a, b in zip(words, words[1:], strict=False)]
+    after = since(question)
+    reached: dict[str, float] = {}
+    notes: list[str] = []
+    date_step = ("date", after) if after else None
+    for company in store.find(user_id, "Company", words + pairs):
+        people = store.walk(user_id, company.ref, [Step("WORKS_AT", "Person", "in")])
+        for direction in ("RECEIVED", "SENT"):
+            for e in store.walk(user_id, company.ref, [Step("WORKS_AT", "Person", "in"),
+                                                       Step(direction, "Email", at_least=date_step)], limit=50):
+                reached[e.key] = GRAPH_SCORE
+        notes.append(f"{company.props.get('name', company.key)}: " + ", ".join(
+            f"{p.props.get('name') or p.key} <{p.key}>" for p in people[:20]))
+    names = [w for w in words + pairs if len(w) >= 3 and w not in entities.STOP]
+    for person in _people_named(user_id, names):
+        for e in store.walk(user_id, person.ref, [Step("SENT", "Email", at_least=date_step)], limit=50):
+            reached[e.key] = max(reached.get(e.key, 0), GRAPH_SCORE)
+        notes.append(f"{person.props.get('name') or person.key} <{person.key}>")
+    return reached, notes
+
+
+def _people_named(user_id: str, names: list[str]) -> list:  # noqa: ANN202
+    """People whose name, first name or address is in the question ("Ana", "Dan Matei")."""
+    return get_store().find(user_id, "Person", names, limit=5)
+
+
+def retrieve(session: Session, *, user: User, question: str, k: int = 6) -> list[Candidate]:
+    return _retrieve(session, user=user, question=question, k=k)[0]
+
+
+def _retrieve(session: Session, *, user: User, question: str, k: int) -> tuple[list[Candidate], list[str]]:
+    """The best k candidates, and the people and companies the graph found for the question."""
+    user_id = str(user.id)
+    store = get_store()
+    hits: list[Hit] = store.search(user_id, embeddings.embed_one(question), k=max(k * 6, 30))
+    wanted = _content_words(question)
+    found: dict[str, Candidate] = {}
+    for h in hits:
+        kind = "email" if h.item.label == "Email" else "document"
+        # The meaning first; the question's own words in the text settle near ties (names, codes,
+        # figures that an embedding of 384 numbers blurs).
+        score = h.score + LEXICAL * _overlap(wanted, h.text)
+        c = found.get(h.item.key)
+        if c is None:
+            found[h.item.key] = Candidate(kind, uuid.UUID(h.item.key), score, h.text, {"vector"})
+        elif score > c.score:
+            c.score, c.text = score, h.text
+    reached, notes = _graph(user_id, question)
+    for key, score in reached.items():
+        if key in found:
+            found[key].score += 0.15  # what the question names and what it means agree
+            found[key].why.add("graph")
+        else:
+            found[key] = Candidate("email", uuid.UUID(key), score, "", {"graph"})
+    for phrase in _keywords(question):
+        for email_id in _keyword_mail(session, user, phrase):
+            c = found.setdefault(str(email_id), Candidate("email", email_id, KEYWORD_SCORE, "", set()))
+            c.why.add("keyword")
+    ranked = sorted(found.values(), key=lambda c: -c.score)
+    return ranked[:k], notes
+
+
+def _content_words(text: str) -> set[str]:
+    return {w for w in (m.lower() for m in _TOKEN.findall(text or "")) if len(w) > 2 and w not in entities.STOP}
+
+
+def _overlap(wanted: set[str], text: str) -> float:
+    """The share of the question's content words that the text contains."""
+    return len(wanted & _content_words(text)) / len(wanted) if wanted else 0.0
+
+
+def _keywords(question: str) -> list[str]:
+    words = {m.group(1) for m in _QUOTED.finditer(question)}
+    words |= {m.group(1) for m in _CAPITALISED.finditer(question) if m.group(1).lower() not in entities.STOP}
+    return sorted(words)[:3]
+
+
+def _keyword_mail(session: Session, user: User, phrase: str) -> list[uuid.UUID]:
+    owned = owned_ids(user.id)
+    like = f"%{phrase.replace('%', '').replace('_', '')}%"
+    return list(session.exec(select(Email.id).where(Email.account_id.in_(owned), (Email.subject.ilike(like)) |
+                                                    (Email.body_text.ilike(like)))
+                             .order_by(Email.received_at.desc()).limit(3)).all())
+
+
+def _load(session: Session, user: User, candidates: list[Candidate]) -> list[tuple[Candidate, object]]:
+    """The rows behind the candidates, the user's own only (a stale index never leaks)."""
+    owned = owned_ids(user.id)
+    email_ids = [c.id for c in candidates if c.kind == "email"]
+    doc_ids = [c.id for c in candidates if c.kind == "document"]
+    rows: dict[uuid.UUID, object] = {}
+    if email_ids:
+        rows |= {e.id: e for e in session.exec(select(Email).where(Email.id.in_(email_ids),
+                                                                  Email.account_id.in_(owned))).all()}
+    if doc_ids:
+        rows |= {d.id: d for d in session.exec(select(Document).where(Document.id.in_(doc_ids),
+                                                                     Document.user_id == user.id)).all()}
+    return [(c, rows[c.id]) for c in candidates if c.id in rows]
+
+
+def _source(n: int, c: Candidate, row) -> tuple[Source, str]:  # noqa: ANN001
+    """The citation and the text the model reads for it."""
+    if c.kind == "email":
+        # Found through the graph or a keyword, it has no chunk yet: its opening stands in.
+        text = c.text or (entities.chunks(f"{row.subject or ''}\n{new_text(row.body_text or '')}", limit=1) or [""])[0]
+        block = prompts.untrusted(row.sender, row.subject, text, limit=1500)
+        date = row.received_at.astimezone(UTC).strftime("%Y-%m-%d") if row.received_at else None
+        return Source(n=n, kind="email", id=row.id, title=row.subject or "(no subject)", date=date,
+                      snippet=" ".join(text.split())[:240], score=round(c.score, 3)), \
+            f"[{n}] Email, {date or 'no date'}\n{block}"
+    text = c.text or (row.content_text or "")[:1500]
+    date = row.created_at.astimezone(UTC).strftime("%Y-%m-%d") if row.created_at else None
+    block = prompts.untrusted(None, row.filename, text, limit=1500)
+    return Source(n=n, kind="document", id=row.id, title=row.filename or "document", date=date,
+                  snippet=" ".join(text.split())[:240], score=round(c.score, 3)), f"[{n}] Document, {date or ''}\n{block}"
+
+
+NOTHING = "I could not find anything about this in your mail or documents."
+
+
+@dataclass
+class Prepared:
+    """What the model is asked (None when nothing relevant was found), and the sources it may cite."""
+
+    messages: list[dict] | None
+    sources: list[Source]
+    choice: llm.Choice | None = None
+
+
+def prepare(session: Session, *, user: User, question: str, k: int = 6, history: list[dict] | None = None,
+            search: str | None = None) -> Prepared:
+    """Retrieval and the prompt; `search` is what to look for if not the question itself (a follow-up)."""
+    candidates, notes = _retrieve(session, user=user, question=search or question, k=k)
+    loaded = _load(session, user, [c for c in candidates if c.score >= MIN_SCORE or c.why & {"graph", "keyword"}])
+    if not loaded:
+        return Prepared(None, [])
+    sources, blocks = zip(*(_source(n, c, row) for n, (c, row) in enumerate(loaded, 1)), strict=True)
+    choice = llm.choose(settings_service.get_or_create(session, user_id=user.id))
+    return Prepared(prompts.answer_messages(question, list(blocks), notes, history), list(sources), choice)
+
+
+def finish(prepared: Prepared, text: str, nothing: str = NOTHING) -> Answer:
+    """The model's text as an answer: its citations kept, or "not found" said plainly."""
+    text = (text or "").strip()
+    if prepared.messages is None or not text or NOT_FOUND in text:
+        return Answer(answer=nothing, grounded=False, sources=prepared.sources)
+    cited = {int(n) for n in re.findall(r"\[(\d{1,2})\]", text)}
+    kept = [s for s in prepared.sources if s.n in cited] or prepared.sources
+    return Answer(answer=text, grounded=True, sources=kept)
+
+
+def complete(prepared: Prepared) -> Answer:
+    """The model's whole answer to a prepared question (none asked when nothing was found)."""
+    if prepared.messages is None:
+        return finish(prepared, "")
+    return finish(prepared, llm.complete(prepared.choice, prepared.messages, max_tokens=ANSWER_TOKENS,
+                                         temperature=0.1).text)
+
+
+def answer(session: Session, *, user: User, question: str, k: int = 6, history: list[dict] | None = None,
+           search: str | None = None) -> Answer:
+    return complete(prepare(session, user=user, question=question, k=k, history=history, search=search))
+
+
+def stream(prepared: Prepared):  # noqa: ANN201
+    """The model's answer as it is written (pieces of text); `finish` the joined text afterwards."""
+    if prepared.messages is None:
+        return iter(())
+    return llm.stream(prepared.choice, prepared.messages, max_tokens=ANSWER_TOKENS, temperature=0.1)

@@ -1,0 +1,183 @@
+"""Sending approved drafts exactly once.
+
+approved -> sending -> sent | failed. The claim is a conditional UPDATE, so two workers cannot
+both send one draft. The Message-ID is fixed at approval; after an ambiguous failure (the
+message went out but the server's answer was lost) or a worker killed mid-send, the next
+attempt first looks for that Message-ID in Sent and resends only when the provider would have
+filed it there. Permanent 5xx refusals are never retried.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from datetime import UTC, datetime, timedelta
+from email.message import EmailMessage
+from email.utils import format_datetime, formataddr, make_msgid
+
+from sqlalchemy import update
+from sqlmodel import Session, select
+
+from openfyxer.core.config import get_settings
+from openfyxer.core.db import session_scope
+from openfyxer.core.errors import Conflict, OpenFyxerError
+from openfyxer.core.later import later
+from openfyxer.integrations import ews, smtp
+from openfyxer.models.account import EmailAccount
+from openfyxer.models.draft import Draft, DraftUpdate
+from openfyxer.models.user import User
+from openfyxer.services import audit
+from openfyxer.services.mail import drafts
+from openfyxer.services.mail.drafts import get
+from openfyxer.services.mail.mailbox import open_mailbox
+
+log = logging.getLogger(__name__)
+STALE_SENDING = timedelta(minutes=10)
+AMBIGUOUS_RECHECK = timedelta(seconds=30)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def approve(session: Session, *, user: User, draft_id: uuid.UUID, content: str | None = None,
+            ip: str | None = None) -> Draft:
+    """The user's approval: fixes the Message-ID and queues the send. Safe to repeat.
+
+    `content` is the text as the user last saw it: an edit not yet saved goes out with the approval."""
+    draft = get(session, user=user, draft_id=draft_id)
+    if content is not None and content != draft.content and draft.status not in ("approved", "sending", "sent"):
+        drafts.update(session, user=user, draft_id=draft_id, data=DraftUpdate(content=content), ip=ip)
+    if draft.status == "approved":
+        later(session, "send_draft", draft.id)  # a repeat after a lost job; the job id keeps it single
+        return draft
+    if draft.status in ("sending", "sent"):
+        return draft
+    if draft.status == "rejected":
+        raise Conflict("a rejected draft cannot be sent", code="draft_rejected")
+    account = session.get(EmailAccount, draft.account_id) if draft.account_id else None
+    if account is None:
+        raise Conflict("the draft's mail account is gone", code="draft_no_account")
+    domain = account.email_address.rsplit("@", 1)[-1]
+    draft.message_id = draft.message_id or make_msgid(domain=domain)
+    draft.status, draft.approved_at, draft.next_attempt_at = "approved", _now(), None
+    draft.last_error = None
+    if draft.send_attempts and not draft.delivery_uncertain:
+        draft.send_attempts = 0  # a fresh approval after a clean failure gets a fresh budget
+    draft.updated_at = _now()
+    session.add(draft)
+    session.flush()
+    audit.record(session, action="draft.approve", user_id=user.id, entity_type="draft", entity_id=draft.id,
+                 details={"message_id": draft.message_id, "to": draft.to_addresses}, ip=ip)
+    later(session, "send_draft", draft.id)
+    return draft
+
+
+def build_message(draft: Draft, account: EmailAccount) -> bytes:
+    msg = EmailMessage()
+    msg["From"] = formataddr((account.display_name or "", account.email_address))
+    msg["To"] = ", ".join(draft.to_addresses)
+    if draft.cc_addresses:
+        msg["Cc"] = ", ".join(draft.cc_addresses)
+    msg["Subject"] = draft.subject or ""
+    msg["Date"] = format_datetime(draft.approved_at or _now())
+    msg["Message-ID"] = draft.message_id
+    if draft.in_reply_to:
+        msg["In-Reply-To"] = draft.in_reply_to
+    if draft.references:
+        msg["References"] = " ".join(draft.references)
+    msg["User-Agent"] = "OpenFyxer"
+    msg.set_content(draft.content, charset="utf-8")
+    return msg.as_bytes()
+
+
+def _claim(draft_id: uuid.UUID) -> bool:
+    with session_scope() as s:
+        return s.execute(
+            update(Draft)
+            .where(Draft.id == draft_id, Draft.status == "approved",
+                   (Draft.next_attempt_at.is_(None)) | (Draft.next_attempt_at <= _now()))
+            .values(status="sending", sending_started_at=_now(), send_attempts=Draft.send_attempts + 1)
+        ).rowcount == 1
+
+
+def _finish(draft_id: uuid.UUID, action: str, **values) -> None:  # noqa: ANN003
+    with session_scope() as s:
+        draft = s.get(Draft, draft_id)
+        for k, v in values.items():
+            setattr(draft, k, v)
+        draft.updated_at = _now()
+        audit.record(s, action=action, user_id=draft.user_id, entity_type="draft", entity_id=draft.id,
+                     details={"status": draft.status, "attempt": draft.send_attempts,
+                              **({"error": draft.last_error} if draft.last_error else {})})
+
+
+def _retry_later(draft: Draft, error: str, *, uncertain: bool = False) -> dict:
+    if draft.send_attempts >= get_settings().send_max_attempts:
+        return {"status": "failed", "last_error": f"gave up after {draft.send_attempts} attempts: {error}",
+                "delivery_uncertain": uncertain or draft.delivery_uncertain}
+    delay = AMBIGUOUS_RECHECK if uncertain else timedelta(seconds=30 * 2 ** (draft.send_attempts - 1))
+    return {"status": "approved", "last_error": error, "next_attempt_at": _now() + delay,
+            "delivery_uncertain": uncertain or draft.delivery_uncertain}
+
+
+def deliver(*, draft_id: uuid.UUID) -> str:
+    """The send job: returns the draft's status afterwards ('skipped' when not claimable)."""
+    if not _claim(draft_id):
+        return "skipped"
+    with session_scope() as s:
+        draft = s.get(Draft, draft_id)
+        account = s.get(EmailAccount, draft.account_id)
+        mailbox = open_mailbox(s, account)
+
+    if draft.delivery_uncertain:
+        try:
+            found = mailbox.in_sent(draft.message_id)
+        except OpenFyxerError as e:
+            _finish(draft_id, "draft.send_retry", **_retry_later(draft, f"could not check Sent: {e.message}", uncertain=True))
+            return "approved"
+        if found:
+            _finish(draft_id, "draft.sent", status="sent", sent_at=_now(), delivery_uncertain=False, last_error=None)
+            return "sent"
+        if not account.smtp_saves_sent:
+            _finish(draft_id, "draft.send_failed", status="failed", last_error=(
+                "delivery uncertain: the connection was lost after the message was sent and this provider does "
+                "not file sent mail, so it was not resent automatically; check with the recipient, then send again"))
+            return "failed"
+
+    raw = build_message(draft, account)
+    try:
+        mailbox.send(raw, account.email_address, [*draft.to_addresses, *draft.cc_addresses])
+    except (smtp.SendFailed, ews.EwsSendFailed) as e:
+        if e.kind == smtp.PERMANENT:
+            _finish(draft_id, "draft.send_failed", status="failed", last_error=e.message)
+            return "failed"
+        values = _retry_later(draft, e.message, uncertain=e.kind == smtp.AMBIGUOUS)
+        _finish(draft_id, "draft.send_retry" if values["status"] == "approved" else "draft.send_failed", **values)
+        return values["status"]
+    _finish(draft_id, "draft.sent", status="sent", sent_at=_now(), delivery_uncertain=False, last_error=None)
+    if not account.smtp_saves_sent:
+        try:
+            mailbox.file_in_sent(draft.message_id, raw)
+        except OpenFyxerError as e:  # the mail went out; only the copy is missing
+            log.warning("sent %s but could not file it in Sent: %s", draft_id, e.message)
+    return "sent"
+
+
+def due(session: Session) -> list[uuid.UUID]:
+    """Drafts to (re)try now; a 'sending' left behind by a killed worker is treated as uncertain."""
+    session.execute(
+        update(Draft).where(Draft.status == "sending", Draft.sending_started_at < _now() - STALE_SENDING)
+        .values(status="approved", delivery_uncertain=True, next_attempt_at=_now(),
+                last_error="the sending worker stopped mid-send")
+    )
+    return list(session.exec(select(Draft.id).where(
+        Draft.status == "approved", (Draft.next_attempt_at.is_(None)) | (Draft.next_attempt_at <= _now()))).all())
+
+
+def send_due(session: Session) -> int:
+    """The periodic retry: a send job for every draft that is due (retries, and sends a dead worker left)."""
+    ids = due(session)
+    for draft_id in ids:
+        later(session, "send_draft", draft_id)
+    return len(ids)

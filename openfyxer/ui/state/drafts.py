@@ -1,0 +1,39 @@
+"""The drafts queue: what waits for the user's approval, kept for reading offline too."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from openfyxer.core.db import session_scope
+from openfyxer.services.mail import drafts
+from openfyxer.ui.state.mail import MailState, keep_offline
+
+
+class DraftsState(MailState):
+    rows: list[dict] = []
+    _texts: dict[str, str] = {}
+
+    def load(self):  # noqa: ANN201
+        return self._load_page() or [self._offline(), DraftsState.watch]
+
+    @rx.event(background=True)
+    async def watch(self):  # noqa: ANN201
+        async for update in self._watch():
+            yield update
+
+    def _load(self) -> None:
+        with session_scope() as db:
+            pending = drafts.list_drafts(db, user=self._user(db), status="pending", limit=200)
+            self.rows = [{"id": str(d.id), "email_id": str(d.email_id or ""), "subject": d.subject or "",
+                          "to": ", ".join(d.to_addresses or []), "preview": " ".join(d.content.split())[:160],
+                          "flagged": bool(d.flags), "created": self._when(d.created_at)} for d in pending]
+            self._texts = {str(d.id): d.content[:4000] for d in pending}
+
+    def _live(self):  # noqa: ANN202
+        self._load()
+        return self._offline()
+
+    def _offline(self):  # noqa: ANN202
+        return keep_offline("drafts", {**self._offline_labels(), "rows": [
+            {"subject": d["subject"], "to": d["to"], "received": d["created"], "body": self._texts.get(d["id"], "")}
+            for d in self.rows]})

@@ -1,0 +1,172 @@
+"""One email with its thread, attachments and draft panel (write, edit, approve and send, reject):
+thin handlers over services.mail (emails, drafts, outbox) and services.assistant.drafting."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+import reflex as rx
+
+from openfyxer.core.db import session_scope
+from openfyxer.core.errors import OpenFyxerError
+from openfyxer.models.draft import DraftUpdate
+from openfyxer.models.user import User
+from openfyxer.services.assistant import drafting
+from openfyxer.services.mail import drafts, emails, outbox
+from openfyxer.ui.state.mail import MailState
+
+
+class EmailState(MailState):
+    email: dict = {}
+    body_html: str = ""
+    body_text: str = ""
+    thread: list[dict] = []
+    attachments: list[dict] = []
+    has_remote_images: bool = False
+    images_allowed: bool = False
+    draft_id: str = ""
+    draft_text: str = ""
+    draft_status: str = ""
+    draft_status_label: str = ""
+    draft_flags: list[str] = []
+    instructions: str = ""
+    working: bool = False
+    notice: str = ""
+
+    @rx.var
+    def email_id(self) -> str:
+        return str(self.router.url.path).rstrip("/").rsplit("/", 1)[-1]  # the [id] of /email/[id]
+
+    def load(self):  # noqa: ANN201
+        return self._load_page() or EmailState.watch
+
+    @rx.event(background=True)
+    async def watch(self):  # noqa: ANN201
+        async for update in self._watch():
+            yield update
+
+    def _live(self) -> None:
+        """A draft written in the background (or sent, or changed on another device) shows up; the
+        text being edited here is left alone while its draft is still the pending one."""
+        if self.working or not self.email.get("id"):
+            return
+        with session_scope() as db:
+            current = drafts.list_drafts(db, user=self._user(db), email_id=uuid.UUID(self.email_id), status=None,
+                                         limit=1)
+            draft = current[0] if current else None
+            if draft is None:
+                return
+            if str(draft.id) != self.draft_id or draft.status != self.draft_status:
+                self._show_draft(draft)
+
+    def _load(self) -> None:
+        self.images_allowed, self.notice, self.instructions = False, "", ""
+        self._read()
+
+    def _read(self) -> None:
+        self.error = ""
+        try:
+            email_id = uuid.UUID(self.email_id)
+        except ValueError:
+            self.error, self.email = self._t("no such email"), {}
+            return
+        try:
+            with session_scope() as db:
+                user = self._user(db)
+                detail = emails.open_email(db, user=user, email_id=email_id, allow_images=self.images_allowed,
+                                           ip=self.router.session.client_ip)
+                current = drafts.list_drafts(db, user=user, email_id=email_id, status=None, limit=1)
+        except OpenFyxerError as e:
+            self._fail(e)
+            self.email = {}
+            return
+        self.email = {**self._row(detail), "to": ", ".join(detail.recipients or []), "reason": detail.triage_reason or ""}
+        self.body_html, self.body_text = detail.body_html or "", detail.body_text or ""
+        self.has_remote_images = detail.has_remote_images
+        self.thread = [self._row(t) for t in detail.thread if t.id != detail.id]
+        self.attachments = [{"name": a.filename or "attachment", "type": a.content_type or "", "size": a.size or 0}
+                            for a in detail.attachments]
+        self._show_draft(current[0] if current else None)
+
+    def _show_draft(self, draft) -> None:  # noqa: ANN001
+        self.draft_id = str(draft.id) if draft else ""
+        self.draft_text = draft.content if draft else ""
+        self.draft_status = draft.status if draft else ""
+        self.draft_status_label = {
+            "pending": self._t("waiting for your approval"), "approved": self._t("approved, sending"),
+            "sending": self._t("sending"), "sent": self._t("sent"), "rejected": self._t("rejected"),
+            "failed": self._t("not sent: failed"),
+        }.get(self.draft_status, self.draft_status)
+        self.draft_flags = [self._flag(f) for f in draft.flags or []] if draft else []
+
+    def allow_images(self) -> None:
+        self.images_allowed = True
+        self._read()
+
+    def set_instructions(self, value: str) -> None:
+        self.instructions = value[:500]
+
+    def set_draft_text(self, value: str) -> None:
+        self.draft_text = value
+
+    @rx.event(background=True)
+    async def generate(self):  # noqa: ANN201
+        """The model can take seconds: it runs in a thread, outside the state lock and the event
+        loop, so this page and everyone else's stay live meanwhile."""
+        async with self:
+            if self.working:
+                return
+            self.working, self.notice, self.error = True, self._t("Writing a draft…"), ""
+            email_id, instructions, ip = self.email_id, self.instructions.strip() or None, self.router.session.client_ip
+            if (user_id := self._signed_in_id()) is None:
+                self.working, self.notice = False, ""
+                return
+
+        def write():  # noqa: ANN202
+            with session_scope() as db:
+                draft = drafting.generate(db, user=db.get(User, user_id), email_id=uuid.UUID(email_id),
+                                          instructions=instructions, ip=ip)
+                db.flush()
+                db.expunge(draft)
+                return draft
+
+        error, draft = "", None
+        try:
+            draft = await asyncio.to_thread(write)
+        except (OpenFyxerError, ValueError) as e:
+            error = getattr(e, "message", None) or "no such email"
+        async with self:
+            self.working, self.notice, self.error = False, "", self._t(error) if error else ""
+            if draft is not None:
+                self._show_draft(draft)
+
+    def save_draft(self) -> None:
+        self._draft_action(lambda db, user, draft_id: drafts.update(
+            db, user=user, draft_id=draft_id, data=DraftUpdate(content=self.draft_text),
+            ip=self.router.session.client_ip), self._t("Saved."))
+
+    def send(self) -> None:
+        """The user's approval, with the text as shown (unsaved edits go too): sent once by the outbox."""
+        self._draft_action(lambda db, user, draft_id: outbox.approve(
+            db, user=user, draft_id=draft_id, content=self.draft_text, ip=self.router.session.client_ip),
+            self._t("Approved: it is being sent."))
+
+    def reject(self) -> None:
+        self._draft_action(lambda db, user, draft_id: drafts.reject(
+            db, user=user, draft_id=draft_id, ip=self.router.session.client_ip), self._t("Rejected."))
+
+    def _draft_action(self, action, notice: str):  # noqa: ANN001, ANN202
+        self.error, self.notice = "", ""
+        if not self.draft_id:
+            return None
+        try:
+            with session_scope() as db:
+                draft = action(db, self._user(db), uuid.UUID(self.draft_id))
+                db.flush()
+                self._show_draft(draft)
+        except OpenFyxerError as e:
+            self._fail(e)
+            return None
+        self.notice = notice
+        return draft

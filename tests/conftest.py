@@ -18,7 +18,8 @@ for _k in [k for k in os.environ if k.startswith("OPENFYXER_") and k not in ("OP
 # (_isolated), and what runs outside a test (session fixtures, the migrations they start) gets this one.
 # Models are assembled and trained once per test run, not once per test.
 _SESSION = Path(tempfile.mkdtemp(prefix="of-tests-"))
-atexit.register(shutil.rmtree, _SESSION, ignore_errors=True)
+_OWNER = os.getpid()  # a forked child leaving must not take the run's folder with it
+atexit.register(lambda: os.getpid() == _OWNER and shutil.rmtree(_SESSION, ignore_errors=True))
 _MODELS = _SESSION / "models"
 os.environ["OPENFYXER_DATA_DIR"] = str(_SESSION / "data")
 os.environ["OPENFYXER_MODELS_DIR"] = str(_MODELS)

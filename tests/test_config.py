@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import importlib.util
+import json
+import os
+import secrets
 import subprocess
 import sys
 
@@ -69,3 +73,54 @@ def test_env_example_lists_every_setting():
     text = (ROOT / ".env.example").read_text()
     missing = [f"OPENFYXER_{name.upper()}" for name in Settings.model_fields if f"OPENFYXER_{name.upper()}=" not in text]
     assert not missing, missing
+
+
+# What a probe prints: the .env's variables as the process environment and get_settings() see them.
+_PROBE = """
+import json, os, sys
+{first}
+import litellm
+from openfyxer.core.config import get_settings
+s = get_settings()
+print(json.dumps({{"litellm": litellm.__file__,
+                  "environ": {{k: os.environ.get(k) for k in sys.argv[1:]}},
+                  "settings": [s.environment, s.secret_key, s.encryption_keys, s.llm_base_url]}}))
+"""
+
+
+def test_a_developers_env_file_reaches_no_test_process(tmp_path):
+    """GIVEN a clone where `make run` wrote a .env (production, its own secrets, a model server) and whose virtual
+    environment lives inside it, and a process configured as the tests configure theirs (OPENFYXER_ENV_FILE=/dev/null)
+    WHEN it imports OpenFyxer and then litellm (which, left to itself, loads the first .env above its own files)
+    THEN neither its environment nor get_settings() holds anything from that .env; and the same process without
+    OpenFyxer would have loaded it, so the clone is laid out as a developer's is."""
+    from openfyxer.security.crypto import generate_key
+
+    clone = tmp_path / "clone"
+    site = clone / ".venv" / "lib" / "site-packages"
+    site.mkdir(parents=True)
+    # The installed package itself, seen from inside the clone as it is from a developer's .venv.
+    (site / "litellm").symlink_to(importlib.util.find_spec("litellm").submodule_search_locations[0])
+    dev = {"OPENFYXER_ENVIRONMENT": "production", "OPENFYXER_SECRET_KEY": secrets.token_urlsafe(48),
+           "OPENFYXER_ENCRYPTION_KEYS": f"devkey:{generate_key()}", "OPENFYXER_LLM_BASE_URL": "http://127.0.0.1:9/v1"}
+    (clone / ".env").write_text("".join(f"{k}={v}\n" for k, v in dev.items()))
+    # Not inherited from this process, which has imported OpenFyxer already: the probe must see to it itself.
+    env = {k: v for k, v in os.environ.items() if k != "LITELLM_MODE"}
+    env.update(PYTHONPATH=str(site), LITELLM_LOCAL_MODEL_COST_MAP="True")
+
+    def probe(first: str) -> dict:
+        script = tmp_path / "probe.py"  # a file, not -c: litellm's search starts from its own files then
+        script.write_text(_PROBE.format(first=first))
+        out = subprocess.run([sys.executable, str(script), *dev], cwd=clone, env=env, capture_output=True,
+                             text=True, timeout=120)
+        assert out.returncode == 0, out.stderr[-3000:]
+        return json.loads(out.stdout.strip().splitlines()[-1])
+
+    bare = probe("")
+    assert bare["litellm"].startswith(str(site))
+    assert bare["environ"]["OPENFYXER_SECRET_KEY"] == dev["OPENFYXER_SECRET_KEY"]  # the trap is armed
+
+    seen = probe("import openfyxer.core.config  # first, as in every OpenFyxer process")
+    assert seen["litellm"].startswith(str(site))
+    assert seen["environ"] == {k: os.environ.get(k) for k in dev}
+    assert seen["settings"] == ["test", DEV_SECRET_KEY, DEV_ENCRYPTION_KEYS, ""]

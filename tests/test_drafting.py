@@ -4,6 +4,7 @@ context, in the user's learned style, on demand through the API, and always wait
 from __future__ import annotations
 
 import json
+import uuid
 
 import pytest
 
@@ -12,6 +13,7 @@ from openfyxer.models.settings import UserSettings
 from openfyxer.services.assistant import drafting, language, prompts, style
 from tests.assistanthelpers import (  # noqa: F401  (scripted, scripted_server: fixtures)
     add_email, add_sent, make_user_account, scripted, scripted_server, user_by_email)
+from tests.conftest import apply_env
 from tests.helpers import bearer, signed_up
 from tests.llm_servers import MODEL
 
@@ -245,6 +247,48 @@ def test_draft_endpoint_creates_a_pending_draft(client, scripted):
     assert client.get("/api/v1/drafts", headers=bob).json() == []
     too_long = client.post(f"/api/v1/emails/{email_id}/draft", json={"instructions": "x" * 501}, headers=h)
     assert too_long.status_code == 422
+
+
+def test_writing_again_is_never_answered_from_the_cache(client, scripted, monkeypatch):
+    """GIVEN answers cached, and an email whose automatic draft put the model's answer in the cache
+    WHEN the user asks for a draft of it (POST /emails/{id}/draft, as "write a draft" on the dashboard does), with
+    the very prompt the automatic draft had, and then asks again
+    THEN each request reaches the model and the new draft holds the text it wrote this time, replacing the one
+    before; an automatic draft with that prompt is still answered from the cache."""
+    from openfyxer.services.assistant import llm
+
+    apply_env(monkeypatch, llm_cache_ttl_seconds="86400")
+    monkeypatch.setattr(llm, "_memory", llm._MemoryCache())  # this test's answers stay in this test
+    h = bearer(signed_up(client))
+    with session_scope() as s:
+        _, account = make_user_account(s, user=user_by_email(s, "ana@example.com"))
+        email_id = add_email(s, account, subject="Budget numbers", sender="dan@example.org",
+                             body="Could you send me the Q2 budget numbers by Friday?").id
+    texts = ["Hi Dan,\n\nI will send them on Thursday.\n\nBest,\nAna",
+             "Hi Dan,\n\nYes, you will have them tomorrow morning.\n\nBest,\nAna",
+             "Hi Dan,\n\nSure, they are on their way today.\n\nBest,\nAna"]
+    scripted.reply = texts[0]
+    with session_scope() as s:  # as after a sync
+        automatic = drafting.generate(s, user=user_by_email(s, "ana@example.com"), email_id=email_id, replace=False)
+        automatic_id, automatic_text = automatic.id, automatic.content
+    assert automatic_text.startswith(texts[0]) and len(scripted.requests) == 1
+
+    ids = []
+    for n, text in enumerate(texts[1:], start=2):
+        scripted.reply = text
+        r = client.post(f"/api/v1/emails/{email_id}/draft", headers=h)
+        assert r.status_code == 201, r.text
+        assert len(scripted.requests) == n, "the user's request was answered from the cache"
+        assert r.json()["content"].startswith(text)
+        ids.append(r.json()["id"])
+    pending = client.get("/api/v1/drafts", params={"status": "pending"}, headers=h).json()
+    assert [d["id"] for d in pending] == [ids[-1]]
+    assert scripted.prompt(0) == scripted.prompt(1) == scripted.prompt(2)  # the same prompt each time
+
+    scripted.reply = "never asked"
+    with session_scope() as s:  # it gives way to the user's draft, having asked nobody
+        again_id = drafting.generate(s, user=user_by_email(s, "ana@example.com"), email_id=email_id, replace=False).id
+    assert len(scripted.requests) == 3 and again_id == uuid.UUID(ids[-1]) != automatic_id
 
 
 def test_system_prompt_says_email_text_is_untrusted(scripted, sqlite_url):

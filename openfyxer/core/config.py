@@ -20,6 +20,13 @@ from openfyxer.core.errors import ConfigError
 
 ROOT = Path(__file__).resolve().parents[2]
 
+# This module reads the one .env (env_file() below) and no library may read another. litellm, in its
+# default "DEV" mode, loads the first .env it finds above its own files into os.environ on import; with
+# the virtual environment inside the clone that is the clone's .env, whatever OPENFYXER_ENV_FILE says,
+# so a test (or an app given another file) would run on a developer's secrets. The mode changes nothing
+# else outside litellm's proxy, which OpenFyxer does not run.
+os.environ["LITELLM_MODE"] = "PRODUCTION"
+
 # Shipped so development and tests work out of the box; refused anywhere else.
 DEV_SECRET_KEY = "dev-insecure-secret-key-change-me-0123456789abcdef"
 DEV_ENCRYPTION_KEYS = "dev:" + base64.urlsafe_b64encode(b"dev-insecure-encryption-key-32b!").decode()
@@ -27,7 +34,9 @@ DEV_ENCRYPTION_KEYS = "dev:" + base64.urlsafe_b64encode(b"dev-insecure-encryptio
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
-        env_prefix="OPENFYXER_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+        # No default file: a .env relative to the working directory would be read by a `Settings()` made
+        # anywhere; get_settings() names the file.
+        env_prefix="OPENFYXER_", env_file=None, env_file_encoding="utf-8", extra="ignore"
     )
 
     environment: Literal["development", "test", "production"] = "production"

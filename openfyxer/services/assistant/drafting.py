@@ -56,7 +56,10 @@ def generate(session: Session, *, user: User, email_id: uuid.UUID, instructions:
 
     The user's request (`replace=True`) replaces the email's pending draft. An automatic one
     (`replace=False`) gives way instead: if a draft appeared while the model was writing (the user
-    asked for one meanwhile), that draft is returned and the new text is dropped."""
+    asked for one meanwhile), that draft is returned and the new text is dropped.
+
+    The user's request is always written by the model: a "write again" answered from the cache would
+    be the text they are asking to replace. Automatic drafts may be answered from it."""
     email = get_owned(session, user=user, email_id=email_id)
     account = session.get(EmailAccount, email.account_id)
     choice = llm.choose(settings_service.get_or_create(session, user_id=user.id))
@@ -80,13 +83,13 @@ def generate(session: Session, *, user: User, email_id: uuid.UUID, instructions:
         thread_blocks=[prompts.untrusted(m.sender, m.subject, m.body_text, limit=800) for m in earlier],
         instructions=instructions, sender_name=sender_name, profile=voice,
     )
-    answer = llm.complete(choice, messages, max_tokens=400, temperature=0.3)
+    answer = llm.complete(choice, messages, max_tokens=400, temperature=0.3, use_cache=not replace)
     text = _clean(answer.text)
     source = "\n".join(m.body_text or "" for m in [email, *earlier])
     echo = guard.echo_share(text, source)
     if echo > guard.ECHO_LIMIT:  # one more try, told what went wrong; keep whichever echoes less
         again = prompts.redo_messages(messages, answer.text, lang=lang, sender_name=sender_name, profile=voice)
-        retry = llm.complete(choice, again, max_tokens=400, temperature=0.5)
+        retry = llm.complete(choice, again, max_tokens=400, temperature=0.5, use_cache=not replace)
         if guard.echo_share(_clean(retry.text), source) < echo:
             answer, text = retry, _clean(retry.text)
             echo = guard.echo_share(text, source)

@@ -143,7 +143,8 @@ def complete(choice: Choice, messages: list[dict], *, max_tokens: int = 512, tem
     """The model's answer to `messages`. Raises LLMError with a reason the user can act on.
 
     A final assistant message is the start of the answer: the embedded model continues it (and the
-    text includes it); other providers get the conversation without it.
+    text includes it); other providers get the conversation without it. `use_cache=False` always
+    asks the model (the user asked for a new text) and leaves the cache as it was.
     """
     key = hashlib.sha256(json.dumps([choice.provider, choice.model, choice.api_base, messages, max_tokens,
                                      temperature, stop], sort_keys=True).encode()).hexdigest()

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime, timedelta
+
 import numpy as np
 import pytest
 
-from openfyxer.services.assistant import classify
+from openfyxer.services.assistant import classify, classify_bulk
+from openfyxer.services.assistant.classify_deadline import age_words, day_words, passed_deadline
 from openfyxer.services.assistant.classify_intent import default_embedder
 from openfyxer.services.assistant.classify_spam import CORPUS_DIR, CORPUS_GROUPS, corpus_messages
 from openfyxer.services.assistant.classify_text import new_text, sentences
@@ -195,3 +198,80 @@ def test_seed_set_is_bilingual_balanced_and_has_diacritic_free_twins():
     assert len(seed) >= 400 and 0.4 < np.mean([y for _, y in seed]) < 0.6
     assert "Vă rog să confirmați primirea facturii." in texts and "Va rog sa confirmati primirea facturii." in texts
     assert len(texts) == len(seed), "duplicate seed sentences"
+
+
+@needs_corpus
+def test_feeds_and_newsletters_without_list_headers_are_bulk_and_replies_are_not():
+    """GIVEN the corpus's 2002 ham that carries no List-* header WHEN bulk_signal reads it as stored
+    THEN every RSS item (rssfeeds@) and every CNET/ZDNet newsletter (newsletter.online.com) is bulk,
+    and none of the people's replies ("Re: ...") is."""
+    raws = [raw for group, raw in corpus_messages() if not CORPUS_GROUPS[group] and b"\nList-" not in raw]
+    parsed = [parse_message(raw) for raw in raws]
+    mailings = [p for p in parsed if p.sender.startswith("rssfeeds@") or p.sender.endswith("@newsletter.online.com")]
+    replies = [p for p in parsed if p.subject.lower().startswith("re:") and p.precedence not in ("bulk", "list")]
+    assert len(mailings) > 600 and len(replies) > 40
+    assert [p.subject for p in mailings if not classify_bulk.is_bulk(p)] == []
+    assert [p.subject for p in replies if classify_bulk.is_bulk(p)] == []
+
+
+def test_bulk_mail_is_told_from_a_persons_by_its_shape():
+    """GIVEN mail without any list header WHEN bulk_signal reads it THEN a footer with an unsubscribe link,
+    a feed tool's layout, a list server's sender or a no-reply sender decide alone; soft hints decide only
+    together; a colleague's HTML mail with a signature table and a disclaimer is a person's mail."""
+    def msg(**fields) -> ParsedMessage:
+        return ParsedMessage(message_id="<m@x>", **{"sender": "ana@acme.example", "subject": "Hello", **fields})
+
+    footer = "Our news.\n\nYou are receiving this e-mail because you subscribed.\nTo unsubscribe, click here."
+    assert classify_bulk.bulk_signal(msg(body_text=footer)).kind == "newsletter"
+    assert classify_bulk.is_bulk(msg(body_text="URL: http://blog.example/a.html\nDate: Not supplied\n\nNew post."))
+    assert classify_bulk.is_bulk(msg(sender="owner-announce@lists.example", body_text="Press release."))
+    assert classify_bulk.bulk_signal(msg(sender="no-reply@bank.example", body_text="Please confirm.")).kind == "fyi"
+    one_hint = msg(sender="news@acme.example", body_text="Could you check the budget?")
+    two_hints = msg(sender="news@acme.example", sender_name="Acme Weekly Digest", body_text="Top stories.")
+    assert not classify_bulk.is_bulk(one_hint) and classify_bulk.is_bulk(two_hints)
+    html = ("<p>Could you send me the Q2 numbers?</p><table><tr><td>Dan Popescu</td><td>"
+            "<a href='https://acme.example'>acme.example</a></td></tr></table><p>See our "
+            "<a href='https://acme.example/privacy'>privacy policy</a>.</p>")
+    assert not classify_bulk.is_bulk(msg(body_text="Could you send me the Q2 numbers?", body_html=html))
+    person = msg(body_text="I get their newsletter every day. Could you ask them how I can unsubscribe?")
+    assert not classify_bulk.is_bulk(person)
+
+
+def test_a_correction_may_spread_over_a_senders_own_domain_only():
+    """GIVEN sender domains WHEN asked whether a correction may spread over one THEN public providers
+    (in any country) and shared sending platforms never, an organisation's own domain yes."""
+    assert all(classify_bulk.is_shared_domain(d) for d in
+               ("gmail.com", "yahoo.co.uk", "hotmail.fr", "outlook.ro", "gmx.de", "substack.com", None))
+    assert not any(classify_bulk.is_shared_domain(d) for d in ("newsletter.online.com", "acme.co.uk", "firma.ro"))
+    assert classify_bulk.list_key("Acme Weekly <Weekly.Acme-News.example>") == "weekly.acme-news.example"
+
+
+def test_deadlines_are_read_in_english_and_romanian_and_only_after_a_lead_word():
+    """GIVEN requests naming a deadline in the forms people write WHEN read at a fixed time THEN a past
+    deadline is found (with its day), a future or merely mentioned date is not, and days named without
+    a year or relative to the sending day are placed after the email was sent."""
+    now = datetime(2025, 6, 10, 9, 0, tzinfo=UTC)
+    sent_2002 = datetime(2002, 4, 29, 10, 0, tzinfo=UTC)
+    passed = {
+        "Please send it by Friday 3 May 2002.": (sent_2002, date(2002, 5, 3)),
+        "The offer is open until 12.03.2024, please reply.": (None, date(2024, 3, 12)),
+        "Deadline: 2024-03-12": (None, date(2024, 3, 12)),
+        "Vă rog să trimiteți raportul până la 12.03.2024.": (None, date(2024, 3, 12)),
+        "Could you send the numbers by May 3rd?": (sent_2002, date(2002, 5, 3)),
+        "Can you send me the numbers by Friday?": (datetime(2025, 6, 2, 9, 0, tzinfo=UTC), date(2025, 6, 6)),
+        "Urgent, please answer today.": (datetime(2025, 5, 20, 9, 0, tzinfo=UTC), date(2025, 5, 20)),
+    }
+    for text, (sent, day) in passed.items():
+        found = passed_deadline(text, sent=sent, now=now)
+        assert found is not None and found[0] == day, (text, found)
+    current = {
+        "Can you send me the numbers by Friday?": datetime(2025, 6, 10, 8, 0, tzinfo=UTC),
+        "Please answer today.": datetime(2025, 6, 9, 23, 30, tzinfo=UTC),
+        "Trimite-mi te rog raportul până mâine.": datetime(2025, 6, 9, 8, 0, tzinfo=UTC),
+        "After our meeting on 3 March 2024: can you send the file as soon as possible?": now,
+        "I saw Mark today. Can you call me?": datetime(2025, 6, 1, 8, 0, tzinfo=UTC),
+        "Please reply by 12.03.2030 or by Friday 3 May 2002.": None,
+    }
+    for text, sent in current.items():
+        assert passed_deadline(text, sent=sent, now=now) is None, text
+    assert day_words(date(2002, 5, 3)) == "3 May 2002" and age_words(timedelta(days=21)) == "3 weeks old"

@@ -7,7 +7,9 @@ messages, and stores the user's corrections itself, handing them back through
 corpus package and from the seed sentences in `intent_seed`; no weights are shipped.
 
 The implementation lives in classify_spam (hashed n-gram logistic regression), classify_intent
-(embeddings + n-grams + cue features), classify_linear (the numpy regression) and classify_text.
+(embeddings + n-grams + cue features), classify_linear (the numpy regression) and classify_text;
+classify_bulk tells mailings and automatic mail from a person's (headers and shape), and
+classify_deadline whether a request is still current.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import logging
 import threading
 from pathlib import Path
 
+from openfyxer.services.assistant.classify_bulk import is_bulk
 from openfyxer.services.assistant.classify_intent import (
     CORRECTION_SIMILARITY,
     Embedder,
@@ -44,26 +47,10 @@ __all__ = [
 log = logging.getLogger(__name__)
 _lock = threading.Lock()
 
-_BULK_PRECEDENCE = {"bulk", "list", "junk"}
-_NOREPLY = ("noreply", "no-reply", "no_reply", "donotreply", "do-not-reply", "nu-raspunde", "mailer-daemon")
-
-
-def is_bulk(parsed: ParsedMessage) -> bool:
-    """Mail sent to many or by a machine: nobody waits for a personal answer to it (RFC 2369, 3834)."""
-    auto = (parsed.auto_submitted or "no").strip().lower()
-    local = parsed.sender.partition("@")[0]
-    return bool(
-        parsed.list_unsubscribe or parsed.list_id
-        or (parsed.precedence or "").strip().lower() in _BULK_PRECEDENCE
-        or not auto.startswith("no")
-        or any(marker in local for marker in _NOREPLY)
-    )
-
-
 def needs_reply(parsed: ParsedMessage, model: IntentModel) -> IntentResult:
     """Whether the user should answer: a person's mail that asks for something.
 
-    Bulk and automatic mail never does, even when it asks ("please confirm your address"),
+    Bulk and automatic mail (classify_bulk) never does, even when it asks ("please confirm your address"),
     unless the user corrected a similar email to say otherwise.
     """
     result = model.predict_email(parsed.subject, parsed.body_text)

@@ -1,18 +1,23 @@
 """Sorting mail: urgent, to_respond, fyi, newsletter, spam, with a needs-reply flag and a reason.
 
-Layers, first decisive one wins: the user's own corrections (near-identical mail, or the same
-sender corrected twice), header signals of bulk or automatic mail, the spam model, the
-request ("asks for something") model with urgency cues and priority contacts, and the language
-model only for what stays uncertain on recent mail. Corrections are stored with the email's
-embedding, so they change how similar mail is sorted from then on.
+Layers, first decisive one wins: the user's own corrections, priority contacts, the spam model,
+bulk and automatic mail (headers and shape, classify_bulk), the request ("asks for something")
+model with urgency cues, and the language model only for what stays uncertain on recent mail.
+Last, urgent must still be current: mail older than URGENT_MAX_AGE, or whose every deadline has
+passed (classify_deadline), is at most to_respond, and its reason says why.
+
+A correction teaches at once, per user: later mail from the same list (List-Id), the same sender
+address, or - for bulk mail - the same sender domain follows it, unless that domain is a public
+provider's (gmail.com...) or a platform many senders share. Corrections are stored with the
+email's embedding, so near-identical mail from anyone follows them too. All of it is rules over
+what the Email row stores: no model call per message.
 """
 
 from __future__ import annotations
 
 import re
 import uuid
-from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
@@ -25,12 +30,17 @@ from openfyxer.models.email import Email, Notification, TriageFeedback
 from openfyxer.models.user import User
 from openfyxer.services import audit
 from openfyxer.services.assistant import classifiers, llm, prompts
+from openfyxer.services.assistant.classify_bulk import Bulk, bulk_signal, is_shared_domain, list_key, sender_domain
+from openfyxer.services.assistant.classify_deadline import age_words, day_words, passed_deadline
+from openfyxer.services.assistant.classify_text import new_text
 from openfyxer.services import settings as settings_service
 
 CORRECTION_SIMILARITY = 0.9
+URGENT_MAX_AGE = timedelta(days=7)  # older mail is never urgent today, whatever it says
 _URGENT = re.compile(r"\b(urgent|asap|as soon as possible|immediately|today|by eod|end of day|deadline|critical|"
                      r"urgență|urgent[ăa]?|imediat|astăzi|azi|cât mai repede|cat mai repede|termen)\b", re.I)
-_NOREPLY = re.compile(r"^(no-?reply|do-?not-?reply|notifications?|mailer-daemon|postmaster|alerts?)@", re.I)
+LABELS = {"urgent": "Urgent", "to_respond": "To respond", "fyi": "FYI", "newsletter": "Newsletter", "spam": "Spam"}
+_ASKING = ("urgent", "to_respond")
 
 
 @dataclass(frozen=True)
@@ -49,64 +59,154 @@ def _vector_bytes(v: np.ndarray) -> bytes:
     return np.asarray(v, dtype="<f4").tobytes()
 
 
-def _learned(session: Session, user_id: uuid.UUID) -> tuple[np.ndarray, list[TriageFeedback]]:
-    rows = list(session.exec(select(TriageFeedback).where(TriageFeedback.user_id == user_id)).all())
-    if not rows:
-        return np.zeros((0, embeddings.DIM), dtype=np.float32), []
-    return np.stack([np.frombuffer(r.vector, dtype="<f4") for r in rows]), rows
+# ---- what the user taught ---------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Lesson:
+    """One correction and what it generalises by."""
+
+    category: str
+    sender: str | None  # the corrected mail's sender address
+    list_id: str | None  # its list, as list_key() gives it (`id.example.org`)
+    domain: str | None  # its sender domain, only when it was bulk mail from a domain of its own
 
 
-def _from_corrections(e: Email, vector: np.ndarray, learned: tuple[np.ndarray, list[TriageFeedback]]) -> Verdict | None:
-    matrix, rows = learned
-    if not rows:
-        return None
-    sims = matrix @ vector
-    best = int(np.argmax(sims))
-    if sims[best] >= CORRECTION_SIMILARITY:
-        cat = rows[best].category
-        return Verdict(cat, cat in ("urgent", "to_respond"), "like a message you moved to " + cat.replace("_", " "), "user")
-    by_sender = Counter(r.category for r in rows if e.sender and r.sender == e.sender)
-    if by_sender:
-        cat, n = by_sender.most_common(1)[0]
-        if n >= 2:
-            return Verdict(cat, cat in ("urgent", "to_respond"), f"you sorted mail from {e.sender} as "
-                           + cat.replace("_", " "), "user")
+@dataclass
+class Learned:
+    """A user's corrections: embeddings for near-identical mail, lessons (oldest first) for the rest."""
+
+    matrix: np.ndarray = field(default_factory=lambda: np.zeros((0, embeddings.DIM), dtype=np.float32))
+    rows: list[TriageFeedback] = field(default_factory=list)
+    lessons: list[Lesson] = field(default_factory=list)
+
+    def latest(self, **match: str) -> tuple[Lesson, int] | None:
+        """The newest lesson whose fields equal `match`, and how many lessons agree with its category."""
+        found = [lesson for lesson in self.lessons if all(getattr(lesson, k) == v for k, v in match.items())]
+        if not found:
+            return None
+        return found[-1], sum(lesson.category == found[-1].category for lesson in found)
+
+
+@dataclass(frozen=True)
+class _Corrected:
+    """What bulk_signal reads of a corrected email (not its raw bytes, which can be large)."""
+
+    sender: str | None
+    sender_name: str | None
+    subject: str | None
+    body_text: str | None
+    body_html: str | None
+    list_id: str | None
+    list_unsubscribe: str | None
+    precedence: str | None
+    auto_submitted: str | None
+    in_reply_to: str | None
+
+
+_CORRECTED = [getattr(Email, name) for name in _Corrected.__dataclass_fields__]
+
+
+def _learned(session: Session, user_id: uuid.UUID) -> Learned:
+    found = session.exec(select(TriageFeedback, *_CORRECTED).join(Email, Email.id == TriageFeedback.email_id)
+                         .where(TriageFeedback.user_id == user_id)
+                         .order_by(TriageFeedback.created_at, TriageFeedback.id)).all()
+    if not found:
+        return Learned()
+    rows, lessons = [], []
+    for fb, *columns in found:
+        corrected = _Corrected(*columns)
+        sender = (fb.sender or corrected.sender or "").lower() or None
+        domain = sender_domain(sender)
+        own_domain = domain if bulk_signal(corrected) is not None and not is_shared_domain(domain) else None
+        rows.append(fb)
+        lessons.append(Lesson(fb.category, sender, list_key(corrected.list_id), own_domain))
+    return Learned(np.stack([np.frombuffer(r.vector, dtype="<f4") for r in rows]), rows, lessons)
+
+
+def _by_user(category: str, reason: str) -> Verdict:
+    return Verdict(category, category in _ASKING, reason, "user")
+
+
+def _from_corrections(e: Email, vector: np.ndarray, learned: Learned, *, bulk: Bulk | None,
+                      request_p: float) -> Verdict | None:
+    """The user's own say: the same list, the same sender, near-identical text, the same bulk sender domain."""
+    sender = (e.sender or "").lower()
+    key = list_key(e.list_id)
+    if key and (hit := learned.latest(list_id=key)):
+        return _by_user(hit[0].category, f"you moved mail from this list ({key}) to {LABELS[hit[0].category]}")
+    if sender and (hit := learned.latest(sender=sender)):
+        lesson, agreeing = hit
+        # One message of a person moved down says little about their next question: a person's
+        # request is kept out of To respond by their sender alone once the user did so twice.
+        personal_question = bulk is None and request_p >= 0.5 and lesson.category not in _ASKING
+        if not personal_question or agreeing >= 2:
+            return _by_user(lesson.category, f"you moved mail from {sender} to {LABELS[lesson.category]}")
+    if learned.rows:
+        sims = learned.matrix @ vector
+        best = int(np.argmax(sims))
+        if sims[best] >= CORRECTION_SIMILARITY:
+            cat = learned.rows[best].category
+            return _by_user(cat, f"like a message you moved to {LABELS[cat]}")
+    domain = sender_domain(sender)
+    if bulk is not None and domain and not is_shared_domain(domain):
+        # Another list of the same sender is another list: its own corrections decide, not these.
+        for lesson in reversed(learned.lessons):
+            if lesson.domain == domain and not (key and lesson.list_id and lesson.list_id != key):
+                return _by_user(lesson.category, f"you moved mail from {domain} to {LABELS[lesson.category]}")
     return None
 
 
-def _bulk_signal(e: Email) -> str | None:
-    if e.auto_submitted and e.auto_submitted != "no":
-        return "automatic message (Auto-Submitted)"
-    if e.precedence in ("bulk", "list", "junk"):
-        return f"sent in bulk (Precedence: {e.precedence})"
-    if e.list_unsubscribe or e.list_id:
-        return "mailing list or newsletter (List-Unsubscribe)"
-    return None
-
+# ---- the verdict ------------------------------------------------------------------------------
 
 def decide(e: Email, *, vector: np.ndarray, spam_p: float, request_p: float, priority: set[str],
-           learned: tuple[np.ndarray, list[TriageFeedback]]) -> Verdict:
+           learned: Learned, now: datetime | None = None) -> Verdict:
     """The verdict from every layer but the language model (pure, for tests and batches)."""
-    if hit := _from_corrections(e, vector, learned):
+    verdict = _decide(e, vector=vector, spam_p=spam_p, request_p=request_p, priority=priority, learned=learned,
+                      bulk=bulk_signal(e))
+    return current(verdict, e, now=now or datetime.now(UTC))
+
+
+def _decide(e: Email, *, vector: np.ndarray, spam_p: float, request_p: float, priority: set[str],
+            learned: Learned, bulk: Bulk | None) -> Verdict:
+    if hit := _from_corrections(e, vector, learned, bulk=bulk, request_p=request_p):
         return hit
     sender = (e.sender or "").lower()
     text = email_text(e)
-    if sender in priority:
+    if sender in priority:  # the user's own word, before bulk: "tell me when the CI alerts@ writes"
         asks = request_p >= 0.5
         if asks and _URGENT.search(text):
             return Verdict("urgent", True, "priority contact asks for something urgent", "rules")
         return Verdict("urgent" if asks else "to_respond", True, "from a priority contact", "rules")
     if spam_p >= 0.9:
         return Verdict("spam", False, f"looks like spam ({spam_p:.0%})", "model")
-    if bulk := _bulk_signal(e):
-        return Verdict("newsletter" if "list" in bulk or "bulk" in bulk else "fyi", False, bulk, "rules")
-    if _NOREPLY.match(sender):
-        return Verdict("fyi", False, "sent from a no-reply address", "rules")
+    if bulk is not None:  # whatever its text asks ("Reply now!"): nobody waits for an answer to a mailing
+        return Verdict(bulk.kind, False, bulk.reason, "rules")
     if request_p >= 0.5:
         if _URGENT.search(text):
             return Verdict("urgent", True, "asks for something, and soon", "model")
         return Verdict("to_respond", True, "asks you for something", "model")
     return Verdict("fyi", False, "information, no request found", "model")
+
+
+_SOON = {"asks for something, and soon": "asks for something",
+         "priority contact asks for something urgent": "priority contact asks for something"}
+
+
+def current(verdict: Verdict, e: Email, *, now: datetime) -> Verdict:
+    """Urgent only while it is current: not weeks old, and not with every deadline it names passed.
+    Stale urgent mail still asks for something: it stays to_respond, and the reason says why."""
+    if verdict.category != "urgent":
+        return verdict
+    base = _SOON.get(verdict.reason, verdict.reason)
+    received = e.received_at
+    if received is not None and received.tzinfo is None:
+        received = received.replace(tzinfo=UTC)
+    if received is not None and now - received > URGENT_MAX_AGE:
+        return Verdict("to_respond", True, f"{base}, but it is {age_words(now - received)}", verdict.by)
+    asked = f"{e.subject or ''}\n{new_text(e.body_text or '')[:3000]}"  # not the deadlines of quoted mail
+    if passed := passed_deadline(asked, sent=received, now=now):
+        return Verdict("to_respond", True, f"{base}, but its deadline ({day_words(passed[0])}) has passed", verdict.by)
+    return verdict
 
 
 def _uncertain(spam_p: float, request_p: float) -> bool:
@@ -137,12 +237,14 @@ def triage_batch(session: Session, *, user: User, emails: list[Email]) -> list[V
     prefs = settings_service.get_or_create(session, user_id=user.id)
     priority = {p.lower() for p in (prefs.priority_contacts or [])}
     learned = _learned(session, user.id)
-    recent = datetime.now(UTC) - timedelta(days=get_settings().triage_llm_days)
+    now = datetime.now(UTC)
+    recent = now - timedelta(days=get_settings().triage_llm_days)
     verdicts = []
     for e, v, sp, rp in zip(todo, vectors, spam_p, request_p, strict=True):
-        verdict = decide(e, vector=v, spam_p=float(sp), request_p=float(rp), priority=priority, learned=learned)
+        verdict = decide(e, vector=v, spam_p=float(sp), request_p=float(rp), priority=priority, learned=learned,
+                         now=now)
         if verdict.by == "model" and _uncertain(float(sp), float(rp)) and e.received_at and e.received_at >= recent:
-            verdict = _ask_llm(session, user, e) or verdict
+            verdict = current(_ask_llm(session, user, e) or verdict, e, now=now)
         verdicts.append(verdict)
     # Written only after every model call: on SQLite the first write holds the database's one
     # write lock until the commit, and the dashboard and the sync would wait out the model.
@@ -166,17 +268,19 @@ def _notify(session: Session, user: User, e: Email) -> None:
 
 
 def correct(session: Session, *, user: User, email: Email, category: str) -> None:
-    """The user moved a message: remember it (with its embedding) so similar mail follows."""
+    """The user moved a message: remember it (with its embedding), so that from the next triage on
+    mail from the same list, sender or bulk sender domain, and near-identical mail, follows it."""
     vector = embeddings.embed_one(email_text(email))
     row = session.exec(select(TriageFeedback).where(TriageFeedback.user_id == user.id,
                                                     TriageFeedback.email_id == email.id)).first()
     if row is None:
-        row = TriageFeedback(user_id=user.id, email_id=email.id, category=category, sender=email.sender,
-                             vector=_vector_bytes(vector))
+        row = TriageFeedback(user_id=user.id, email_id=email.id, category=category,
+                             sender=(email.sender or "").lower() or None, vector=_vector_bytes(vector))
     row.category = category
+    row.created_at = datetime.now(UTC)  # the newest correction of a list or a sender is the one that counts
     session.add(row)
     email.category, email.triaged_by = category, "user"
-    email.needs_reply = category in ("urgent", "to_respond")
+    email.needs_reply = category in _ASKING
     email.triage_reason = "you chose this category"
     session.add(email)
     session.flush()

@@ -38,10 +38,10 @@ class Question(BaseModel):
 
 
 class Source(BaseModel):
-    """Where an answer comes from: an email or a document, to open in the dashboard."""
+    """Where an answer comes from: an email, a document or a waiting draft, to open in the dashboard."""
 
     n: int  # the number the answer cites it by, [n]
-    kind: str  # "email" | "document"
+    kind: str  # "email" | "document" | "draft" (a listing of the drafts waiting for approval)
     id: uuid.UUID
     title: str  # subject or filename
     date: str | None

@@ -1,5 +1,7 @@
 """The chat: a conversation with the user's mail and documents, over the same retrieval as
-/rag/query, kept per user. The model sees the last few turns, so "and in April?" follows on."""
+/rag/query, kept per user. The model sees the last few turns, so "and in April?" follows on.
+A question about the state of the mailbox ("what do I need to reply to today?") is answered by
+rag.prepare from a fixed, read-only list (inbox_queries), with the text already written."""
 
 from __future__ import annotations
 

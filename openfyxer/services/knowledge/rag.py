@@ -8,6 +8,10 @@
 4. The model answers only from those sources, numbered, and cites them as [n]; text from the
    sources is untrusted data in the prompt. With nothing relevant, or when the model says the
    sources do not hold the answer, the answer says so instead of guessing.
+
+A question about the state of the mailbox ("what do I need to reply to today?", "which drafts are
+waiting?") is not searched for: services.knowledge.inbox_queries answers it from the database with
+a fixed, read-only list, written by code, and the rows are its sources.
 """
 
 from __future__ import annotations
@@ -27,7 +31,7 @@ from openfyxer.models.email import Email
 from openfyxer.models.knowledge_api import Answer, Source
 from openfyxer.models.user import User
 from openfyxer.services.assistant import llm, prompts
-from openfyxer.services.knowledge import entities
+from openfyxer.services.knowledge import entities, inbox_queries
 from openfyxer.services.mail.accounts import owned_ids
 from openfyxer.services.assistant.classify_text import new_text
 from openfyxer.services import settings as settings_service
@@ -196,16 +200,21 @@ NOTHING = "I could not find anything about this in your mail or documents."
 
 @dataclass
 class Prepared:
-    """What the model is asked (None when nothing relevant was found), and the sources it may cite."""
+    """What the model is asked (None when nothing relevant was found), and the sources it may cite;
+    or, for a question about the mailbox's state, the answer already written (`text`)."""
 
     messages: list[dict] | None
     sources: list[Source]
     choice: llm.Choice | None = None
+    text: str | None = None
 
 
 def prepare(session: Session, *, user: User, question: str, k: int = 6, history: list[dict] | None = None,
             search: str | None = None) -> Prepared:
-    """Retrieval and the prompt; `search` is what to look for if not the question itself (a follow-up)."""
+    """Retrieval and the prompt; `search` is what to look for if not the question itself (a follow-up).
+    A question about the mailbox's state gets its listing instead, with no model to ask."""
+    if (listing := inbox_queries.answer(session, user=user, question=question)) is not None:
+        return Prepared(None, listing.sources, text=listing.text)
     candidates, notes = _retrieve(session, user=user, question=search or question, k=k)
     loaded = _load(session, user, [c for c in candidates if c.score >= MIN_SCORE or c.why & {"graph", "keyword"}])
     if not loaded:
@@ -217,6 +226,8 @@ def prepare(session: Session, *, user: User, question: str, k: int = 6, history:
 
 def finish(prepared: Prepared, text: str, nothing: str = NOTHING) -> Answer:
     """The model's text as an answer: its citations kept, or "not found" said plainly."""
+    if prepared.text is not None:
+        return Answer(answer=prepared.text, grounded=True, sources=prepared.sources)
     text = (text or "").strip()
     if prepared.messages is None or not text or NOT_FOUND in text:
         return Answer(answer=nothing, grounded=False, sources=prepared.sources)
@@ -239,7 +250,10 @@ def answer(session: Session, *, user: User, question: str, k: int = 6, history: 
 
 
 def stream(prepared: Prepared):  # noqa: ANN201
-    """The model's answer as it is written (pieces of text); `finish` the joined text afterwards."""
+    """The model's answer as it is written (pieces of text); `finish` the joined text afterwards.
+    An answer written already comes in one piece."""
+    if prepared.text is not None:
+        return iter((prepared.text,))
     if prepared.messages is None:
         return iter(())
     return llm.stream(prepared.choice, prepared.messages, max_tokens=ANSWER_TOKENS, temperature=0.1)

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import UTC, datetime, time, timedelta
 
-from sqlalchemy import func, or_
+from sqlalchemy import and_, exists, func, or_
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, select
 
 from openfyxer.core.errors import NotFound
 from openfyxer.core.later import later
 from openfyxer.models.account import EmailAccount
 from openfyxer.models.document import Document
+from openfyxer.models.draft import Draft
 from openfyxer.models.email import Email
 from openfyxer.models.email_api import AttachmentInfo, EmailDetail, EmailSummary, EmailUpdate
 from openfyxer.models.user import User
@@ -31,13 +34,42 @@ def _owned(user: User):  # noqa: ANN202
     return owned_ids(user.id)
 
 
+def _awaiting_reply():  # noqa: ANN202
+    """Unread, or read with no reply from the user: none in Sent answering it (or later in its thread),
+    no draft for it approved or sent."""
+    sent = aliased(Email)
+    replied = exists().where(sent.account_id == Email.account_id, sent.folder_role == "sent",
+                             or_(sent.in_reply_to == Email.message_id,
+                                 and_(sent.thread_id == Email.thread_id, sent.received_at > Email.received_at)))
+    drafted = exists().where(Draft.email_id == Email.id, Draft.status.in_(("approved", "sending", "sent")))
+    return or_(Email.is_read.is_(False), and_(~replied, ~drafted))
+
+
 def list_emails(session: Session, *, user: User, category: str | None = None, account_id: uuid.UUID | None = None,
                 is_read: bool | None = None, thread_id: str | None = None, q: str | None = None,
-                folder: str | None = "inbox", limit: int = 50, offset: int = 0) -> tuple[list[EmailSummary], int]:
-    """The user's mail, newest first. `folder=None` searches every folder."""
+                folder: str | None = "inbox", limit: int = 50, offset: int = 0,
+                categories: Sequence[str] | None = None, exclude_categories: Sequence[str] | None = None,
+                sender: str | None = None,
+                received_after: datetime | None = None, received_before: datetime | None = None,
+                awaiting_reply: bool = False) -> tuple[list[EmailSummary], int]:
+    """The user's mail, newest first. `folder=None` searches every folder; `sender` is found in the
+    sender's address or name; `awaiting_reply` keeps mail that is unread or not answered yet."""
     where = [Email.account_id.in_(_owned(user))]
     if category:
         where.append(Email.category == category)
+    if categories is not None:
+        where.append(Email.category.in_(list(categories)))
+    if exclude_categories:
+        where.append(or_(Email.category.is_(None), Email.category.not_in(list(exclude_categories))))
+    if sender and sender.strip():
+        like = "%" + sender.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        where.append(or_(Email.sender.ilike(like, escape="\\"), Email.sender_name.ilike(like, escape="\\")))
+    if received_after is not None:
+        where.append(Email.received_at >= received_after)
+    if received_before is not None:
+        where.append(Email.received_at < received_before)
+    if awaiting_reply:
+        where.append(_awaiting_reply())
     if account_id:
         where.append(Email.account_id == account_id)
     if is_read is not None:

@@ -18,9 +18,14 @@ from openfyxer.ui.state.mail import MailState
 UPLOAD_ID = "documents"
 
 
+def _href(kind: str, source_id: object) -> str:
+    """Where a source opens: an email or a document on its own page, a waiting draft among the drafts."""
+    return {"email": f"/email/{source_id}", "draft": "/drafts"}.get(kind, f"/document/{source_id}")
+
+
 def _sources(answer: Answer) -> list[dict]:
     return [{"n": str(s.n), "kind": s.kind, "title": s.title, "date": s.date or "", "snippet": s.snippet,
-             "href": f"/email/{s.id}" if s.kind == "email" else f"/document/{s.id}"} for s in answer.sources]
+             "href": _href(s.kind, s.id)} for s in answer.sources]
 
 
 class KnowledgeState(MailState):
@@ -168,7 +173,7 @@ class ChatState(MailState):
     def _message(self, role: str, content: str, sources: list, grounded: bool) -> dict:
         return {"role": role, "content": content, "grounded": grounded, "sources": [
             {"n": str(s["n"]), "title": s["title"], "date": s.get("date") or "",
-             "href": f"/email/{s['id']}" if s["kind"] == "email" else f"/document/{s['id']}"} for s in sources]}
+             "href": _href(s["kind"], s["id"])} for s in sources]}
 
     def set_draft(self, value: str) -> None:
         self.draft = value[:2000]

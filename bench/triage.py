@@ -3,9 +3,11 @@
 Spam: the SpamAssassin corpus, a stratified 80/20 split with a fixed seed; the model is trained
 on the 80 and scored on the 20 (F1 with spam as the positive class). Intent: the developers'
 email-intent sentences (../shared/data/email-intent/train.tsv), a stratified 80/20 split with
-a fixed seed; the model is trained on the seed set plus the 80 and scored on the 20, never
-trained on it. The seed-only model (what the product ships) is scored on the same 20 as an
-extra. The last line is the JSON figures; timings are on this machine's cores.
+a fixed seed, scored on the 20. What ships is what is measured: the headline `intent_accuracy` and
+`intent_f1` are the model a fresh install trains (the seed sentences that ship in the package,
+nothing else). Models trained on the split's 80, data the product does not ship, are reported
+apart under `unshipped_*` names, for comparison only. The last line is the JSON figures; timings
+are on this machine's cores.
 """
 
 from __future__ import annotations
@@ -14,7 +16,6 @@ import json
 import os
 import sys
 import time
-from pathlib import Path
 
 os.environ.setdefault("OPENFYXER_ENV_FILE", os.devnull)
 os.environ.setdefault("OPENFYXER_ENVIRONMENT", "test")
@@ -86,9 +87,12 @@ def bench_intent() -> dict:
     data_v, seed_v = vectors[: len(texts)], vectors[len(texts):]
     test_texts = [texts[i] for i in test]
 
-    def accuracy(model) -> float:  # noqa: ANN001
-        probs = model.predict_sentences(test_texts, data_v[test])
-        return float(((probs >= model.threshold) == y[test]).mean())
+    def scores(model) -> tuple[float, float]:  # noqa: ANN001
+        """Accuracy, and F1 with "asks for something" as the positive class."""
+        pred = model.predict_sentences(test_texts, data_v[test]) >= model.threshold
+        truth = y[test]
+        f1 = 2 * int((pred & truth).sum()) / max(1, int(pred.sum() + truth.sum()))
+        return round(float((pred == truth).mean()), 4), round(f1, 4)
 
     t0 = time.perf_counter()
     seed_only = train_intent(seed_texts, seed_y, vectors=seed_v)
@@ -101,9 +105,10 @@ def bench_intent() -> dict:
     per_sentence_ms = embed_s * 1000 / len(vectors)
     _log(f"intent: embedded {len(vectors)} sentences in {embed_s:.1f}s; trained seed-only in {seed_train_s:.1f}s, "
          f"seed+train ({len(seed) + len(train)}) in {both_train_s:.1f}s")
-    return {"intent_accuracy": round(accuracy(both), 4), "n_intent_test": len(test),
-            "intent_seed_only_accuracy": round(accuracy(seed_only), 4),
-            "intent_train_only_accuracy": round(accuracy(train_only), 4),
+    shipped, with_split, split_only = scores(seed_only), scores(both), scores(train_only)
+    return {"intent_accuracy": shipped[0], "intent_f1": shipped[1], "n_intent_test": len(test),
+            "unshipped_intent_accuracy_seed_plus_split": with_split[0], "unshipped_intent_f1_seed_plus_split": with_split[1],
+            "unshipped_intent_accuracy_split_only": split_only[0],
             "n_intent_train": len(train), "n_seed": len(seed), "intent_seed_train_s": round(seed_train_s, 1),
             "intent_train_s": round(both_train_s, 1), "intent_embed_ms_per_sentence": round(per_sentence_ms, 1)}
 

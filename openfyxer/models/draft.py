@@ -40,6 +40,9 @@ class Draft(SQLModel, table=True):
     language: str | None = Field(default=None, max_length=10)
     # What the safety checks found in a generated draft (new addresses, links, prompt leaks...).
     flags: list[str] = Field(default_factory=list, sa_type=JSONType)
+    # What a generated draft relied on: the user's earlier replies to the sender (role "example") and
+    # the mail and documents it was given as facts (role "fact"); see DraftSource.
+    sources: list[dict] = Field(default_factory=list, sa_type=JSONType)
     message_id: str | None = Field(default=None, sa_column=Column(String(255), nullable=True))
     in_reply_to: str | None = Field(default=None, max_length=998)
     references: list[str] = Field(default_factory=list, sa_type=JSONType)
@@ -75,6 +78,17 @@ class DraftUpdate(BaseModel):
     content: str | None = PField(None, min_length=1, max_length=200_000)
 
 
+class DraftSource(BaseModel):
+    """One thing a generated draft was shown: an email (open it at /email/<id>) or a document."""
+
+    kind: str  # "email" | "document"
+    id: uuid.UUID
+    title: str
+    date: str | None = None
+    snippet: str = ""
+    role: str  # "example": how the user answered this sender before; "fact": something the reply may state
+
+
 class DraftPublic(BaseModel):
     model_config = ConfigDict(from_attributes=True)
     id: uuid.UUID
@@ -88,6 +102,7 @@ class DraftPublic(BaseModel):
     llm_model: str | None
     language: str | None
     flags: list[str]
+    sources: list[DraftSource] = []
     message_id: str | None
     send_attempts: int
     last_error: str | None

@@ -45,6 +45,7 @@ SERVICE_MESSAGES = (
     N_("no such draft"),
     N_("no such account"),
     N_("a rejected draft cannot be sent"),
+    N_("the draft still asks you something: answer it in the text, then send"),
     N_("the draft's mail account is gone"),
     N_("a draft needs at least one recipient"),
     N_("two-factor authentication is already enabled"),

@@ -1,8 +1,11 @@
 """Reply drafts written by the model in the user's voice and in the sender's language.
 
-The model gets the email and its thread as untrusted data and has no tools: it writes text and
-nothing else. What it writes is checked (services.guard) and saved as a pending draft that only
-the user can approve and send.
+The model gets the email and its thread as untrusted data, with what the reply may rely on
+(services.assistant.grounding: the user's earlier replies to the sender, facts from their own mail
+and documents), and has no tools: it writes text and nothing else. What it states as fact must come
+from those; otherwise it asks ([[Ask: ...]], flagged `asks_user`). What it writes is checked
+(services.guard) and saved, with the sources it was given, as a pending draft that only the user
+can approve and send.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from openfyxer.models.draft import Draft
 from openfyxer.models.email import Email
 from openfyxer.models.user import User
 from openfyxer.services import audit
-from openfyxer.services.assistant import guard, language, llm, prompts, style
+from openfyxer.services.assistant import grounding, guard, language, llm, prompts, style
 from openfyxer.services import settings as settings_service
 from openfyxer.services.mail import drafts
 from openfyxer.services.mail.drafts import reply_subject
@@ -77,11 +80,13 @@ def generate(session: Session, *, user: User, email_id: uuid.UUID, instructions:
         profile = style.learn_from_sent(session, user=user)  # the user may have sent mail since
     voice = style.for_language(profile, lang)
     earlier = _thread(session, email)
+    grounds = grounding.gather(session, user=user, email=email, user_name=user_name, user_email=account.email_address)
     messages = prompts.draft_messages(
         user_name=user_name, user_email=account.email_address, language=lang,
         style=style.describe(profile, lang), email_block=prompts.untrusted(email.sender, email.subject, email.body_text),
         thread_blocks=[prompts.untrusted(m.sender, m.subject, m.body_text, limit=800) for m in earlier],
         instructions=instructions, sender_name=sender_name, profile=voice,
+        example_blocks=grounds.example_blocks, fact_blocks=grounds.fact_blocks,
     )
     answer = llm.complete(choice, messages, max_tokens=400, temperature=0.3, use_cache=not replace)
     text = _clean(answer.text)
@@ -100,7 +105,7 @@ def generate(session: Session, *, user: User, email_id: uuid.UUID, instructions:
     has_files = session.exec(select(Document.id).where(Document.email_id.in_([m.id for m in [email, *earlier]]))).first()
     flags = guard.check(text, thread_text="\n".join(f"{m.subject or ''}\n{m.body_text or ''}" for m in [email, *earlier]),
                         thread_addresses=participants, thread_has_attachments=bool(has_files),
-                        trusted_text="\n".join([own, instructions or "", signature or ""]),
+                        trusted_text="\n".join([own, grounds.trusted_text, instructions or "", signature or ""]),
                         system_prompt=messages[0]["content"])
     sender_domain = (email.sender or "").rsplit("@", 1)[-1].lower()
     if echo > guard.ECHO_LIMIT:
@@ -124,13 +129,14 @@ def generate(session: Session, *, user: User, email_id: uuid.UUID, instructions:
         to_addresses=list(email.reply_to or []) or ([email.sender] if email.sender else []),
         subject=reply_subject(email.subject), in_reply_to=email.message_id,
         references=[*(email.references or []), email.message_id][-20:], llm_model=answer.model[:100],
-        language=lang, flags=flags, status="pending", created_at=datetime.now(UTC),
+        language=lang, flags=flags, sources=grounds.sources, status="pending", created_at=datetime.now(UTC),
     )
     session.add(draft)
     session.flush()
     audit.record(session, action="draft.generate", user_id=user.id, entity_type="draft", entity_id=draft.id,
                  details={"email_id": str(email.id), "model": answer.model, "cached": answer.cached,
-                          "flags": flags, "instructions": bool(instructions)}, ip=ip)
+                          "flags": flags, "instructions": bool(instructions),
+                          "sources": [f"{x['role']}:{x['kind']}:{x['id']}" for x in grounds.sources]}, ip=ip)
     return draft
 
 

@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import re
 
-from openfyxer.services.assistant.prompts import SYSTEM_PROMPT_MARKERS
+from openfyxer.services.assistant.prompts import ASK_OPEN, SYSTEM_PROMPT_MARKERS
 
 _ADDRESS = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _URL = re.compile(r"\b(?:https?://|www\.)[^\s<>\"')\]]+|\b(?:[a-z0-9-]+\.)+[a-z]{2,}/[^\s<>\"')\]]*", re.I)
 _ATTACH = re.compile(r"\b(attached|attachment|enclosed|atașat|atasat|anexat|în anexă|in anexa)\b", re.I)
 _SECRET = re.compile(r"(sk-[A-Za-z0-9_-]{10,}|-----BEGIN [A-Z ]*PRIVATE KEY|\bpassword\s*[:=]\s*\S+|"
                      r"\bparol[aă]\s*[:=]\s*\S+|enc:v1:)", re.I)
+# The question a draft leaves for the user ("[[Ask: did we sign the contract?]]"), spacing and case forgiven.
+_ASK = re.compile(r"\[\[\s*" + re.escape(ASK_OPEN[2:-1]) + r"\s*:\s*(.*?)\s*\]\]", re.I | re.S)
 
 
 def _norm_url(u: str) -> str:
@@ -52,7 +54,14 @@ def check(draft: str, *, thread_text: str, thread_addresses: set[str], thread_ha
         flags.append("quotes_system_prompt")
     if _SECRET.search(draft):
         flags.append("possible_secret")
+    if questions := asks(draft):
+        flags.append("asks_user: " + " | ".join(q[:200] for q in questions[:3]))
     return flags
+
+
+def asks(draft: str) -> list[str]:
+    """The questions the draft leaves for the user ([[Ask: ...]]); it must not go out with them."""
+    return [" ".join(q.split()) or "?" for q in _ASK.findall(draft or "")]
 
 
 ECHO_LIMIT = 0.5

@@ -27,6 +27,7 @@ from openfyxer.models.account import EmailAccount
 from openfyxer.models.draft import Draft, DraftUpdate
 from openfyxer.models.user import User
 from openfyxer.services import audit
+from openfyxer.services.assistant.guard import asks
 from openfyxer.services.mail import drafts
 from openfyxer.services.mail.drafts import get
 from openfyxer.services.mail.mailbox import open_mailbox
@@ -55,6 +56,9 @@ def approve(session: Session, *, user: User, draft_id: uuid.UUID, content: str |
         return draft
     if draft.status == "rejected":
         raise Conflict("a rejected draft cannot be sent", code="draft_rejected")
+    if asks(draft.content):  # the question it left is for the user, never for the recipient
+        raise Conflict("the draft still asks you something: answer it in the text, then send",
+                       code="draft_asks_user")
     account = session.get(EmailAccount, draft.account_id) if draft.account_id else None
     if account is None:
         raise Conflict("the draft's mail account is gone", code="draft_no_account")

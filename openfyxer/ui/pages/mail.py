@@ -110,6 +110,24 @@ def _flags() -> rx.Component:
     )
 
 
+def _sources() -> rx.Component:
+    """What the draft was based on: the user's earlier replies and the mail and documents it took facts from."""
+    return rx.cond(
+        EmailState.draft_sources.length() > 0,
+        rx.vstack(
+            rx.text(t("Based on"), weight="bold", size="2"),
+            rx.foreach(EmailState.draft_sources, lambda x: rx.hstack(
+                rx.link(x["title"], href=x["href"], size="2", class_name="draft-source",
+                        custom_attrs={"data-kind": x["kind"]}),
+                rx.text(x["date"], size="1", color_scheme="gray"),
+                rx.badge(x["role"], variant="soft", size="1"),
+                align="center", wrap="wrap", spacing="2",
+            )),
+            spacing="1", width="100%", id="draft-sources",
+        ),
+    )
+
+
 def _draft_panel() -> rx.Component:
     editable = EmailState.draft_status == "pending"
     return rx.card(
@@ -124,6 +142,7 @@ def _draft_panel() -> rx.Component:
                     rx.text_area(value=EmailState.draft_text, on_change=EmailState.set_draft_text, rows="10",
                                  width="100%", read_only=~editable, aria_label=t("Draft text"), id="draft-text",
                                  custom_attrs={"data-draft": EmailState.draft_id}),
+                    _sources(),
                     rx.cond(editable, rx.hstack(
                         # Not while a new draft is being written: it will replace this one.
                         rx.button(t("Save"), on_click=EmailState.save_draft, variant="soft", id="draft-save",

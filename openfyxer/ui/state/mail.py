@@ -86,6 +86,7 @@ class MailState(SessionState):
             "repeats_email": self._t("It mostly repeats the sender's words"),
             "reply_to_differs": self._t("The reply goes to a different domain than the sender's"),
             "language_mismatch": self._t("It is not in the language of the email"),
+            "asks_user": self._t("It asks you something before it can be sent"),
         }.get(code, code)
         return f"{text} ({detail})" if detail else text
 

@@ -30,6 +30,7 @@ class EmailState(MailState):
     draft_status: str = ""
     draft_status_label: str = ""
     draft_flags: list[str] = []
+    draft_sources: list[dict] = []  # what the draft was based on: title, date, role, href
     instructions: str = ""
     working: bool = False
     notice: str = ""
@@ -99,6 +100,16 @@ class EmailState(MailState):
             "failed": self._t("not sent: failed"),
         }.get(self.draft_status, self.draft_status)
         self.draft_flags = [self._flag(f) for f in draft.flags or []] if draft else []
+        self.draft_sources = [self._source(x) for x in (getattr(draft, "sources", None) or [])] if draft else []
+
+    def _source(self, source: dict) -> dict:
+        """One thing the draft relied on, as the panel lists it: emails open here, documents on their page."""
+        kind = source.get("kind")
+        role = {"example": self._t("how you answered before"),
+                "fact": self._t("a source of facts")}.get(source.get("role"), source.get("role") or "")
+        return {"title": source.get("title") or self._t("(no subject)"), "date": source.get("date") or "",
+                "role": role, "kind": kind,
+                "href": f"/{'email' if kind == 'email' else 'document'}/{source.get('id', '')}"}
 
     def allow_images(self) -> None:
         self.images_allowed = True

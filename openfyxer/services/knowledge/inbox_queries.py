@@ -227,11 +227,19 @@ def match(question: str) -> Query | None:
     return None
 
 
+# The question is about the user's own mailbox ("is my inbox on fire?", "am I behind on mail?").
+_MINE = _rx(r"\b(?:my|me|mine|i|i'm|i've|am|meu|mea|mei|mele|mi|mie|eu)\b")
+# ...and not about what some mail says: "which email says ...", "find the mail that mentions ...".
+_CONTENT = _rx(r"\b(?:says?|said|mentions?|mentioned|contains?|written|wrote\s+that|quote\w*|find|search|"
+               r"which|what\s+(?:does|did)|spune|scrie|men[tț]ioneaz\w*|con[tț]ine|caut\w*|g[aă]se[sș]te)\b")
+
+
 def looks_like_inbox(question: str) -> bool:
-    """Talks about mail, drafts or replies, and not about what some mail says: worth asking the model."""
+    """Asks about the state of the user's own mail, not about what some mail says: only then is the
+    model asked to pick a list (every other question goes to retrieval without that extra call)."""
     question = " ".join((question or "").split())
     return bool(question) and len(question) <= 300 and bool(_MAILISH.search(question)) \
-        and not _TOPIC.search(question)
+        and bool(_MINE.search(question)) and not _TOPIC.search(question) and not _CONTENT.search(question)
 
 
 def parse_choice(text: str, question: str) -> tuple[str, str | None] | None:

@@ -213,7 +213,7 @@ def _sender(question: str, *, anywhere: bool) -> tuple[str | None, str | None]:
 def match(question: str) -> Query | None:
     """The list the rules pick for a question, with its filters, or None."""
     question = " ".join((question or "").split())
-    if not question or _TOPIC.search(question) or _HOW.search(question):
+    if not question or _TOPIC.search(question) or _HOW.search(question) or _CONTENT.search(question):
         return None
     period = period_of(question)
     for name, by_lang in _RULES.items():
@@ -231,7 +231,8 @@ def match(question: str) -> Query | None:
 _MINE = _rx(r"\b(?:my|me|mine|i|i'm|i've|am|meu|mea|mei|mele|mi|mie|eu)\b")
 # ...and not about what some mail says: "which email says ...", "find the mail that mentions ...".
 _CONTENT = _rx(r"\b(?:says?|said|mentions?|mentioned|contains?|written|wrote\s+that|quote\w*|find|search|"
-               r"which|what\s+(?:does|did)|spune|scrie|men[tț]ioneaz\w*|con[tț]ine|caut\w*|g[aă]se[sș]te)\b")
+               r"which\s+(?:e-?mail|mail|message)|spune|scrie|men[tț]ioneaz\w*|con[tț]ine|"
+               r"caut\w*|g[aă]se[sș]te)\b")
 
 
 def looks_like_inbox(question: str) -> bool:

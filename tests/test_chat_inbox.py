@@ -17,16 +17,9 @@ from openfyxer.models.email import Email
 from openfyxer.services.knowledge import indexing, inbox_queries
 from tests.assistanthelpers import add_email, make_user_account, scripted, scripted_server, user_by_email  # noqa: F401
 from tests.helpers import bearer, signed_up
+from tests.test_chat_api import _events
 
 pytestmark = pytest.mark.timeout(600)
-
-
-def _events(text: str) -> list[tuple[str, object]]:
-    out = []
-    for block in text.strip().split("\n\n"):
-        lines = dict(line.split(": ", 1) for line in block.splitlines())
-        out.append((lines["event"], json.loads(lines["data"])))
-    return out
 
 
 @pytest.fixture

@@ -18,14 +18,18 @@ from openfyxer.services.assistant import triage
 from openfyxer.services import settings as settings_service
 
 
-@pytest.fixture
-def owner(sqlite_url):
+def _owner() -> tuple[uuid.UUID, uuid.UUID]:
     with session_scope() as db:
         user = auth.register(db, email=f"{uuid.uuid4().hex[:6]}@owner.test", password="correct horse battery")
         account = EmailAccount(user_id=user.id, provider="imap", email_address="me@owner.test")
         db.add(account)
         db.flush()
         return user.id, account.id
+
+
+@pytest.fixture
+def owner(sqlite_url):
+    return _owner()
 
 
 def _add(account_id, **fields) -> uuid.UUID:
@@ -120,12 +124,7 @@ def test_a_correction_changes_how_similar_mail_is_sorted(owner):
 @pytest.fixture
 def owner_any_db(database_url):
     """A user with one account, on SQLite and on PostgreSQL."""
-    with session_scope() as db:
-        user = auth.register(db, email=f"{uuid.uuid4().hex[:6]}@owner.test", password="correct horse battery")
-        account = EmailAccount(user_id=user.id, provider="imap", email_address="me@owner.test")
-        db.add(account)
-        db.flush()
-        return user.id, account.id
+    return _owner()
 
 
 @functools.cache

@@ -3,7 +3,6 @@ from the database by a fixed set of read-only lists, written by code, with the r
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 

@@ -753,6 +753,72 @@ def test_sorted_inbox_draft_edit_approve_and_delivery(app: RunningApp, api: http
     assert page.errors == []
 
 
+@pytest.mark.timeout(900)
+def test_a_decision_is_offered_picked_edited_and_counted(app: RunningApp, api: httpx.Client, open_browser,
+                                                         mail_user, make_mail_user, dovecot, relay) -> None:
+    """GIVEN a colleague asking the user to choose between two vendors
+    WHEN the user opens it and writes a draft
+    THEN the panel offers the two answers as buttons; picking one writes a new draft with it; the user's edit is
+    sent and its size shown; a rejection takes a reason; Home shows the draft quality of these two."""
+    from playwright.sync_api import expect
+
+    from tests.mailhelpers import account_body, message
+
+    dan = make_mail_user("dan")
+    dovecot.deliver(mail_user.name, message(
+        to=mail_user.address, sender=f"Dan Matei <{dan.address}>", subject="Chairs for the new office",
+        body="Hi,\n\nShould we go with ErgoWorks or DeskPro for the new chairs? I place the order on Friday.\n\nDan"))
+    dovecot.deliver(mail_user.name, message(
+        to=mail_user.address, sender=f"Dan Matei <{dan.address}>", subject="Parking spots",
+        body="Hi,\n\nCould you send me the list of people who need a parking spot?\n\nDan"))
+    page, _, tokens = signed_in_page(app, api, open_browser, "decide")
+    assert api.post("/api/v1/accounts", json=account_body(mail_user, dovecot, relay),
+                    headers=bearer(tokens)).status_code == 201
+    subjects = {"Chairs for the new office", "Parking spots"}
+
+    def both_synced() -> dict | None:
+        found = {e["subject"]: e["id"] for e in api.get("/api/v1/emails", headers=bearer(tokens)).json()["items"]
+                 if e["subject"] in subjects}
+        return found if len(found) == 2 else None
+
+    synced = _wait(both_synced, MODEL_WAIT_S, "the two emails synced")
+
+    page.goto(f"{app.url}/email/{synced['Chairs for the new office']}")
+    wait_hydrated(page, "#draft-generate")
+    expect(page.locator("#email-subject")).to_have_text("Chairs for the new office")
+    before = page.locator("#draft-text").get_attribute("data-draft") if page.locator("#draft-text").count() else None
+    page.click("#draft-generate")
+    choices = page.locator("#draft-choices .draft-choice")
+    expect(choices).to_have_count(2, timeout=MODEL_WAIT_S * 1000)
+    expect(choices.nth(0)).to_have_text("ErgoWorks")
+    expect(choices.nth(1)).to_have_text("DeskPro")
+    offered = page.locator("#draft-text").get_attribute("data-draft")
+    assert offered and offered != before
+    page.locator("#draft-choices [data-choice='DeskPro']").click()
+    expect(page.locator("#draft-text")).not_to_have_attribute("data-draft", offered, timeout=MODEL_WAIT_S * 1000)
+    picked = page.locator("#draft-text").get_attribute("data-draft")
+    assert api.get(f"/api/v1/drafts/{picked}", headers=bearer(tokens)).json()["choices"] == ["ErgoWorks", "DeskPro"]
+    page.fill("#draft-text", "Hi Dan,\n\nLet's go with DeskPro. Please place the order on Friday.\n\nBest,\nAna")
+    page.click("#draft-send")
+    expect(page.locator("#draft-edit-size")).to_contain_text("You changed", timeout=LIVE_WAIT_MS)
+    _wait(lambda: [d for d in relay.delivered if b"go with DeskPro" in d[2]], MODEL_WAIT_S, "the reply at the relay")
+
+    # A draft thrown away says why. (Drafts replaced by a new one, as the one above, are not counted.)
+    page.goto(f"{app.url}/email/{synced['Parking spots']}")
+    wait_hydrated(page, "#draft-generate")
+    page.click("#draft-generate")
+    expect(page.locator("#draft-status")).to_have_attribute("data-status", "pending", timeout=MODEL_WAIT_S * 1000)
+    page.select_option("#reject-reason", "wrong_facts")
+    page.click("#draft-reject")
+    expect(page.locator("#draft-status")).to_have_attribute("data-status", "rejected")
+    rejected = api.get("/api/v1/drafts", params={"status": "rejected"}, headers=bearer(tokens)).json()
+    assert "wrong_facts" in [d["reject_reason"] for d in rejected]
+
+    page.click("#nav-home")
+    expect(page.locator("#draft-quality")).to_contain_text("0 of 2", timeout=LIVE_WAIT_MS)
+    assert page.errors == []
+
+
 def test_pages_link_a_web_manifest_with_served_icons(app: RunningApp, api: httpx.Client, open_browser) -> None:
     """GIVEN the production app WHEN a page is opened THEN it links a web manifest (standalone, start URL "/")
     whose 192 and 512 px icons are served as PNG, and names a theme colour."""

@@ -11,13 +11,16 @@ import uuid
 from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field as PField
-from sqlalchemy import Column, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Column, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from openfyxer.models.types import MailAddress, JSONType, UTCDateTime, new_id, utcnow
 
 STATUSES = ("pending", "approved", "sending", "sent", "failed", "rejected")
 EDITABLE = ("pending", "failed")
+# Why the user threw a draft away: the feedback kept with it.
+REJECT_REASONS = ("not_needed", "wrong_facts", "wrong_tone", "too_long", "other")
+REPLACED = "replaced"  # set by the service when a new draft for the email takes the place of this one
 
 
 class Draft(SQLModel, table=True):
@@ -43,6 +46,16 @@ class Draft(SQLModel, table=True):
     # What a generated draft relied on: the user's earlier replies to the sender (role "example") and
     # the mail and documents it was given as facts (role "fact"); see DraftSource.
     sources: list[dict] = Field(default_factory=list, sa_type=JSONType)
+    # What the model wrote, kept when the user edits it: the edit size at approval is measured
+    # against it (None for a draft written by hand).
+    generated_content: str | None = Field(default=None, sa_type=Text)
+    # Share of the generated words the user changed before approving (0 = sent as written, 1 =
+    # rewritten): the feedback the "draft quality" figure and the per-user learning read.
+    edit_ratio: float | None = Field(default=None, sa_column=Column(Float, nullable=True))
+    reject_reason: str | None = Field(default=None, max_length=40)
+    # What the email asks the user to decide, when it does: the answers the draft panel offers
+    # (the reply is written once the user picks one; the draft never decides for them).
+    choices: list[str] = Field(default_factory=list, sa_type=JSONType)
     message_id: str | None = Field(default=None, sa_column=Column(String(255), nullable=True))
     in_reply_to: str | None = Field(default=None, max_length=998)
     references: list[str] = Field(default_factory=list, sa_type=JSONType)
@@ -103,6 +116,9 @@ class DraftPublic(BaseModel):
     language: str | None
     flags: list[str]
     sources: list[DraftSource] = []
+    choices: list[str] = []
+    edit_ratio: float | None = None
+    reject_reason: str | None = None
     message_id: str | None
     send_attempts: int
     last_error: str | None

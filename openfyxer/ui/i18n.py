@@ -47,6 +47,7 @@ SERVICE_MESSAGES = (
     N_("a rejected draft cannot be sent"),
     N_("the draft still asks you something: answer it in the text, then send"),
     N_("the draft's mail account is gone"),
+    N_("that is not one of the answers this email offers"),
     N_("a draft needs at least one recipient"),
     N_("two-factor authentication is already enabled"),
     N_("call 2fa/setup first"),

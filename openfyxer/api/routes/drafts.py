@@ -9,13 +9,15 @@ from fastapi import APIRouter, Query, status
 
 from openfyxer.api.deps import DB, CurrentCaller
 from openfyxer.api.schemas import ERRORS, ErrorOut
-from openfyxer.models.draft import DraftCreate, DraftPublic, DraftUpdate
+from openfyxer.models.draft import REJECT_REASONS, DraftCreate, DraftPublic, DraftUpdate
 from openfyxer.services.mail import drafts, outbox
 
 router = APIRouter(prefix="/drafts", tags=["drafts"], responses=ERRORS)
 _ERR = {404: {"model": ErrorOut, "description": "No such draft"},
         409: {"model": ErrorOut, "description": "Not allowed in the draft's state"}}
 Status = Annotated[str | None, Query(pattern="^(pending|approved|sending|sent|failed|rejected)$")]
+Reason = Annotated[str | None, Query(pattern="^(" + "|".join(REJECT_REASONS) + ")$",
+                                     description="why the draft is thrown away, kept as feedback")]
 
 
 @router.get("", response_model=list[DraftPublic])
@@ -46,8 +48,8 @@ def edit(draft_id: uuid.UUID, body: DraftUpdate, caller: CurrentCaller, db: DB) 
 
 
 @router.delete("/{draft_id}", response_model=DraftPublic, responses=_ERR)
-def reject(draft_id: uuid.UUID, caller: CurrentCaller, db: DB) -> DraftPublic:
-    draft = drafts.reject(db, user=caller.user, draft_id=draft_id, ip=caller.ip)
+def reject(draft_id: uuid.UUID, caller: CurrentCaller, db: DB, reason: Reason = None) -> DraftPublic:
+    draft = drafts.reject(db, user=caller.user, draft_id=draft_id, reason=reason, ip=caller.ip)
     db.commit()
     return DraftPublic.model_validate(draft)
 

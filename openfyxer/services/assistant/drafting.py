@@ -16,13 +16,14 @@ from datetime import UTC, datetime
 
 from sqlmodel import Session, select
 
+from openfyxer.core.errors import ValidationError
 from openfyxer.models.account import EmailAccount
 from openfyxer.models.document import Document
-from openfyxer.models.draft import Draft
+from openfyxer.models.draft import REPLACED, Draft
 from openfyxer.models.email import Email
 from openfyxer.models.user import User
 from openfyxer.services import audit
-from openfyxer.services.assistant import grounding, guard, language, llm, prompts, style
+from openfyxer.services.assistant import decisions, grounding, guard, language, llm, prompts, style
 from openfyxer.services import settings as settings_service
 from openfyxer.services.mail import drafts
 from openfyxer.services.mail.drafts import reply_subject
@@ -81,12 +82,15 @@ def generate(session: Session, *, user: User, email_id: uuid.UUID, instructions:
     voice = style.for_language(profile, lang)
     earlier = _thread(session, email)
     grounds = grounding.gather(session, user=user, email=email, user_name=user_name, user_email=account.email_address)
+    # The user's instructions are their decision; without them the draft leaves the choice open.
+    offered = decisions.choices(email.subject, email.body_text)
     messages = prompts.draft_messages(
         user_name=user_name, user_email=account.email_address, language=lang,
         style=style.describe(profile, lang), email_block=prompts.untrusted(email.sender, email.subject, email.body_text),
         thread_blocks=[prompts.untrusted(m.sender, m.subject, m.body_text, limit=800) for m in earlier],
         instructions=instructions, sender_name=sender_name, profile=voice,
         example_blocks=grounds.example_blocks, fact_blocks=grounds.fact_blocks,
+        undecided=offered if offered and not instructions else None,
     )
     answer = llm.complete(choice, messages, max_tokens=400, temperature=0.3, use_cache=not replace)
     text = _clean(answer.text)
@@ -113,6 +117,7 @@ def generate(session: Session, *, user: User, email_id: uuid.UUID, instructions:
     flags += [f"reply_to_differs: {a}" for a in email.reply_to or [] if a.rsplit("@", 1)[-1].lower() != sender_domain]
     if signature and signature not in text:
         text = f"{text}\n\n{signature}"
+    text = text or "(the model wrote nothing)"
     if language.detect(text, default=lang) != lang and len(text) > 40:
         flags.append(f"language_mismatch: expected {lang}")
     if learned:
@@ -123,13 +128,14 @@ def generate(session: Session, *, user: User, email_id: uuid.UUID, instructions:
     if pending and not replace:
         return pending[0]
     for old in pending:
-        drafts.reject(session, user=user, draft_id=old.id, ip=ip)
+        drafts.reject(session, user=user, draft_id=old.id, reason=REPLACED, ip=ip)
     draft = Draft(
-        user_id=user.id, account_id=account.id, email_id=email.id, content=text or "(the model wrote nothing)",
+        user_id=user.id, account_id=account.id, email_id=email.id, content=text,
         to_addresses=list(email.reply_to or []) or ([email.sender] if email.sender else []),
         subject=reply_subject(email.subject), in_reply_to=email.message_id,
         references=[*(email.references or []), email.message_id][-20:], llm_model=answer.model[:100],
         language=lang, flags=flags, sources=grounds.sources, status="pending", created_at=datetime.now(UTC),
+        generated_content=text, choices=offered,
     )
     session.add(draft)
     session.flush()
@@ -138,6 +144,14 @@ def generate(session: Session, *, user: User, email_id: uuid.UUID, instructions:
                           "flags": flags, "instructions": bool(instructions),
                           "sources": [f"{x['role']}:{x['kind']}:{x['id']}" for x in grounds.sources]}, ip=ip)
     return draft
+
+
+def choose(session: Session, *, user: User, email_id: uuid.UUID, choice: str, ip: str | None = None) -> Draft:
+    """The user picked one of the answers the panel offered: the reply is written with it."""
+    email = get_owned(session, user=user, email_id=email_id)
+    if choice not in decisions.choices(email.subject, email.body_text):
+        raise ValidationError("that is not one of the answers this email offers")
+    return generate(session, user=user, email_id=email_id, instructions=decisions.instruction(choice), ip=ip)
 
 
 def has_pending_draft(session: Session, email_id: uuid.UUID) -> bool:

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import re
 import uuid
-from datetime import UTC, datetime
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from difflib import SequenceMatcher
 
 from sqlalchemy import update as sa_update
 from sqlmodel import Session, select
 
 from openfyxer.core.errors import Conflict, NotFound, ValidationError
-from openfyxer.models.draft import EDITABLE, Draft, DraftCreate, DraftUpdate
+from openfyxer.models.draft import EDITABLE, REJECT_REASONS, REPLACED, Draft, DraftCreate, DraftUpdate
 from openfyxer.models.email import Email
 from openfyxer.models.user import User
 from openfyxer.services import audit
@@ -87,16 +90,67 @@ def update(session: Session, *, user: User, draft_id: uuid.UUID, data: DraftUpda
     return draft
 
 
-def reject(session: Session, *, user: User, draft_id: uuid.UUID, ip: str | None = None) -> Draft:
-    """Reject a draft, or cancel an approved one the outbox has not picked up yet."""
+def reject(session: Session, *, user: User, draft_id: uuid.UUID, reason: str | None = None,
+           ip: str | None = None) -> Draft:
+    """Reject a draft, or cancel an approved one the outbox has not picked up yet. The reason the
+    user gives ("not_needed", "wrong_facts", ...) is kept: it is the feedback on what was written."""
+    if reason is not None and reason not in (*REJECT_REASONS, REPLACED):
+        raise ValidationError(f"reason must be one of {', '.join(REJECT_REASONS)}")
     draft = get(session, user=user, draft_id=draft_id)
     # Conditional, so it cannot race the outbox claiming the draft for sending.
     n = session.execute(
         sa_update(Draft).where(Draft.id == draft.id, Draft.status.in_(("pending", "failed", "approved", "rejected")))
-        .values(status="rejected", updated_at=datetime.now(UTC))
+        .values(status="rejected", updated_at=datetime.now(UTC),
+                **({"reject_reason": reason} if reason else {}))
     ).rowcount
     session.refresh(draft)
     if n != 1:
         raise Conflict(f"a draft that is {draft.status} cannot be rejected", code="draft_locked")
-    audit.record(session, action="draft.reject", user_id=user.id, entity_type="draft", entity_id=draft.id, ip=ip)
+    audit.record(session, action="draft.reject", user_id=user.id, entity_type="draft", entity_id=draft.id,
+                 details={"reason": reason} if reason else None, ip=ip)
     return draft
+
+
+# ---- feedback: how much of what the assistant wrote the user kept ----------------------------
+
+SMALL_EDIT = 0.2  # at most a fifth of the words changed: a name, a date, a sentence
+QUALITY_DAYS = 30
+_WORD = re.compile(r"\w+|[^\w\s]")
+
+
+def edit_ratio(generated: str, sent: str) -> float:
+    """The share of the text the user changed, by words (0 = sent as written, 1 = all rewritten).
+
+    Word-level, so re-wrapped lines or an extra blank line count for nothing, and a changed
+    date counts as one word, not as a few characters."""
+    before, after = _WORD.findall(generated.lower()), _WORD.findall(sent.lower())
+    if not before and not after:
+        return 0.0
+    return round(1.0 - SequenceMatcher(None, before, after, autojunk=False).ratio(), 3)
+
+
+@dataclass(frozen=True)
+class Quality:
+    """The user's verdict on the assistant's drafts over the last QUALITY_DAYS days."""
+
+    approved: int  # sent, or approved and on their way
+    small_edits: int  # of those, sent as written or with small edits
+    rejected: int
+
+    @property
+    def share(self) -> float | None:
+        """Share of the drafts the user dealt with that went out with small edits."""
+        judged = self.approved + self.rejected
+        return round(self.small_edits / judged, 3) if judged else None
+
+
+def quality(session: Session, *, user: User, days: int = QUALITY_DAYS) -> Quality:
+    since = datetime.now(UTC) - timedelta(days=days)
+    # A draft replaced by a new one (written again, or with the user's pick) was not judged.
+    rows = session.exec(select(Draft.status, Draft.edit_ratio).where(
+        (Draft.reject_reason.is_(None)) | (Draft.reject_reason != REPLACED),
+        Draft.user_id == user.id, Draft.generated_content.is_not(None), Draft.updated_at >= since,
+        Draft.status.in_(("approved", "sending", "sent", "rejected")))).all()
+    approved = [ratio for status, ratio in rows if status != "rejected"]
+    return Quality(approved=len(approved), small_edits=sum((r or 0.0) <= SMALL_EDIT for r in approved),
+                   rejected=sum(status == "rejected" for status, _ in rows))

@@ -66,13 +66,16 @@ def approve(session: Session, *, user: User, draft_id: uuid.UUID, content: str |
     draft.message_id = draft.message_id or make_msgid(domain=domain)
     draft.status, draft.approved_at, draft.next_attempt_at = "approved", _now(), None
     draft.last_error = None
+    if draft.generated_content is not None:
+        draft.edit_ratio = drafts.edit_ratio(draft.generated_content, draft.content)
     if draft.send_attempts and not draft.delivery_uncertain:
         draft.send_attempts = 0  # a fresh approval after a clean failure gets a fresh budget
     draft.updated_at = _now()
     session.add(draft)
     session.flush()
     audit.record(session, action="draft.approve", user_id=user.id, entity_type="draft", entity_id=draft.id,
-                 details={"message_id": draft.message_id, "to": draft.to_addresses}, ip=ip)
+                 details={"message_id": draft.message_id, "to": draft.to_addresses,
+                          "edit_ratio": draft.edit_ratio}, ip=ip)
     later(session, "send_draft", draft.id)
     return draft
 

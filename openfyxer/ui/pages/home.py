@@ -36,6 +36,8 @@ def home_page() -> rx.Component:
         rx.hstack(
             rx.link(rx.badge(HomeState.drafts_label, size="2"),
                     href="/drafts", id="drafts-waiting"),
+            rx.text(HomeState.quality_label, size="2", color_scheme="gray", id="draft-quality"),
+            wrap="wrap", align="center",
             padding_y="0.75em",
         ),
         rx.grid(

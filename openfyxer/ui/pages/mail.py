@@ -128,6 +128,44 @@ def _sources() -> rx.Component:
     )
 
 
+def _choices() -> rx.Component:
+    """The email asks the user to decide: one button per answer; the reply is written once they pick."""
+    return rx.cond(
+        EmailState.draft_choices.length() > 0,
+        rx.callout(
+            rx.vstack(
+                rx.text(t("This email asks you to decide. Pick your answer and the reply is written with it:"),
+                        size="2"),
+                rx.hstack(rx.foreach(EmailState.draft_choices, lambda c: rx.button(
+                    c["label"], on_click=EmailState.pick(c["value"]), variant="outline", size="2",
+                    class_name="draft-choice", disabled=EmailState.working,
+                    custom_attrs={"data-choice": c["value"]})), wrap="wrap", spacing="2"),
+                spacing="2",
+            ),
+            icon="split", color_scheme="blue", id="draft-choices",
+        ),
+    )
+
+
+_REASONS = (("not_needed", N_("no reply needed")), ("wrong_facts", N_("wrong facts")),
+            ("wrong_tone", N_("wrong tone")), ("too_long", N_("too long")), ("other", N_("something else")))
+
+
+def _reject() -> rx.Component:
+    """Reject, with an optional reason: kept as feedback on what the assistant wrote."""
+    return rx.hstack(
+        rx.el.select(
+            rx.el.option(t("Why? (optional)"), value=""),
+            *[rx.el.option(t(label), value=value) for value, label in _REASONS],
+            value=EmailState.reject_reason, on_change=EmailState.set_reject_reason, id="reject-reason",
+            aria_label=t("Why the draft is rejected"), class_name="native-select",
+        ),
+        rx.button(t("Reject"), on_click=EmailState.reject, variant="soft", color_scheme="red",
+                  id="draft-reject", disabled=EmailState.working),
+        spacing="1", align="center",
+    )
+
+
 def _draft_panel() -> rx.Component:
     editable = EmailState.draft_status == "pending"
     return rx.card(
@@ -139,6 +177,7 @@ def _draft_panel() -> rx.Component:
                     rx.badge(EmailState.draft_status_label, id="draft-status",
                              custom_attrs={"data-status": EmailState.draft_status}),
                     _flags(),
+                    rx.cond(editable, _choices()),
                     rx.text_area(value=EmailState.draft_text, on_change=EmailState.set_draft_text, rows="10",
                                  width="100%", read_only=~editable, aria_label=t("Draft text"), id="draft-text",
                                  custom_attrs={"data-draft": EmailState.draft_id}),
@@ -149,10 +188,11 @@ def _draft_panel() -> rx.Component:
                                   disabled=EmailState.working),
                         rx.button(t("Approve and send"), on_click=EmailState.send, id="draft-send",
                                   disabled=EmailState.working),
-                        rx.button(t("Reject"), on_click=EmailState.reject, variant="soft", color_scheme="red",
-                                  id="draft-reject", disabled=EmailState.working),
+                        _reject(),
                         wrap="wrap",
                     )),
+                    rx.cond(EmailState.draft_edit_label != "",
+                            rx.text(EmailState.draft_edit_label, size="1", color_scheme="gray", id="draft-edit-size")),
                     width="100%",
                 ),
             ),

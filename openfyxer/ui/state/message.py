@@ -10,9 +10,9 @@ import reflex as rx
 
 from openfyxer.core.db import session_scope
 from openfyxer.core.errors import OpenFyxerError
-from openfyxer.models.draft import DraftUpdate
+from openfyxer.models.draft import REJECT_REASONS, DraftUpdate
 from openfyxer.models.user import User
-from openfyxer.services.assistant import drafting
+from openfyxer.services.assistant import decisions, drafting
 from openfyxer.services.mail import drafts, emails, outbox
 from openfyxer.ui.state.mail import MailState
 
@@ -31,6 +31,9 @@ class EmailState(MailState):
     draft_status_label: str = ""
     draft_flags: list[str] = []
     draft_sources: list[dict] = []  # what the draft was based on: title, date, role, href
+    draft_choices: list[dict] = []  # what the email asks the user to decide: value, label
+    draft_edit_label: str = ""  # after approval: how much of the written draft the user changed
+    reject_reason: str = ""
     instructions: str = ""
     working: bool = False
     notice: str = ""
@@ -101,6 +104,12 @@ class EmailState(MailState):
         }.get(self.draft_status, self.draft_status)
         self.draft_flags = [self._flag(f) for f in draft.flags or []] if draft else []
         self.draft_sources = [self._source(x) for x in (getattr(draft, "sources", None) or [])] if draft else []
+        labels = {decisions.YES: self._t("Yes"), decisions.NO: self._t("No")}
+        self.draft_choices = [{"value": c, "label": labels.get(c, c)} for c in (draft.choices or [])] if draft else []
+        ratio = draft.edit_ratio if draft else None
+        share = "" if ratio is None else f"{round(ratio * 100)} %"
+        self.draft_edit_label = "" if ratio is None else (
+            self._t("Sent as written.") if ratio == 0 else self._t("You changed {share} of the draft.", share=share))
 
     def _source(self, source: dict) -> dict:
         """One thing the draft relied on, as the panel lists it: emails open here, documents on their page."""
@@ -123,6 +132,14 @@ class EmailState(MailState):
 
     @rx.event(background=True)
     async def generate(self):  # noqa: ANN201
+        await self._write(None)
+
+    @rx.event(background=True)
+    async def pick(self, choice: str):  # noqa: ANN201
+        """The user's answer to what the email asks them to decide: the reply is written with it."""
+        await self._write(choice)
+
+    async def _write(self, choice: str | None) -> None:
         """The model can take seconds: it runs in a thread, outside the state lock and the event
         loop, so this page and everyone else's stay live meanwhile."""
         async with self:
@@ -136,8 +153,12 @@ class EmailState(MailState):
 
         def write():  # noqa: ANN202
             with session_scope() as db:
-                draft = drafting.generate(db, user=db.get(User, user_id), email_id=uuid.UUID(email_id),
-                                          instructions=instructions, ip=ip)
+                user = db.get(User, user_id)
+                if choice is not None:
+                    draft = drafting.choose(db, user=user, email_id=uuid.UUID(email_id), choice=choice, ip=ip)
+                else:
+                    draft = drafting.generate(db, user=user, email_id=uuid.UUID(email_id),
+                                              instructions=instructions, ip=ip)
                 db.flush()
                 db.expunge(draft)
                 return draft
@@ -163,9 +184,14 @@ class EmailState(MailState):
             db, user=user, draft_id=draft_id, content=self.draft_text, ip=self.router.session.client_ip),
             self._t("Approved: it is being sent."))
 
+    def set_reject_reason(self, value: str) -> None:
+        self.reject_reason = value if value in REJECT_REASONS else ""
+
     def reject(self) -> None:
         self._draft_action(lambda db, user, draft_id: drafts.reject(
-            db, user=user, draft_id=draft_id, ip=self.router.session.client_ip), self._t("Rejected."))
+            db, user=user, draft_id=draft_id, reason=self.reject_reason or None, ip=self.router.session.client_ip),
+            self._t("Rejected."))
+        self.reject_reason = ""
 
     def _draft_action(self, action, notice: str):  # noqa: ANN001, ANN202
         self.error, self.notice = "", ""

@@ -1,0 +1,110 @@
+"""What an email asks the user to decide, found by rules, so that a draft never decides for them.
+
+"Would Tuesday at 10:00 or Wednesday at 14:00 work?", "Can you approve the $4,800 spend?",
+"Mergem cu ErgoWorks sau cu DeskPro?": the answer is the user's choice, not something a model
+may pick. The draft panel offers the answers (`choices`) and the reply is written once the user
+picks one (drafting.generate with the choice as the user's instruction); until then the
+automatic draft leaves the question to the user.
+
+Two shapes are recognised in the sender's new text (never in quoted mail):
+- either/or: a question naming two to four alternatives ("A or B?", "A, B sau C?"), which
+  become the choices as the sender wrote them;
+- yes/no: a request for approval, agreement or confirmation, whose choices are YES and NO.
+Rules and not the model: they are exact about what the sender wrote, cost nothing per email,
+and a question they miss only means the draft panel offers no buttons.
+"""
+
+from __future__ import annotations
+
+import re
+
+from openfyxer.services.assistant.classify_text import new_text
+
+YES, NO = "yes", "no"
+MAX_OPTION_WORDS = 8
+MAX_CHOICES = 4
+
+_SENTENCE = re.compile(r"[^.!?\n]*\?", re.M)
+_OR = re.compile(r"\s*,?\s+(?:or|sau|ori)\s+|\s*,\s+|\s*/\s*", re.I)
+# What comes before the alternatives: the asking, not an option ("Would you prefer", "Mergem cu").
+_LEAD = re.compile(
+    r"^(?:(?:and|so|also|then|but|ok|okay|hi|hello|deci|și|si|atunci)\W+)*"
+    r"(?:which (?:one )?(?:would|do|should|shall|will) (?:you|we) (?:prefer|like|want|pick|choose|go with)[:,]?|"
+    r"(?:would|do|will) you (?:prefer|rather|like|want)(?: (?:to )?(?:go with|have|use|do|meet|pick|choose))?[:,]?|"
+    r"(?:should|shall|do|can|could) (?:we|i) (?:go with|pick|choose|use|book|order|do|meet|schedule it for|"
+    r"move it to|go for|take)|"
+    r"(?:is|are|would|will|does|do|should) |"
+    r"(?:preferați|preferi|alegeți|alegi|vreți|vrei|doriți|dorești)(?: să)?(?: (?:mergem|alegem|folosim|facem))?"
+    r"(?: (?:cu|pe))?|(?:mergem|alegem|folosim|rămânem|ramanem|facem|programăm|programam|stabilim)(?: (?:cu|pe|la))?|"
+    r"(?:să|sa) (?:mergem|alegem|folosim|facem|programăm|programam|stabilim)(?: (?:cu|pe|la))?|"
+    r"(?:este|e|sunt) (?:mai bine|ok|în regulă|in regula)?)\s*",
+    re.I)
+# What comes after the alternatives: the rest of the asking ("... work for you?", "... pentru tine?").
+_TAIL = re.compile(
+    r"\s*(?:(?:would|will|does|do) (?:that |it )?(?:work|suit|be (?:better|best|ok|okay|fine))|works? (?:better |best )?"
+    r"(?:for you|for us|better|best)|suits? you|better for you|is better|would be better|for you|"
+    r"(?:îți|iti|vă|va) (?:convine|convin|merge|este bine)|(?:e|este|ar fi) mai bine|pentru (?:tine|dumneavoastră|"
+    r"dumneavoastra|voi)|please|vă rog|te rog)\b.*$", re.I)
+# A preposition repeated before the next alternative ("cu ErgoWorks sau cu DeskPro").
+_REPEATED = re.compile(r"^(?:cu|pe|la|with|for|at|on)\s+", re.I)
+# Alternatives that are not choices: "a day or two", "or not", "more or less", "or so".
+_NOT_OPTION = re.compile(r"^(?:not|so|two|three|later|else|other|something|anything|more|less|nu|altceva|"
+                         r"mai (?:târziu|tarziu)|ceva|both|either|neither|whatever)\b", re.I)
+_YES_NO = re.compile(
+    r"\b(?:(?:can|could|would|will) you (?:please )?(?:approve|sign off|confirm|agree|ok|okay|authori[sz]e|green ?light)|"
+    r"(?:do|would) you (?:approve|agree|confirm)|(?:are|is) (?:you|it|that) (?:ok|okay|fine|happy|alright|all right)"
+    r" (?:with|if|for (?:us|me) to)|(?:can|could|shall|should|may) (?:we|i) (?:go ahead|proceed|move forward|sign|"
+    r"order|book|buy|hire|renew|extend|approve|confirm)|please (?:approve|sign off|confirm (?:that|whether|if|you))|"
+    r"(?:need|want) your (?:approval|ok|okay|go-ahead|sign-off|confirmation)|do we have your (?:approval|ok|go-ahead)|"
+    r"(?:aprobați|aprobi|aprobati)|(?:sunteți|sunteti|ești|esti) de acord|(?:îmi|imi|ne) (?:dați|dati|dai) "
+    r"(?:acordul|ok)|(?:putem|pot) (?:să|sa) (?:mergem|merg|continuăm|continuam|semnăm|semnam|comandăm|comandam|"
+    r"confirmăm|confirmam|rezervăm|rezervam|aprobăm|aprobam)|(?:confirmați|confirmati|confirmi)|"
+    r"(?:avem|am) (?:acordul|aprobarea) (?:dumneavoastră|dumneavoastra|tău|tau))", re.I)
+
+
+def _options(question: str) -> list[str]:
+    body = question.strip().rstrip("?").strip()
+    body = _LEAD.sub("", body, count=1)
+    body = _TAIL.sub("", body)
+    if not re.search(r"\s(?:or|sau|ori)\s", body, re.I):
+        return []
+    parts = [p.strip(" ,;:-\"'“”„") for p in _OR.split(body)]
+    parts = [parts[0], *(_REPEATED.sub("", p) for p in parts[1:])]
+    parts = [p for p in parts if p]
+    if not 2 <= len(parts) <= MAX_CHOICES or any(_NOT_OPTION.match(p) for p in parts):
+        return []
+    first_words = set(parts[0].lower().split())
+    # "ErgoWorks or DeskPro for the new chairs": the last option carries the question's tail.
+    last = parts[-1]
+    cut = re.search(r"\s(?:for|to|in|on|with|pentru|în|in|cu)\s", last, re.I)
+    if cut and cut.group(0).strip().lower() not in first_words and len(last.split()) > len(parts[0].split()) + 1:
+        parts[-1] = last[:cut.start()].strip()
+    # "the report in PDF or Excel": the first option carries the question's head; keep as many of
+    # its last words as the longest other option has.
+    longest = max(len(p.split()) for p in parts[1:])
+    if len(parts[0].split()) > longest + 1:
+        parts[0] = " ".join(parts[0].split()[-longest:])
+    if any(not p or len(p.split()) > MAX_OPTION_WORDS for p in parts):
+        return []
+    return [p[0].upper() + p[1:] if p[:1].islower() and not parts[0][:1].isdigit() else p for p in parts]
+
+
+def choices(subject: str | None, body: str | None) -> list[str]:
+    """The answers the user may pick, or [] when the email asks them to decide nothing (rules say)."""
+    text = new_text(body or "")[:4000]
+    questions = [q.strip() for q in _SENTENCE.findall(text)]
+    for q in questions:
+        if found := _options(q):
+            return found
+    if any(_YES_NO.search(q) for q in questions) or _YES_NO.search(re.sub(r"\s+", " ", text)):
+        return [YES, NO]
+    return []
+
+
+def instruction(choice: str) -> str:
+    """The user's pick, as the instruction the reply is written with."""
+    if choice == YES:
+        return "Say yes: approve, agree or confirm what is asked."
+    if choice == NO:
+        return "Say no, politely: do not approve or agree to what is asked."
+    return f"Choose this option and say so: {choice}"

@@ -1,8 +1,9 @@
 """Sorting mail: urgent, to_respond, fyi, newsletter, spam, with a needs-reply flag and a reason.
 
 Layers, first decisive one wins: the user's own corrections, priority contacts, the spam model,
-bulk and automatic mail (headers and shape, classify_bulk), the request ("asks for something")
-model with urgency cues, and the language model only for what stays uncertain on recent mail.
+senders the user always answers (services.assistant.behaviour), bulk and automatic mail (headers
+and shape, classify_bulk), the request ("asks for something") model with urgency cues - unless the
+user never answers that sender -, and the language model only for what stays uncertain on recent mail.
 Last, urgent must still be current: mail older than URGENT_MAX_AGE, or whose every deadline has
 passed (classify_deadline), is at most to_respond, and its reason says why.
 
@@ -29,7 +30,7 @@ from openfyxer.models.account import EmailAccount
 from openfyxer.models.email import Email, Notification, TriageFeedback
 from openfyxer.models.user import User
 from openfyxer.services import audit
-from openfyxer.services.assistant import classifiers, llm, prompts
+from openfyxer.services.assistant import behaviour, classifiers, llm, prompts
 from openfyxer.services.assistant.classify_bulk import Bulk, bulk_signal, is_shared_domain, list_key, sender_domain
 from openfyxer.services.assistant.classify_deadline import age_words, day_words, passed_deadline
 from openfyxer.services.assistant.classify_text import new_text
@@ -159,15 +160,15 @@ def _from_corrections(e: Email, vector: np.ndarray, learned: Learned, *, bulk: B
 # ---- the verdict ------------------------------------------------------------------------------
 
 def decide(e: Email, *, vector: np.ndarray, spam_p: float, request_p: float, priority: set[str],
-           learned: Learned, now: datetime | None = None) -> Verdict:
+           learned: Learned, now: datetime | None = None, habits: behaviour.Habits | None = None) -> Verdict:
     """The verdict from every layer but the language model (pure, for tests and batches)."""
     verdict = _decide(e, vector=vector, spam_p=spam_p, request_p=request_p, priority=priority, learned=learned,
-                      bulk=bulk_signal(e))
+                      bulk=bulk_signal(e), habits=habits or behaviour.Habits())
     return current(verdict, e, now=now or datetime.now(UTC))
 
 
 def _decide(e: Email, *, vector: np.ndarray, spam_p: float, request_p: float, priority: set[str],
-            learned: Learned, bulk: Bulk | None) -> Verdict:
+            learned: Learned, bulk: Bulk | None, habits: behaviour.Habits) -> Verdict:
     if hit := _from_corrections(e, vector, learned, bulk=bulk, request_p=request_p):
         return hit
     sender = (e.sender or "").lower()
@@ -179,11 +180,17 @@ def _decide(e: Email, *, vector: np.ndarray, spam_p: float, request_p: float, pr
         return Verdict("urgent" if asks else "to_respond", True, "from a priority contact", "rules")
     if spam_p >= 0.9:
         return Verdict("spam", False, f"looks like spam ({spam_p:.0%})", "model")
+    habit = habits.of(sender)
+    if habit is not None and habit.answers:  # whatever the model hears, and on a list too: they answer this person
+        urgent = request_p >= 0.5 and _URGENT.search(text) and bulk is None
+        return Verdict("urgent" if urgent else "to_respond", True, habits.reason(sender), "habit")
     if bulk is not None:  # whatever its text asks ("Reply now!"): nobody waits for an answer to a mailing
         return Verdict(bulk.kind, False, bulk.reason, "rules")
     if request_p >= 0.5:
         if _URGENT.search(text):
             return Verdict("urgent", True, "asks for something, and soon", "model")
+        if habit is not None and habit.ignores:
+            return Verdict("fyi", False, f"it may ask for something, but {habits.reason(sender)}", "habit")
         return Verdict("to_respond", True, "asks you for something", "model")
     return Verdict("fyi", False, "information, no request found", "model")
 
@@ -226,8 +233,9 @@ def _ask_llm(session: Session, user: User, e: Email) -> Verdict | None:
     return None
 
 
-def triage_batch(session: Session, *, user: User, emails: list[Email]) -> list[Verdict]:
-    """Sort a batch (one embedding call for all) and store the verdicts; user corrections are kept."""
+def triage_batch(session: Session, *, user: User, emails: list[Email], now: datetime | None = None) -> list[Verdict]:
+    """Sort a batch (one embedding call for all) and store the verdicts; user corrections are kept.
+    `now` is when the sorting happens (a replay of old mail passes the mail's own time)."""
     todo = [e for e in emails if e.triaged_by != "user"]
     if not todo:
         return []
@@ -237,12 +245,13 @@ def triage_batch(session: Session, *, user: User, emails: list[Email]) -> list[V
     prefs = settings_service.get_or_create(session, user_id=user.id)
     priority = {p.lower() for p in (prefs.priority_contacts or [])}
     learned = _learned(session, user.id)
-    now = datetime.now(UTC)
+    now = now or datetime.now(UTC)
+    habits = behaviour.load(session, user_id=user.id, emails=todo, now=now)
     recent = now - timedelta(days=get_settings().triage_llm_days)
     verdicts = []
     for e, v, sp, rp in zip(todo, vectors, spam_p, request_p, strict=True):
         verdict = decide(e, vector=v, spam_p=float(sp), request_p=float(rp), priority=priority, learned=learned,
-                         now=now)
+                         now=now, habits=habits)
         if verdict.by == "model" and _uncertain(float(sp), float(rp)) and e.received_at and e.received_at >= recent:
             verdict = current(_ask_llm(session, user, e) or verdict, e, now=now)
         verdicts.append(verdict)

@@ -6,7 +6,9 @@ email-intent sentences (../shared/data/email-intent/train.tsv), a stratified 80/
 a fixed seed, scored on the 20. What ships is what is measured: the headline `intent_accuracy` and
 `intent_f1` are the model a fresh install trains (the seed sentences that ship in the package,
 nothing else). Models trained on the split's 80, data the product does not ship, are reported
-apart under `unshipped_*` names, for comparison only. The last line is the JSON figures; timings
+apart under `unshipped_*` names, for comparison only. Needs-reply learned from behaviour: the
+`replay_*` figures of bench.replay (real list mailboxes replayed in date order, judged on what the
+user replied to; `--no-replay` skips its ten minutes). The last line is the JSON figures; timings
 are on this machine's cores.
 """
 
@@ -117,6 +119,10 @@ def main() -> None:
     t0 = time.perf_counter()
     result = bench_spam()
     result.update(bench_intent())
+    if "--no-replay" not in sys.argv[1:]:
+        from bench.replay import bench_replay
+
+        result.update(bench_replay())
     result["total_s"] = round(time.perf_counter() - t0, 1)
     print(json.dumps(result))
 

@@ -305,3 +305,35 @@ def test_a_hostile_document_stays_data_inside_its_block(sqlite_url, scripted):
     assert "attacker@evil.example" in _BLOCK.findall(prompt)[0]
     assert [x["id"] for x in draft.sources] == [str(doc_id)]
     assert "new_address: attacker@evil.example" in draft.flags
+
+
+def test_a_fact_shares_the_emails_subject_not_its_greetings_or_the_users_name(sqlite_url, scripted):
+    """GIVEN Ana's formal Romanian mail about unrelated matters (a dentist's appointment, documents for the
+    accountant), which the embedding model scores close to any formal Romanian email, and a document about the
+    lease WHEN the landlord asks, greeting Ana by name, about the lease's surface THEN only the lease document is a
+    fact: courtesy words and Ana's own name bring nothing."""
+    with session_scope() as s:
+        user, account = make_user_account(s, display_name="Ana Popescu")
+        for n, body in enumerate((
+                "Bună ziua,\n\nVă mulțumesc pentru confirmare. Voi fi prezentă joi la ora 16:00.\n\nCu stimă,\nAna Popescu",
+                "Bună ziua,\n\nVă trimit în portal documentele pentru luna februarie. Vă rog să-mi spuneți dacă mai "
+                "lipsește ceva.\n\nCu stimă,\nAna Popescu")):
+            add_email(s, account, subject=f"Mesaj {n}", sender=account.email_address, to=[f"x{n}@firma.ro"],
+                      folder_role="sent", category=None, received_at=NOW - timedelta(days=20 + n), body=body)
+        lease = _document(s, user.id, "contract-inchiriere.txt",
+                          "Contract de închiriere: spațiul de birouri din strada Fabricii 12 are o suprafață utilă de "
+                          "74,5 mp; chiria lunară este de 1.150 EUR.")
+        email = add_email(s, account, subject="Suprafața spațiului", sender="proprietar@imobil.ro",
+                          sender_name="Ion Rusu", received_at=NOW - timedelta(hours=1),
+                          body="Bună ziua doamna Popescu,\n\nÎmi puteți confirma suprafața utilă a spațiului de birouri "
+                               "din contractul de închiriere?\n\nCu stimă,\nIon Rusu")
+        account_id, user_id, email_id = account.id, user.id, email.id
+    indexing.index_account(account_id=account_id)
+    assert indexing.index_document(document_id=lease)
+    with session_scope() as s:
+        from openfyxer.models.email import Email
+        from openfyxer.models.user import User
+
+        got = grounding.gather(s, user=s.get(User, user_id), email=s.get(Email, email_id), user_name="Ana Popescu",
+                               user_email="ana.pop@example.com")
+    assert [x["id"] for x in got.sources if x["role"] == "fact"] == [str(lease)]

@@ -130,3 +130,17 @@ def test_a_document_is_indexed_linked_and_forgotten(store_kind) -> None:  # noqa
     indexing.forget_document(user_id=user_id, document_id=doc_id)
     assert store.search(me, embeddings.embed_one("how much is budgeted for travel?"), k=5, labels=("Document",)) == []
     assert store.walk(me, Ref("Email", str(ids["sent"])), [Step("HAS_ATTACHMENT", "Document")]) == []
+
+
+def test_a_source_is_the_part_of_its_chunk_nearest_the_question():
+    """A long chunk is cut to the window holding the question's words, at word ends, with the cuts marked;
+    a short one is given whole."""
+    from openfyxer.services.knowledge import rag
+
+    filler = "The office moves in spring and the kitchen gets new chairs for everyone on the floor. " * 4
+    text = filler + "The Apollo invoice number is INV-2291 and it is due on 14 March. " + filler
+    wanted = rag._content_words("What is the Apollo invoice number?")
+    piece = rag.focus(text, wanted, size=120)
+    assert "INV-2291" in piece and piece.startswith("…") and piece.endswith("…")
+    assert len(piece) <= 122 and not piece.rstrip("…").endswith(("numb", "Apol"))
+    assert rag.focus("Short text.", wanted) == "Short text."

@@ -56,6 +56,9 @@ class Settings(BaseSettings):
     ollama_url: str = "http://127.0.0.1:11434"  # used automatically when it answers
     local_model: str = "qwen2.5-1.5b"  # the embedded default: a name from llm_local.MODELS or a .gguf path
     local_model_context: int = Field(4096, ge=512, le=32768)
+    # RAM for the embedded model's evaluated prompts: a question after a draft (or a draft after a
+    # question) starts from its own fixed instructions already read. 0 turns it off.
+    local_model_cache_mb: int = Field(256, ge=0, le=8192)
     llm_timeout_seconds: float = Field(180, gt=0)
     llm_cache_ttl_seconds: int = Field(86400, ge=0)
     # The language model breaks ties only for mail this recent, and drafts arrive automatically only

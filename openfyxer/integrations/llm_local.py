@@ -129,10 +129,17 @@ def load(name: str):  # noqa: ANN201
             except ImportError as e:
                 raise LocalModelError("llama-cpp-python is not installed (make install builds it)") from e
             try:
-                _loaded[name] = Llama(model_path=str(path), n_ctx=get_settings().local_model_context,
-                                      n_threads=max(1, os.cpu_count() or 1), verbose=False)
+                model = Llama(model_path=str(path), n_ctx=get_settings().local_model_context,
+                              n_threads=max(1, os.cpu_count() or 1), verbose=False)
             except Exception as e:  # llama.cpp reports load failures as ValueError/RuntimeError
                 raise LocalModelError(f"cannot load {path.name}: {e}") from e
+            if cache_mb := get_settings().local_model_cache_mb:
+                # llama.cpp only reuses the prompt it evaluated last; drafts, answers and triage take
+                # turns, so each kind's fixed instructions would be read again every time.
+                from llama_cpp import LlamaRAMCache
+
+                model.set_cache(LlamaRAMCache(capacity_bytes=cache_mb << 20))
+            _loaded[name] = model
     return _loaded[name]
 
 

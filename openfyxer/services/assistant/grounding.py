@@ -16,6 +16,7 @@ added when nothing is relevant.
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass, field
 from datetime import UTC
 
@@ -40,6 +41,11 @@ MIN_PIECE = 120  # less room than this says nothing useful: stop
 FACT_SCORE = 0.42  # rag's score (cosine + words shared with the query); the chat's floor is rag.MIN_SCORE
 QUERY_CHARS = 1200  # the embedding model reads 256 tokens anyway
 SENT_SCAN = 20  # sent messages that name the sender looked at, newest first
+SHARED_WORDS = 2  # content words a fact must share with the email (names, greetings and stop words aside)
+# Greetings and sign-offs every formal email shares, in English and Romanian: never a shared subject.
+_COURTESY = set("""bună buna ziua seara dimineața dimineata mulțumesc multumesc mulțumim multumim stimă stima
+respect salut salutări salutari toate cele bune rog vă va anticipat doamna doamnă domnul domnule stimate stimată
+stimata kind cheers warm wishes hope well reply soon""".split())
 
 
 @dataclass
@@ -94,15 +100,30 @@ def earlier_replies(session: Session, *, user: User, email: Email, limit: int = 
     return found
 
 
-def facts(session: Session, *, user: User, email: Email, exclude: set) -> list[tuple[rag.Candidate, object]]:
-    """The best few chunks of the user's documents and other mail for this email, above FACT_SCORE."""
-    query = f"{email.subject or ''}\n{new_text(email.body_text or '')}".strip()[:QUERY_CHARS]
+def _without_names(text: str, names: list[str]) -> str:
+    """The text without the people's names: "Hi Ana" names the user in every email she gets, and
+    would bring all her mail as "the person the question names"."""
+    for part in {p for n in names for p in re.split(r"[\s,.<>@]+", n or "") if len(p) > 2}:
+        text = re.sub(rf"\b{re.escape(part)}\b", " ", text, flags=re.I)
+    return text
+
+
+def facts(session: Session, *, user: User, email: Email, exclude: set,
+          names: list[str] | None = None) -> list[tuple[rag.Candidate, object]]:
+    """The best few chunks of the user's documents and other mail for this email, above FACT_SCORE,
+    sharing at least SHARED_WORDS of its words. `names` (the user's, the sender's) are left out of the search."""
+    query = _without_names(f"{email.subject or ''}\n{new_text(email.body_text or '')}", names or [])
+    query = query.strip()[:QUERY_CHARS]
     if not query:
         return []
     candidates, _ = rag._retrieve(session, user=user, question=query, k=FACTS * 3)
     # Only what was found by meaning has a chunk to show; a graph or keyword hit is a whole email
-    # whose fixed score says nothing about this reply.
-    wanted = [c for c in candidates if "vector" in c.why and c.text and c.score >= FACT_SCORE and c.id not in exclude]
+    # whose fixed score says nothing about this reply. The embedding model reads Romanian poorly:
+    # any two formal Romanian emails score high on their greetings alone, so a fact must also share
+    # words with the email.
+    asked = rag._content_words(query) - _COURTESY
+    wanted = [c for c in candidates if "vector" in c.why and c.text and c.score >= FACT_SCORE and c.id not in exclude
+              and len(asked & rag._content_words(_without_names(c.text, names or []))) >= SHARED_WORDS]
     kept = []
     for c, row in rag._load(session, user, wanted):
         if c.kind == "email" and (row.message_id == email.message_id
@@ -133,7 +154,8 @@ def gather(session: Session, *, user: User, email: Email, user_name: str, user_e
         out.sources.append({"kind": "email", "id": str(row.id), "title": row.subject or "(no subject)",
                             "date": _date(row.received_at), "snippet": _snippet(text), "role": "example"})
     try:
-        found = facts(session, user=user, email=email, exclude={email.id, *(r.id for r in replies)})
+        found = facts(session, user=user, email=email, exclude={email.id, *(r.id for r in replies)},
+                      names=[user_name, user_email, email.sender_name or "", email.sender or ""])
     except Exception:  # noqa: BLE001  (a store or embedding model that is down costs the facts, not the draft)
         log.warning("draft grounding: the knowledge store could not be searched", exc_info=True)
         found = []

@@ -40,7 +40,15 @@ MIN_SCORE = 0.30  # below this cosine, MiniLM's nearest chunk is usually unrelat
 GRAPH_SCORE = 0.45  # what an item found only through the graph counts as
 KEYWORD_SCORE = 0.40
 NOT_FOUND = prompts.NOT_IN_SOURCES
-ANSWER_TOKENS = 250  # a cited answer is a few sentences; the small local models ramble past that
+ANSWER_TOKENS = 180  # a cited answer is a few sentences; the small local models ramble past that
+# What the model reads is most of an answer's time on a laptop's CPU (prompt evaluation, then each
+# token): the sources are the best few, not a fixed six, and each is the part of its chunk nearest
+# the question. The best source is always kept; others only while they score close to it.
+ANSWER_SOURCES = 4
+# Scores add cosine, shared words and graph or keyword bonuses, so "close to the best" is a ratio:
+# a source scoring under this share of the best one adds words, rarely the answer.
+CLOSE = 0.55
+SOURCE_CHARS = 420
 LEXICAL = 0.3  # weight of the question's words found in a chunk, beside its cosine
 
 _PERIODS = (
@@ -140,8 +148,15 @@ def _retrieve(session: Session, *, user: User, question: str, k: int) -> tuple[l
     return ranked[:k], notes
 
 
+# Three-letter words that carry no content (entities.STOP holds the longer ones).
+_SHORT_STOP = set("the and for are was you not but can has had our out who how why all any its his her she him "
+                  "did does get got let may one two per via yes now new see say use din care sau mai sunt este "
+                  "ale lui cum ce".split())
+
+
 def _content_words(text: str) -> set[str]:
-    return {w for w in (m.lower() for m in _TOKEN.findall(text or "")) if len(w) > 2 and w not in entities.STOP}
+    return {w for w in (m.lower() for m in _TOKEN.findall(text or ""))
+            if len(w) > 2 and w not in entities.STOP and w not in _SHORT_STOP}
 
 
 def _overlap(wanted: set[str], text: str) -> float:
@@ -178,17 +193,40 @@ def _load(session: Session, user: User, candidates: list[Candidate]) -> list[tup
     return [(c, rows[c.id]) for c in candidates if c.id in rows]
 
 
-def _source(n: int, c: Candidate, row) -> tuple[Source, str]:  # noqa: ANN001
-    """The citation and the text the model reads for it."""
+def focus(text: str, wanted: set[str], size: int = SOURCE_CHARS) -> str:
+    """The `size` characters of `text` around most of the question's words, cut at word ends.
+
+    The window opens a little before the first word it holds: what answers a question usually
+    follows the words the question shares with it ("the invoice number is ...")."""
+    text = " ".join((text or "").split())
+    if len(text) <= size:
+        return text
+    anchors = [m.start() for m in _TOKEN.finditer(text) if m.group().lower() in wanted] or [0]
+
+    def window(at: int) -> int:
+        start = max(0, min(at - size // 4, len(text) - size))
+        return text.rfind(" ", 0, start) + 1 if start else 0
+
+    best = max((window(a) for a in anchors), key=lambda i: (_overlap(wanted, text[i:i + size]), -i))
+    piece = text[best:best + size]
+    if best + size < len(text) and " " in piece[size // 2:]:
+        piece = piece.rsplit(" ", 1)[0]
+    return ("…" if best else "") + piece + ("…" if best + size < len(text) else "")
+
+
+def _source(n: int, c: Candidate, row, wanted: set[str] | None = None) -> tuple[Source, str]:  # noqa: ANN001
+    """The citation and the text the model reads for it (focused on the question's words when given)."""
     if c.kind == "email":
         # Found through the graph or a keyword, it has no chunk yet: its opening stands in.
         text = c.text or (entities.chunks(f"{row.subject or ''}\n{new_text(row.body_text or '')}", limit=1) or [""])[0]
+        text = focus(text, wanted) if wanted is not None else text
         block = prompts.untrusted(row.sender, row.subject, text, limit=1500)
         date = row.received_at.astimezone(UTC).strftime("%Y-%m-%d") if row.received_at else None
         return Source(n=n, kind="email", id=row.id, title=row.subject or "(no subject)", date=date,
                       snippet=" ".join(text.split())[:240], score=round(c.score, 3)), \
             f"[{n}] Email, {date or 'no date'}\n{block}"
     text = c.text or (row.content_text or "")[:1500]
+    text = focus(text, wanted) if wanted is not None else text
     date = row.created_at.astimezone(UTC).strftime("%Y-%m-%d") if row.created_at else None
     block = prompts.untrusted(None, row.filename, text, limit=1500)
     return Source(n=n, kind="document", id=row.id, title=row.filename or "document", date=date,
@@ -219,7 +257,10 @@ def prepare(session: Session, *, user: User, question: str, k: int = 6, history:
     loaded = _load(session, user, [c for c in candidates if c.score >= MIN_SCORE or c.why & {"graph", "keyword"}])
     if not loaded:
         return Prepared(None, [])
-    sources, blocks = zip(*(_source(n, c, row) for n, (c, row) in enumerate(loaded, 1)), strict=True)
+    best = loaded[0][0].score
+    loaded = [(c, row) for c, row in loaded if c.score >= best * CLOSE][:ANSWER_SOURCES]
+    wanted = _content_words(f"{question} {search or ''}")
+    sources, blocks = zip(*(_source(n, c, row, wanted) for n, (c, row) in enumerate(loaded, 1)), strict=True)
     choice = llm.choose(settings_service.get_or_create(session, user_id=user.id))
     return Prepared(prompts.answer_messages(question, list(blocks), notes, history), list(sources), choice)
 

@@ -1,14 +1,19 @@
-"""`python -m bench.drafts [--model NAME]`: reply drafts on 32 English and Romanian threads, judged.
+"""`python -m bench.drafts [--model NAME]`: reply drafts on 56 English and Romanian threads, judged.
 
 Each thread of bench.threads is stored as synced mail (with Ana's Sent mail, from which the style
-profile is learned as in the product), then `drafting.generate` writes the reply with the
-embedded default model (`--model smollm2-135m` for a fast smoke run of the plumbing). Every draft
-is timed and judged by a deterministic checklist; a small model is not a reliable judge:
+profile is learned as in the product), and with its `background` (earlier mail and uploaded
+documents, bench.threads_grounding). The mailbox's past (February's Sent mail, the background) is
+indexed into the knowledge store first, so grounding.gather finds facts as in a mailbox synced
+before; this week's threads are not indexed yet when drafted, as in the product. Then
+`drafting.generate` writes the reply with the embedded default model (`--model smollm2-135m` for a
+fast smoke run of the plumbing). Every draft is timed and judged by a deterministic checklist; a
+small model is not a reliable judge:
 
   language      the draft is in the language the incoming email is written in (language.detect,
                 with the thread's personal names removed: a name is no evidence of a language)
   length        15 to 250 words
-  placeholder   no [Name], <name>, {name}, "Your Name", XXX
+  placeholder   no [Name], <name>, {name}, "Your Name", XXX ([[Ask: ...]], the question left for
+                the user, is the product's one allowed bracket)
   subject_line  no "Subject:" line, no "Re: ..." first line
   new_contact   no address or link absent from the thread (flagged or not; an unflagged one is
                 also counted as guard_missed)
@@ -21,9 +26,20 @@ is timed and judged by a deterministic checklist; a small model is not a reliabl
   instructions  when the user asked to accept or decline: an accept / decline phrase in the
                 thread's language
   facts         none of the thread's `must_not` patterns (contradictions of its facts)
+  uses_fact     grounding threads: matches every `uses` group (the fact found only in the background)
+                outside any [[Ask: ...]]
+  invented      states none of the thread's `invents` patterns (questions, [[Ask: ...]] and clauses
+                after if / whether / dacă state nothing); and on an `asks_user` thread the draft asks:
+                a [[Ask: ...]] for the user (guard.asks) or a question to the sender matching
+                `asks_about`
 
-send_ready = every check passes. `style_match` (reported, not part of send_ready): Ana's greeting
-and sign-off for that language ("Hi <name>," / "Best," or "Bună ziua," / "Cu stimă,").
+send_ready = every check passes (uses_fact and invented pass trivially on threads without those
+fields). Grounding figures: `grounded_threads` (threads with `uses` or `asks_user`), `uses_fact`
+(share of `uses` threads passing), `invented` (drafts failing invented: a count, 0 to pass),
+`asks_user_ok` (share of ask threads whose draft asked). Saved rows carry the draft's `sources`
+(role:kind:title), what grounding gave the model. `style_match` (reported, not part of
+send_ready): Ana's greeting and sign-off for that language ("Hi <name>," / "Best," or
+"Bună ziua," / "Cu stimă,").
 
 Ollama and any configured server are shut out (OPENFYXER_OLLAMA_URL is a dead port,
 OPENFYXER_LLM_BASE_URL empty) so an Ollama on this machine does not change the measurement;
@@ -56,16 +72,24 @@ from pathlib import Path
 os.environ.setdefault("OPENFYXER_ENV_FILE", os.devnull)
 os.environ.setdefault("OPENFYXER_ENVIRONMENT", "test")
 
-from bench.threads import ANA, Thread, load, normalize, store, store_sent  # noqa: E402
+from bench.threads import ANA, Thread, load, normalize, store, store_background, store_sent  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 CHECKS = ("language", "length", "placeholder", "subject_line", "new_contact", "guard", "greeting", "sign_off",
-          "not_echo", "answers", "instructions", "facts")
+          "not_echo", "answers", "instructions", "facts", "uses_fact", "invented")
 MIN_WORDS, MAX_WORDS, MAX_ECHO = 15, 250, 0.5
 
 _PLACEHOLDER = re.compile(r"\[[^\]\n]{1,60}\]|<(?![\w.+-]+@)[^<>\n]{1,40}>|\{\{?[^}\n]{1,40}\}\}?|\bX{3,}\b|_{3,}|"
                           r"\b(your name|recipient'?s name|sender'?s name|company name|insert \w+|"
                           r"numele (tau|dvs|dumneavoastra|destinatarului|expeditorului))\b", re.I)
+# The question a draft leaves for the user, as guard.asks finds it: exempt from `placeholder`.
+_ASK_BLOCK = re.compile(r"\[\[\s*ask\s*:.*?\]\]", re.I | re.S)
+_SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
+# From here to the end of its sentence a draft states nothing ("I'll check whether it was signed").
+_CONDITIONAL = re.compile(r"(?<!\w)(if|whether|once|unless|daca|dupa ce|imediat ce|in cazul in care)(?!\w).*")
+# A request to the sender that is not written as a question still asks ("Please send me the scope.").
+_REQUEST = re.compile(r"^(please|could you|can you|would you|let me know|kindly|va rog|te rog|ati putea|"
+                      r"puteti|imi puteti|ne puteti|spuneti-mi|va rugam|as avea nevoie|ar fi util)\b")
 _SUBJECT = re.compile(r"^\s*(subject|subiect)\s*:", re.I | re.M)
 _ADDRESS = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _URL = re.compile(r"\b(?:https?://|www\.)[^\s<>\"')\]]+", re.I)
@@ -170,19 +194,52 @@ def _sign_off(thread: Thread, lines: list[str]) -> str | None:
     return f"no sign-off: {lines[-1][:40]!r}"
 
 
+def _sentences(text: str) -> list[str]:
+    return [s.strip() for s in _SENTENCE.split(normalize(_ASK_BLOCK.sub(" ", text))) if s.strip()]
+
+
+def _statements(text: str) -> str:
+    """What the draft tells the sender as fact: not its questions, [[Ask: ...]] or conditional clauses."""
+    return "\n".join(_CONDITIONAL.sub("", s) for s in _sentences(text) if not s.endswith("?"))
+
+
+def asked(thread: Thread, content: str) -> bool:
+    """The draft leaves the question open: [[Ask: ...]] for the user, or asks the sender about it."""
+    from openfyxer.services.assistant import guard, prompts
+
+    # The prompt's own "[[Ask: your question]]" copied back is no question (guard still flags it).
+    if set(guard.asks(content)) - set(guard.asks(prompts.ASK_FORM)):
+        return True
+    questions = [s for s in _sentences(content) if s.endswith("?") or _REQUEST.match(s)]
+    return any(p.search(q) for q in questions for p in thread.ask_topics())
+
+
+def _invented(thread: Thread, content: str) -> str | None:
+    statements = _statements(content)
+    if hits := [m.group(0) for p in thread.inventions() if (m := p.search(statements))]:
+        return "states: " + ", ".join(hits)
+    if thread.asks_user and not asked(thread, content):
+        return "did not ask: no [[Ask: ...]]" + (" and no question about " + "|".join(thread.asks_about)
+                                                 if thread.asks_about else "")
+    return None
+
+
 def judge(thread: Thread, content: str, flags: list[str], account_address: str) -> dict[str, str | None]:
     """Each check's failure reason, or None when it passes."""
     from openfyxer.services.assistant import language
 
     norm, lines = normalize(content), _lines(content)
-    detected = language.detect(_without_names(content, thread.participant_names), default="?")
+    told = _ASK_BLOCK.sub(" ", content)  # what the sender would read: a [[Ask: ...]] is for the user
+    detected = language.detect(_without_names(told, thread.participant_names), default="?")
     words = len(re.findall(r"\w+", content))
-    hole = _PLACEHOLDER.search(content) or _PLACEHOLDER.search(norm)
+    hole = _PLACEHOLDER.search(told) or _PLACEHOLDER.search(normalize(told))
     echo = echo_ratio(content, thread.source_text())
     missing = [group for group, pats in zip(thread.mention, thread.mention_groups())
                if not any(p.search(norm) for p in pats)]
     intent = thread.intent and re.compile(r"(?<!\w)(?:" + _INTENT[(thread.intent, thread.lang)] + ")")
     hits = [m.group(0) for p in thread.forbidden() if (m := p.search(norm))]
+    unused = [group for group, pats in zip(thread.uses, thread.uses_groups())
+              if not any(p.search(normalize(told)) for p in pats)]
     bad_flags = [f for f in flags if f.startswith(("quotes_system_prompt", "possible_secret"))]
     return {
         "language": None if detected == thread.lang else f"wrote {detected}",
@@ -198,6 +255,8 @@ def judge(thread: Thread, content: str, flags: list[str], account_address: str) 
         "instructions": (f"no {thread.intent} phrase in {thread.lang}" if intent and not intent.search(norm)
                          else None),
         "facts": "contradicts: " + ", ".join(hits) if hits else None,
+        "uses_fact": "none of " + " / ".join("|".join(g) for g in unused) if unused else None,
+        "invented": _invented(thread, content),
     }
 
 
@@ -220,23 +279,53 @@ def _setup(args: argparse.Namespace, work: Path) -> None:
 
 
 def _store_all(threads: list[Thread]) -> tuple:
+    from openfyxer.core import later
     from openfyxer.core.db import session_scope
     from openfyxer.models.account import EmailAccount
     from openfyxer.models.user import User
     from openfyxer.services.assistant import style
 
-    with session_scope() as session:
-        user = User(email="ana@bench.test", hashed_password="!no-login")
-        session.add(user)
-        session.flush()
-        account = EmailAccount(user_id=user.id, provider="imap", email_address=ANA[1], display_name=ANA[0],
-                               username=ANA[1], imap_host="127.0.0.1", imap_port=1, imap_security="none")
-        session.add(account)
-        session.flush()
-        store_sent(session, account)
+    declared: list = []
+    # documents.add declares its index_document job, and later() refuses when no job layer would
+    # send it: the bench is that layer here, and runs the jobs itself once the upload is committed.
+    previous = later.install(declared.extend)
+    try:
+        with session_scope() as session:  # the mailbox's past: February's Sent mail and the background
+            user = User(email="ana@bench.test", hashed_password="!no-login")
+            session.add(user)
+            session.flush()
+            account = EmailAccount(user_id=user.id, provider="imap", email_address=ANA[1], display_name=ANA[0],
+                                   username=ANA[1], imap_host="127.0.0.1", imap_port=1, imap_security="none")
+            session.add(account)
+            session.flush()
+            store_sent(session, account)
+            background = sum(store_background(session, account, user, t) for t in threads)
+            user_id, account_id = user.id, account.id
+    finally:
+        later.install(previous)
+    _index(account_id, declared, background)
+    with session_scope() as session:  # this week's mail, not indexed yet when its drafts are written
+        account = session.get(EmailAccount, account_id)
         email_ids = {t.id: store(session, account, t, i).id for i, t in enumerate(threads)}
-        profile = style.refresh(session, user=user)  # as a sync of Sent would leave it
-        return user.id, account.email_address, email_ids, profile
+        profile = style.refresh(session, user=session.get(User, user_id))  # as a sync of Sent would leave it
+        return user_id, account.email_address, email_ids, profile
+
+
+def _index(account_id, declared: list, background: int) -> None:  # noqa: ANN001
+    """The mailbox's past into the knowledge store, as the product's jobs left it before this week's
+    mail came: the documents' declared index jobs, then the account's mail. The threads come after:
+    the product drafts new mail before its index job runs (processing declares draft_email first)."""
+    import uuid
+
+    from openfyxer.services.knowledge import indexing
+
+    start = time.perf_counter()
+    docs = [job for job in declared if job.name == "index_document"]
+    for job in docs:
+        indexing.index_document(document_id=uuid.UUID(job.args[0]))
+    emails = indexing.index_account(account_id=account_id)
+    print(f"knowledge store: {emails} emails and {len(docs)} documents indexed in "
+          f"{time.perf_counter() - start:.1f} s ({background} background items)", flush=True)
 
 
 def _load_model() -> tuple[float, bool]:
@@ -269,14 +358,17 @@ def score(thread: Thread, content: str, flags: list[str], address: str) -> dict:
     """One draft's checklist result (the part of a result row that does not need the model)."""
     checks = judge(thread, content, flags, address)
     return {"words": len(re.findall(r"\w+", content)), "failed": [name for name in CHECKS if checks[name]],
-            "why": {k: v for k, v in checks.items() if v}, "style_match": style_match(thread, content)}
+            "why": {k: v for k, v in checks.items() if v}, "style_match": style_match(thread, content),
+            "asked": asked(thread, content)}
 
 
 def _line(row: dict) -> str:
     why = row["why"]
     return (f"{row['id']:20} {row['lang']}->{row['draft_language']}  {row['seconds']:6.1f} s  {row['words']:3} words  "
             + ("send-ready" if not row["failed"] else "FAILED " + "; ".join(f"{k}: {why[k]}" for k in row["failed"]))
-            + (f"  [flags: {', '.join(row['flags'])}]" if row["flags"] else ""))
+            + (f"  [flags: {', '.join(row['flags'])}]" if row["flags"] else "")
+            + (f"  [facts: {' | '.join(s.split(':', 2)[2] for s in facts)}]"
+               if (facts := [s for s in row.get("sources", []) if s.startswith("fact:")]) else ""))
 
 
 def generate_all(args: argparse.Namespace, threads: list[Thread]) -> tuple[list[dict], dict]:
@@ -299,6 +391,8 @@ def generate_all(args: argparse.Namespace, threads: list[Thread]) -> tuple[list[
                                           instructions=t.instructions)
                 content, flags, draft_lang, model = (draft.content, list(draft.flags or []), draft.language,
                                                      draft.llm_model)
+                # What grounding gave the model, for whoever reads the saved rows.
+                sources = [f"{s.get('role')}:{s.get('kind')}:{s.get('title')}" for s in draft.sources or []]
         except (KeyboardInterrupt, _Terminated) as e:
             interrupted = f"{type(e).__name__} during {t.id}"
             print(f"interrupted ({interrupted}): figures below cover the {len(rows)} drafts done", flush=True)
@@ -306,7 +400,7 @@ def generate_all(args: argparse.Namespace, threads: list[Thread]) -> tuple[list[
         seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
         rows.append({"id": t.id, "lang": t.lang, "draft_language": draft_lang, "seconds": round(seconds, 2),
                      "cpu_s": round(cpu, 2), "flags": flags, "instructions": t.instructions, "model": model,
-                     "content": content, **score(t, content, flags, address)})
+                     "sources": sources, "content": content, **score(t, content, flags, address)})
         print(_line(rows[-1]), flush=True)
     run_facts = {"model": rows[0]["model"] if rows else args.model, "model_load_s": round(load_s, 1),
                  # Other processes on these cores slow llama.cpp far more than their share: compare wall and CPU.
@@ -335,6 +429,9 @@ def figures(threads: list[Thread], rows: list[dict], run_facts: dict) -> dict:
 
     times = sorted(r["seconds"] for r in rows)
     by_lang = {lang: [r for r in rows if r["lang"] == lang] for lang in ("en", "ro")}
+    by_id = {t.id: t for t in threads}
+    uses_rows = [r for r in rows if by_id[r["id"]].uses]
+    ask_rows = [r for r in rows if by_id[r["id"]].asks_user]
     incoming_ok = [language.detect(f"{'Re: ' if t.earlier else ''}{t.subject}\n{t.incoming[2]}") == t.lang
                    for t in threads]
     return {
@@ -355,6 +452,10 @@ def figures(threads: list[Thread], rows: list[dict], run_facts: dict) -> dict:
         "style_match": _frac([r["style_match"] for r in rows]),
         "flagged": _frac([bool(r["flags"]) for r in rows]),
         "guard_missed": sum("UNFLAGGED" in (r["why"].get("new_contact") or "") for r in rows),
+        "grounded_threads": len(uses_rows) + len(ask_rows),
+        "uses_fact": _frac(["uses_fact" not in r["failed"] for r in uses_rows]),
+        "invented": sum("invented" in r["failed"] for r in rows),  # a count: any invention fails the product
+        "asks_user_ok": _frac([r["asked"] for r in ask_rows]),
         "incoming_language_detected": _frac(incoming_ok),
         "median_words": statistics.median(r["words"] for r in rows) if rows else None,
     }

@@ -42,7 +42,9 @@ send_ready): Ana's greeting and sign-off for that language ("Hi <name>," / "Best
 "Bună ziua," / "Cu stimă,").
 
 Ollama and any configured server are shut out (OPENFYXER_OLLAMA_URL is a dead port,
-OPENFYXER_LLM_BASE_URL empty) so an Ollama on this machine does not change the measurement;
+OPENFYXER_LLM_BASE_URL empty) so an Ollama on this machine does not change the measurement, unless
+asked for: `--ollama URL` or `--server URL [--server-model NAME]` run the same threads and checks on
+a larger model through the product's router (the figure's "model" names what answered);
 answers are not cached. The assembled 1.1 GB model is kept in OPENFYXER_MODELS_DIR (default
 ~/.cache/openfyxer/models) so it is built once across runs. Times are wall-clock seconds per
 draft on this machine's cores, with the model already loaded (its load time is reported apart).
@@ -270,8 +272,11 @@ def _setup(args: argparse.Namespace, work: Path) -> None:
     os.environ["OPENFYXER_DATA_DIR"] = str(work / "data")
     os.environ.setdefault("OPENFYXER_MODELS_DIR", str(Path.home() / ".cache" / "openfyxer" / "models"))
     os.environ["OPENFYXER_LOCAL_MODEL"] = args.model
-    os.environ["OPENFYXER_OLLAMA_URL"] = f"http://127.0.0.1:{_dead_port()}"
-    os.environ["OPENFYXER_LLM_BASE_URL"] = ""
+    # Only the server asked for, through the product's own router (llm.choose): an Ollama or an
+    # OpenAI-compatible server with a larger model, or else the embedded model.
+    os.environ["OPENFYXER_OLLAMA_URL"] = args.ollama or f"http://127.0.0.1:{_dead_port()}"
+    os.environ["OPENFYXER_LLM_BASE_URL"] = args.server
+    os.environ["OPENFYXER_LLM_MODEL"] = args.server_model
     os.environ["OPENFYXER_REDIS_URL"] = ""
     os.environ["OPENFYXER_LLM_CACHE_TTL_SECONDS"] = "0"
     subprocess.run([sys.executable, "-m", "openfyxer.cli", "migrate"], cwd=ROOT, check=True, env=dict(os.environ),
@@ -380,8 +385,12 @@ def generate_all(args: argparse.Namespace, threads: list[Thread]) -> tuple[list[
     user_id, address, email_ids, profile = _store_all(threads)
     shown = ("greeting", "sign_off", "median_words", "formality", "phrases", "signature", "samples")
     print(f"style profile: {json.dumps({k: profile.get(k) for k in shown}, ensure_ascii=False)}")
-    load_s, was_built = _load_model()
-    print(f"model {args.model} ready in {load_s:.1f} s ({'was assembled' if was_built else 'assembled now, or one file'})")
+    if args.server or args.ollama:
+        load_s, was_built = 0.0, False
+        print(f"answered by the server at {args.server or args.ollama}")
+    else:
+        load_s, was_built = _load_model()
+        print(f"model {args.model} ready in {load_s:.1f} s ({'was assembled' if was_built else 'assembled now, or one file'})")
     rows, load_avg, interrupted = [], os.getloadavg()[0], None
     for t in threads:
         start, cpu = time.perf_counter(), time.process_time()
@@ -465,6 +474,11 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--model", default=os.environ.get("OPENFYXER_LOCAL_MODEL", "qwen2.5-1.5b"),
                         help="embedded model: qwen2.5-1.5b (the default) or smollm2-135m (plumbing smoke run)")
+    parser.add_argument("--server", default="", metavar="URL",
+                        help="an OpenAI-compatible server (e.g. http://127.0.0.1:8080/v1) instead of the embedded model")
+    parser.add_argument("--server-model", default="", metavar="NAME", help="the model to ask that server for")
+    parser.add_argument("--ollama", default="", metavar="URL",
+                        help="an Ollama (e.g. http://127.0.0.1:11434), its first model (or --server URL/v1 --server-model NAME)")
     parser.add_argument("--limit", type=int, default=0, help="only the first N threads")
     parser.add_argument("--only", default="", help="comma-separated thread ids")
     parser.add_argument("--out", default="", help="write every draft with its checks to this JSON file")

@@ -182,3 +182,37 @@ def test_configuration_picks_the_backend(sqlite_url, neo4j_server, monkeypatch) 
     store = knowledge_store.get_store()
     assert isinstance(store, Neo4jStore) and knowledge_store.get_store() is store
     assert store.stats(str(uuid.uuid4())) == {"edges": 0, "chunks": 0}
+
+
+def test_neo4j_search_is_per_user_whatever_others_hold(neo4j_server) -> None:  # noqa: ANN001
+    """GIVEN another user with fifty chunks nearer the question than any of mine (one shared index would return
+    only theirs) and a chunk of mine written before chunks had their user's label WHEN I search THEN I get my
+    own chunks, as many as asked, the old one too once the store is set up again."""
+    from openfyxer.integrations.neo4j_graph import Neo4jStore, user_label
+
+    store = Neo4jStore(neo4j_server.url, "neo4j", "")
+    me, other = str(uuid.uuid4()), str(uuid.uuid4())
+    try:
+        store.setup()
+        for i in range(50):
+            store.merge_node(other, Node("Email", f"theirs-{i}", {}))
+            store.set_chunks(other, Ref("Email", f"theirs-{i}"), [Chunk(0, "their budget", vec(0))])
+        for i in range(3):
+            store.merge_node(me, Node("Email", f"mine-{i}", {}))
+            store.set_chunks(me, Ref("Email", f"mine-{i}"), [Chunk(0, f"my note {i}", vec(0, i + 1))])
+        assert sorted(h.item.key for h in store.search(me, vec(0), k=3)) == ["mine-0", "mine-1", "mine-2"]
+        # A chunk as the store wrote them before: no label of its user.
+        store.merge_node(me, Node("Email", "old", {}))
+        store._run("MATCH (n:Email {user_id: $u, key: 'old'}) CREATE (n)-[:HAS_CHUNK]->(:Chunk {user_id: $u, "
+                   "key: 'Email:old:0', ordinal: 0, text: 'old note', embedding: $v})", u=me, v=vec(0).tolist())
+        assert "old" not in [h.item.key for h in store.search(me, vec(0), k=4)]
+        restarted = Neo4jStore(neo4j_server.url, "neo4j", "")
+        restarted.setup()
+        restarted.close()
+        assert store.search(me, vec(0), k=1)[0].item.key == "old"
+        labelled = store._run(f"MATCH (c:{user_label(me)}) RETURN count(c) AS n")[0]["n"]
+        assert labelled == 4
+    finally:
+        for user in (me, other):
+            store.clear_user(user)
+        store.close()

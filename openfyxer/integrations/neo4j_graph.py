@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+
 from openfyxer.core.errors import OpenFyxerError
 from openfyxer.integrations.graph_store import (DIM, LABELS, Batch, Hit, Node, Ref, Step, WriteShortcuts,
                                                 check_label, check_step, unit)
@@ -26,10 +28,17 @@ def ping(url: str, user: str, password: str) -> None:
 
 
 # --------------------------------------------------------------------------- the knowledge store
-VECTOR_INDEX = "chunk_embeddings"
-# Community 5.26 has no filtered vector search: the index's nearest chunks of every user come
-# back and ours are kept, so it is asked for this many times more than wanted.
-OVERSAMPLE = 10
+# Community 5.26 has no filtered vector search: one shared index returned every user's nearest
+# chunks, ten times more were fetched to keep ours, and it slowed as other users' mail grew. Each
+# user's chunks carry a label of their own instead, with a vector index of its own.
+OVERSAMPLE = 2  # chunks fetched per wanted hit, for the label filter (emails or documents only)
+_VECTOR_OPTIONS = ("OPTIONS {indexConfig: {`vector.dimensions`: %d, `vector.similarity_function`: 'cosine', "
+                   "`vector.quantization.enabled`: false}}" % DIM)
+
+
+def user_label(user_id: str) -> str:
+    """The label of a user's chunks (an identifier whatever the id is made of)."""
+    return "UC_" + hashlib.sha256(str(user_id).encode()).hexdigest()[:24]
 
 
 class Neo4jStore(WriteShortcuts):
@@ -42,6 +51,7 @@ class Neo4jStore(WriteShortcuts):
 
         self._driver = neo4j.GraphDatabase.driver(url, auth=(user, password) if password else None,
                                                   connection_timeout=5)
+        self._indexed: set[str] = set()  # users whose vector index is known to exist
 
     def close(self) -> None:
         self._driver.close()
@@ -61,11 +71,25 @@ class Neo4jStore(WriteShortcuts):
         for label in (*LABELS, "Chunk"):
             self._run(f"CREATE CONSTRAINT {label.lower()}_key IF NOT EXISTS FOR (n:{label}) "
                       "REQUIRE (n.user_id, n.key) IS UNIQUE")
-        # Quantisation off: it shaves memory but moves scores (an exact match scored 0.91).
-        self._run(f"CREATE VECTOR INDEX {VECTOR_INDEX} IF NOT EXISTS FOR (c:Chunk) ON c.embedding "
-                  f"OPTIONS {{indexConfig: {{`vector.dimensions`: {DIM}, `vector.similarity_function`: 'cosine', "
-                  "`vector.quantization.enabled`: false}}")
+        # Chunks written before each user had an index of their own get their user's label, and the
+        # shared index of those days goes (every write would feed it for nothing).
+        self._run("DROP INDEX chunk_embeddings IF EXISTS")
+        for r in self._run("MATCH (c:Chunk) WHERE c.user_id IS NOT NULL RETURN DISTINCT c.user_id AS u"):
+            label = self._user_index(r["u"])
+            self._run(f"MATCH (c:Chunk {{user_id: $u}}) WHERE NOT c:{label} SET c:{label}", u=r["u"])
         self._run("CALL db.awaitIndexes(60)")
+
+    def _user_index(self, user_id: str) -> str:
+        """The user's chunk label, its vector index created on first use (schema changes cannot
+        share a transaction with writes, so this runs before the write)."""
+        label = user_label(user_id)
+        if label not in self._indexed:
+            # Quantisation off: it shaves memory but moves scores (an exact match scored 0.91).
+            self._run(f"CREATE VECTOR INDEX {label.lower()} IF NOT EXISTS FOR (c:{label}) ON c.embedding "
+                      + _VECTOR_OPTIONS)
+            self._run(f"CALL db.awaitIndex('{label.lower()}', 60)")
+            self._indexed.add(label)
+        return label
 
     def write(self, user_id: str, batch: Batch) -> None:
         """One transaction; one UNWIND query per label, per kind of edge and per kind of item
@@ -88,6 +112,7 @@ class Neo4jStore(WriteShortcuts):
         items: dict[str, list[Ref]] = {}
         for ref in batch.chunks:
             items.setdefault(ref.label, []).append(ref)
+        chunk_label = self._user_index(u) if items else ""
         for label, refs in items.items():
             keys = [r.key for r in refs]
             rows = [{"item": r.key, "key": f"{label}:{r.key}:{c.ordinal}", "ordinal": c.ordinal, "text": c.text,
@@ -97,7 +122,7 @@ class Neo4jStore(WriteShortcuts):
             queries.append((f"MATCH (n:{label})-[:HAS_CHUNK]->(c:Chunk) WHERE n.user_id = $u AND n.key IN $keys "
                             "DETACH DELETE c", {"keys": keys}))
             queries.append((f"UNWIND $rows AS r MATCH (n:{label} {{user_id: $u, key: r.item}}) "
-                            "CREATE (n)-[:HAS_CHUNK]->(:Chunk {user_id: $u, key: r.key, ordinal: r.ordinal, "
+                            f"CREATE (n)-[:HAS_CHUNK]->(:Chunk:{chunk_label} {{user_id: $u, key: r.key, ordinal: r.ordinal, "
                             "text: r.text, embedding: r.embedding})", {"rows": rows}))
 
         def work(tx) -> None:  # noqa: ANN001
@@ -145,13 +170,19 @@ class Neo4jStore(WriteShortcuts):
     def search(self, user_id: str, vector, k: int = 10, labels: tuple[str, ...] | None = None) -> list[Hit]:  # noqa: ANN001
         for label in labels or ():
             check_label(label)
+        wanted = unit(vector).tolist()  # refused here if it is not a vector of the index's size
+        label = user_label(user_id)
+        if label not in self._indexed and not self._run("SHOW INDEXES YIELD name WHERE name = $n RETURN name",
+                                                        n=label.lower()):
+            return []  # nothing of this user's was ever indexed
+        self._indexed.add(label)
         records = self._run(
-            f"CALL db.index.vector.queryNodes('{VECTOR_INDEX}', $n, $v) YIELD node AS c, score "
+            f"CALL db.index.vector.queryNodes('{label.lower()}', $n, $v) YIELD node AS c, score "
             "WHERE c.user_id = $u MATCH (item)-[:HAS_CHUNK]->(c) "
             "WITH item, c, score WHERE $labels IS NULL OR labels(item)[0] IN $labels "
             "RETURN labels(item)[0] AS label, item.key AS key, properties(item) AS props, c.ordinal AS ordinal, "
             "c.text AS text, score ORDER BY score DESC LIMIT $k",
-            n=k * OVERSAMPLE, v=unit(vector).tolist(), u=str(user_id), k=k, labels=list(labels) if labels else None)
+            n=k * OVERSAMPLE if labels else k, v=wanted, u=str(user_id), k=k, labels=list(labels) if labels else None)
         # Neo4j reports cosine as (1 + cos) / 2; the contract speaks cosine.
         return [Hit(Node(r["label"], r["key"], _public(r["props"])), r["ordinal"], r["text"], 2 * r["score"] - 1)
                 for r in records]

@@ -42,10 +42,14 @@ FACT_SCORE = 0.42  # rag's score (cosine + words shared with the query); the cha
 QUERY_CHARS = 1200  # the embedding model reads 256 tokens anyway
 SENT_SCAN = 20  # sent messages that name the sender looked at, newest first
 SHARED_WORDS = 2  # content words a fact must share with the email (names, greetings and stop words aside)
-# Greetings and sign-offs every formal email shares, in English and Romanian: never a shared subject.
+# Greetings, sign-offs and the verbs of any request, in English and Romanian: never a shared subject.
 _COURTESY = set("""bună buna ziua seara dimineața dimineata mulțumesc multumesc mulțumim multumim stimă stima
 respect salut salutări salutari toate cele bune rog vă va anticipat doamna doamnă domnul domnule stimate stimată
-stimata kind cheers warm wishes hope well reply soon""".split())
+stimata kind cheers warm wishes hope well reply soon
+send sent review need needs like know make take time next work team could would also just back week
+trimit trimite trimiteți trimiteti revin spuneți spuneti aveți aveti putea puteți puteti poate
+monday tuesday wednesday thursday friday saturday sunday luni marți marti miercuri joi vineri sâmbătă sambata
+duminică duminica ora""".split())
 
 
 @dataclass

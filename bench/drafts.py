@@ -34,8 +34,12 @@ small model is not a reliable judge:
                 `asks_about`
 
 send_ready = every check passes (uses_fact and invented pass trivially on threads without those
-fields). Grounding figures: `grounded_threads` (threads with `uses` or `asks_user`), `uses_fact`
-(share of `uses` threads passing), `invented` (drafts failing invented: a count, 0 to pass),
+fields). When an email asks Ana to decide (the draft offers `choices`, services.assistant.decisions)
+and the thread gives no instructions, the bench picks the first answer as she would in the draft
+panel, and the reply written with it is the one judged (both generations are timed); on an ask
+thread the choices offered are the question to Ana. Grounding figures: `grounded_threads` (threads with `uses` or `asks_user`), `uses_fact`
+(share of `uses` threads passing), `invented` (drafts stating an `invents` pattern: a count, 0 to
+pass; `did_not_ask` counts the ask threads' drafts that neither stated nor asked),
 `asks_user_ok` (share of ask threads whose draft asked). Saved rows carry the draft's `sources`
 (role:kind:title), what grounding gave the model. `style_match` (reported, not part of
 send_ready): Ana's greeting and sign-off for that language ("Hi <name>," / "Best," or
@@ -88,7 +92,7 @@ _PLACEHOLDER = re.compile(r"\[[^\]\n]{1,60}\]|<(?![\w.+-]+@)[^<>\n]{1,40}>|\{\{?
 _ASK_BLOCK = re.compile(r"\[\[\s*ask\s*:.*?\]\]", re.I | re.S)
 _SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
 # From here to the end of its sentence a draft states nothing ("I'll check whether it was signed").
-_CONDITIONAL = re.compile(r"(?<!\w)(if|whether|once|unless|daca|dupa ce|imediat ce|in cazul in care)(?!\w).*")
+_CONDITIONAL = re.compile(r"(?<!\w)(if|whether|once|unless|which|daca|dupa ce|imediat ce|in cazul in care)(?!\w).*")
 # A request to the sender that is not written as a question still asks ("Please send me the scope.").
 _REQUEST = re.compile(r"^(please|could you|can you|would you|let me know|kindly|va rog|te rog|ati putea|"
                       r"puteti|imi puteti|ne puteti|spuneti-mi|va rugam|as avea nevoie|ar fi util)\b")
@@ -205,10 +209,13 @@ def _statements(text: str) -> str:
     return "\n".join(_CONDITIONAL.sub("", s) for s in _sentences(text) if not s.endswith("?"))
 
 
-def asked(thread: Thread, content: str) -> bool:
-    """The draft leaves the question open: [[Ask: ...]] for the user, or asks the sender about it."""
+def asked(thread: Thread, content: str, choices: list[str] = ()) -> bool:
+    """The draft leaves the question open: [[Ask: ...]] for the user, the answers offered to the user
+    as choices in the draft panel, or a question to the sender about it."""
     from openfyxer.services.assistant import guard, prompts
 
+    if choices:
+        return True
     # The prompt's own "[[Ask: your question]]" copied back is no question (guard still flags it).
     if set(guard.asks(content)) - set(guard.asks(prompts.ASK_FORM)):
         return True
@@ -216,17 +223,18 @@ def asked(thread: Thread, content: str) -> bool:
     return any(p.search(q) for q in questions for p in thread.ask_topics())
 
 
-def _invented(thread: Thread, content: str) -> str | None:
+def _invented(thread: Thread, content: str, choices: list[str] = ()) -> str | None:
     statements = _statements(content)
     if hits := [m.group(0) for p in thread.inventions() if (m := p.search(statements))]:
         return "states: " + ", ".join(hits)
-    if thread.asks_user and not asked(thread, content):
+    if thread.asks_user and not asked(thread, content, choices):
         return "did not ask: no [[Ask: ...]]" + (" and no question about " + "|".join(thread.asks_about)
                                                  if thread.asks_about else "")
     return None
 
 
-def judge(thread: Thread, content: str, flags: list[str], account_address: str) -> dict[str, str | None]:
+def judge(thread: Thread, content: str, flags: list[str], account_address: str,
+          choices: list[str] = ()) -> dict[str, str | None]:
     """Each check's failure reason, or None when it passes."""
     from openfyxer.services.assistant import language
 
@@ -258,7 +266,7 @@ def judge(thread: Thread, content: str, flags: list[str], account_address: str) 
                          else None),
         "facts": "contradicts: " + ", ".join(hits) if hits else None,
         "uses_fact": "none of " + " / ".join("|".join(g) for g in unused) if unused else None,
-        "invented": _invented(thread, content),
+        "invented": _invented(thread, content, choices),
     }
 
 
@@ -359,12 +367,12 @@ def _select(args: argparse.Namespace) -> list[Thread]:
     return threads[: args.limit or None]
 
 
-def score(thread: Thread, content: str, flags: list[str], address: str) -> dict:
+def score(thread: Thread, content: str, flags: list[str], address: str, choices: list[str] = ()) -> dict:
     """One draft's checklist result (the part of a result row that does not need the model)."""
-    checks = judge(thread, content, flags, address)
+    checks = judge(thread, content, flags, address, choices)
     return {"words": len(re.findall(r"\w+", content)), "failed": [name for name in CHECKS if checks[name]],
             "why": {k: v for k, v in checks.items() if v}, "style_match": style_match(thread, content),
-            "asked": asked(thread, content)}
+            "asked": asked(thread, content, choices)}
 
 
 def _line(row: dict) -> str:
@@ -396,8 +404,14 @@ def generate_all(args: argparse.Namespace, threads: list[Thread]) -> tuple[list[
         start, cpu = time.perf_counter(), time.process_time()
         try:
             with session_scope() as session:
-                draft = drafting.generate(session, user=session.get(User, user_id), email_id=email_ids[t.id],
-                                          instructions=t.instructions)
+                user = session.get(User, user_id)
+                draft = drafting.generate(session, user=user, email_id=email_ids[t.id], instructions=t.instructions)
+                choices, picked = list(draft.choices or []), None
+                if choices and not t.instructions and not t.asks_user:
+                    # The email asks Ana to decide: the panel offers the answers and the reply is
+                    # written once she picks; the bench picks the first, and judges that reply.
+                    picked = choices[0]
+                    draft = drafting.choose(session, user=user, email_id=email_ids[t.id], choice=picked)
                 content, flags, draft_lang, model = (draft.content, list(draft.flags or []), draft.language,
                                                      draft.llm_model)
                 # What grounding gave the model, for whoever reads the saved rows.
@@ -409,7 +423,8 @@ def generate_all(args: argparse.Namespace, threads: list[Thread]) -> tuple[list[
         seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
         rows.append({"id": t.id, "lang": t.lang, "draft_language": draft_lang, "seconds": round(seconds, 2),
                      "cpu_s": round(cpu, 2), "flags": flags, "instructions": t.instructions, "model": model,
-                     "sources": sources, "content": content, **score(t, content, flags, address)})
+                     "sources": sources, "choices": choices, "picked": picked, "content": content,
+                     **score(t, content, flags, address, choices)})
         print(_line(rows[-1]), flush=True)
     run_facts = {"model": rows[0]["model"] if rows else args.model, "model_load_s": round(load_s, 1),
                  # Other processes on these cores slow llama.cpp far more than their share: compare wall and CPU.
@@ -428,7 +443,8 @@ def rejudge(path: str, threads: list[Thread]) -> tuple[list[dict], dict]:
     rows = []
     for row in saved["drafts"]:
         if row["id"] in by_id:
-            rows.append({**row, **score(by_id[row["id"]], row["content"], row["flags"], ANA[1])})
+            rows.append({**row, **score(by_id[row["id"]], row["content"], row["flags"], ANA[1],
+                                        row.get("choices", []))})
             print(_line(rows[-1]))
     return rows, {**saved.get("run", {"model": rows[0]["model"] if rows else None}), "rejudged": path}
 
@@ -463,7 +479,9 @@ def figures(threads: list[Thread], rows: list[dict], run_facts: dict) -> dict:
         "guard_missed": sum("UNFLAGGED" in (r["why"].get("new_contact") or "") for r in rows),
         "grounded_threads": len(uses_rows) + len(ask_rows),
         "uses_fact": _frac(["uses_fact" not in r["failed"] for r in uses_rows]),
-        "invented": sum("invented" in r["failed"] for r in rows),  # a count: any invention fails the product
+        # A count: any invention fails the product. A draft that only failed to ask is counted apart.
+        "invented": sum((r["why"].get("invented") or "").startswith("states") for r in rows),
+        "did_not_ask": sum((r["why"].get("invented") or "").startswith("did not ask") for r in rows),
         "asks_user_ok": _frac([r["asked"] for r in ask_rows]),
         "incoming_language_detected": _frac(incoming_ok),
         "median_words": statistics.median(r["words"] for r in rows) if rows else None,

@@ -31,12 +31,16 @@ SPEND = "Hi Ana,\n\nCan you approve the $4,800 spend for the conference booth? T
     ("Do you want the report in PDF or Excel?", ["PDF", "Excel"]),
     ("Bună ziua,\n\nMergem cu ErgoWorks sau cu DeskPro pentru scaunele noi?\n\nMulțumesc", ["ErgoWorks", "DeskPro"]),
     ("Preferați varianta A sau varianta B?", ["Varianta A", "Varianta B"]),
+    ("Which of the two providers did you pick in the end, Azure or AWS?", ["Azure", "AWS"]),
+    ("Ați decis care dintre cele două modele vi se potrivește, Ergo Plus sau Comfort Pro?", ["Ergo Plus", "Comfort Pro"]),
     (SPEND, [decisions.YES, decisions.NO]),
     ("Is it OK with you if we move the demo to Friday?", [decisions.YES, decisions.NO]),
     ("Îmi dați acordul pentru achiziția de 3.200 lei?", [decisions.YES, decisions.NO]),
     # Asking for something, or for a fact, is not asking the user to decide.
     ("Could you send me the Q2 budget numbers by Friday?", []),
     ("Did you sign the contract or not?", []),
+    ("Is the training online or at the office?", []),  # either/or, but a fact to look up, not a choice
+    ("Îmi puteți spune când are loc instruirea, cât durează și dacă se face online sau la sediu?", []),
     ("Can we meet for an hour or two next week?", []),
     ("Please confirm the delivery address by Friday.", []),
     ("Thanks for the notes, all clear.", []),

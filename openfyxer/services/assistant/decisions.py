@@ -25,7 +25,12 @@ MAX_OPTION_WORDS = 8
 MAX_CHOICES = 4
 
 _SENTENCE = re.compile(r"[^.!?\n]*\?", re.M)
-_OR = re.compile(r"\s*,?\s+(?:or|sau|ori)\s+|\s*,\s+|\s*/\s*", re.I)
+_OR_WORD = re.compile(r"\s+(?:or|sau|ori)\s+", re.I)
+# The question asks what the user wants or decides, not a fact.
+_DECISION_CUE = re.compile(
+    r"\b(?:prefer\w*|rather|want|should|shall|would|works?|suits?|pick|picked|choose|chose|decide|decided|go with|"
+    r"like|convine|preferați|preferati|preferi|alegeți|alegeti|alegi|decis|decideți|decideti|mergem|vreți|vreti|"
+    r"vrei|doriți|doriti|dorești|doresti|potrivește|potriveste|alegem|rămânem|ramanem)\b", re.I)
 # What comes before the alternatives: the asking, not an option ("Would you prefer", "Mergem cu").
 _LEAD = re.compile(
     r"^(?:(?:and|so|also|then|but|ok|okay|hi|hello|deci|și|si|atunci)\W+)*"
@@ -63,30 +68,39 @@ _YES_NO = re.compile(
 
 
 def _options(question: str) -> list[str]:
+    if not _DECISION_CUE.search(question):
+        return []  # "is the training online or on site?" asks a fact, not the user's choice
     body = question.strip().rstrip("?").strip()
-    body = _LEAD.sub("", body, count=1)
-    body = _TAIL.sub("", body)
-    if not re.search(r"\s(?:or|sau|ori)\s", body, re.I):
+    clauses = [c.strip() for c in re.split(r"\s*[,;:]\s+|\s+[-–]\s+", body) if c.strip()]
+    at = max((n for n, c in enumerate(clauses) if _OR_WORD.search(c)), default=None)
+    if at is None:
         return []
-    parts = [p.strip(" ,;:-\"'“”„") for p in _OR.split(body)]
-    parts = [parts[0], *(_REPEATED.sub("", p) for p in parts[1:])]
+    # "the blue, the green or the red": short clauses just before the one with "or" are options too.
+    first = at
+    while first > 0 and len(clauses[first - 1].split()) <= 3 and not _LEAD.match(clauses[first - 1] + " "):
+        first -= 1
+    clause = _TAIL.sub("", _LEAD.sub("", clauses[at], count=1))
+    alternatives = _OR_WORD.split(clause)
+    if len(alternatives) < 2:
+        return []
+    parts = [*clauses[first:at], *alternatives]
+    parts = [parts[0].strip(" \"'“”„"), *(_REPEATED.sub("", p.strip(" \"'“”„")) for p in parts[1:])]
     parts = [p for p in parts if p]
     if not 2 <= len(parts) <= MAX_CHOICES or any(_NOT_OPTION.match(p) for p in parts):
         return []
-    first_words = set(parts[0].lower().split())
     # "ErgoWorks or DeskPro for the new chairs": the last option carries the question's tail.
-    last = parts[-1]
-    cut = re.search(r"\s(?:for|to|in|on|with|pentru|în|in|cu)\s", last, re.I)
+    last, first_words = parts[-1], set(parts[0].lower().split())
+    cut = re.search(r"\s(?:for|to|in|on|with|pentru|în|cu)\s", last, re.I)
     if cut and cut.group(0).strip().lower() not in first_words and len(last.split()) > len(parts[0].split()) + 1:
         parts[-1] = last[:cut.start()].strip()
-    # "the report in PDF or Excel": the first option carries the question's head; keep as many of
-    # its last words as the longest other option has.
-    longest = max(len(p.split()) for p in parts[1:])
-    if len(parts[0].split()) > longest + 1:
-        parts[0] = " ".join(parts[0].split()[-longest:])
+    # "the report in PDF or Excel": the option before "or" carries the question's head; keep as many
+    # of its last words as the longest other option has (a leading preposition aside).
+    longest = max(len(_REPEATED.sub("", p).split()) for p in parts[1:])
+    if len(parts[-2].split()) > longest + 1:
+        parts[-2] = " ".join(parts[-2].split()[-longest:])
     if any(not p or len(p.split()) > MAX_OPTION_WORDS for p in parts):
         return []
-    return [p[0].upper() + p[1:] if p[:1].islower() and not parts[0][:1].isdigit() else p for p in parts]
+    return [p[0].upper() + p[1:] if p[:1].islower() else p for p in parts]
 
 
 def choices(subject: str | None, body: str | None) -> list[str]:

@@ -36,9 +36,16 @@ SPEND = "Hi Ana,\n\nCan you approve the $4,800 spend for the conference booth? T
     (SPEND, [decisions.YES, decisions.NO]),
     ("Is it OK with you if we move the demo to Friday?", [decisions.YES, decisions.NO]),
     ("Îmi dați acordul pentru achiziția de 3.200 lei?", [decisions.YES, decisions.NO]),
+    ("Did you sign the updated data processing agreement?", [decisions.YES, decisions.NO]),
+    ("Ați semnat actul adițional nr. 2?", [decisions.YES, decisions.NO]),
+    ("Vă scriu despre actul adițional pe care vi l-am trimis. L-ați semnat? Dacă da, trimiteți-l.", [
+        decisions.YES, decisions.NO]),
+    ("Did the offer from ErgoWorks arrive?", []),
     # Asking for something, or for a fact, is not asking the user to decide.
     ("Could you send me the Q2 budget numbers by Friday?", []),
-    ("Did you sign the contract or not?", []),
+    ("Did you sign the contract or not?", [decisions.YES, decisions.NO]),
+    ("What did we agree with them about the file format at the last review?", []),  # a fact the mail may hold
+    ("Vă rog să-mi spuneți dacă ați semnat contractul.", []),  # no question mark: no question
     ("Is the training online or at the office?", []),  # either/or, but a fact to look up, not a choice
     ("Îmi puteți spune când are loc instruirea, cât durează și dacă se face online sau la sediu?", []),
     ("Can we meet for an hour or two next week?", []),

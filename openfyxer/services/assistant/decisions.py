@@ -9,7 +9,8 @@ automatic draft leaves the question to the user.
 Two shapes are recognised in the sender's new text (never in quoted mail):
 - either/or: a question naming two to four alternatives ("A or B?", "A, B sau C?"), which
   become the choices as the sender wrote them;
-- yes/no: a request for approval, agreement or confirmation, whose choices are YES and NO.
+- yes/no: a request for approval, agreement or confirmation, or a question about the user's own
+  commitment ("Did you sign it?"), whose choices are YES and NO.
 Rules and not the model: they are exact about what the sender wrote, cost nothing per email,
 and a question they miss only means the draft panel offers no buttons.
 """
@@ -65,6 +66,16 @@ _YES_NO = re.compile(
     r"(?:acordul|ok)|(?:putem|pot) (?:să|sa) (?:mergem|merg|continuăm|continuam|semnăm|semnam|comandăm|comandam|"
     r"confirmăm|confirmam|rezervăm|rezervam|aprobăm|aprobam)|(?:confirmați|confirmati|confirmi)|"
     r"(?:avem|am) (?:acordul|aprobarea) (?:dumneavoastră|dumneavoastra|tău|tau))", re.I)
+# A question about the user's own commitment ("Did you sign the DPA?", "Ați semnat actul?"): only they
+# know, and a draft that answers "yes" for them states a decision the sources do not hold.
+_COMMITTED = re.compile(
+    r"(?:^(?:(?:and|so|also|but|ok|okay|one more thing|și|si|deci|apropo)\W+)*|\b(?:whether|if|dacă|daca)\s+)"
+    r"(?:(?:did|have|has) (?:you|we|ana|brightlane)|(?:was|has) (?:it|this|that|the \w+) (?:been )?|"
+    r"(?:(?:l|le|i)-)?(?:ați|ati|ai|a fost|s-a|au) )\s*(?:already |finally |now |deja |în sfârșit |in sfarsit )?"
+    r"(?:sign|signed|approve|approved|decide|decided|agree|agreed|accept|accepted|book|booked|order|ordered|pay|"
+    r"paid|commit|committed|semnat|aprobat|decis|acceptat|plătit|platit|comandat|rezervat|confirmat)\b", re.I)
+# Abbreviations whose period ends no sentence ("actul adițional nr. 2?").
+_ABBREVIATION = re.compile(r"\b(nr|art|str|alin|pct|dl|dna|etc|approx|no|vs)\.\s", re.I)
 
 
 def _options(question: str) -> list[str]:
@@ -105,12 +116,12 @@ def _options(question: str) -> list[str]:
 
 def choices(subject: str | None, body: str | None) -> list[str]:
     """The answers the user may pick, or [] when the email asks them to decide nothing (rules say)."""
-    text = new_text(body or "")[:4000]
+    text = _ABBREVIATION.sub(r"\1 ", new_text(body or "")[:4000])
     questions = [q.strip() for q in _SENTENCE.findall(text)]
     for q in questions:
         if found := _options(q):
             return found
-    if any(_YES_NO.search(q) for q in questions) or _YES_NO.search(re.sub(r"\s+", " ", text)):
+    if any(_YES_NO.search(q) or _COMMITTED.search(q) for q in questions) or _YES_NO.search(re.sub(r"\s+", " ", text)):
         return [YES, NO]
     return []
 

@@ -16,7 +16,6 @@ added when nothing is relevant.
 from __future__ import annotations
 
 import logging
-import re
 from dataclasses import dataclass, field
 from datetime import UTC
 
@@ -27,6 +26,7 @@ from openfyxer.models.email import Email
 from openfyxer.models.user import User
 from openfyxer.services.assistant import prompts
 from openfyxer.services.assistant.classify_text import new_text
+from openfyxer.services.assistant.language import without_names
 from openfyxer.services.knowledge import rag
 from openfyxer.services.mail.accounts import owned_ids
 
@@ -46,7 +46,7 @@ SHARED_WORDS = 2  # content words a fact must share with the email (names, greet
 _COURTESY = set("""bună buna ziua seara dimineața dimineata mulțumesc multumesc mulțumim multumim stimă stima
 respect salut salutări salutari toate cele bune rog vă va anticipat doamna doamnă domnul domnule stimate stimată
 stimata kind cheers warm wishes hope well reply soon
-send sent review need needs like know make take time next work team could would also just back week
+send sent review need needs like know make take time next work team back
 trimit trimite trimiteți trimiteti revin spuneți spuneti aveți aveti putea puteți puteti poate
 monday tuesday wednesday thursday friday saturday sunday luni marți marti miercuri joi vineri sâmbătă sambata
 duminică duminica ora""".split())
@@ -104,19 +104,12 @@ def earlier_replies(session: Session, *, user: User, email: Email, limit: int = 
     return found
 
 
-def _without_names(text: str, names: list[str]) -> str:
-    """The text without the people's names: "Hi Ana" names the user in every email she gets, and
-    would bring all her mail as "the person the question names"."""
-    for part in {p for n in names for p in re.split(r"[\s,.<>@]+", n or "") if len(p) > 2}:
-        text = re.sub(rf"\b{re.escape(part)}\b", " ", text, flags=re.I)
-    return text
-
-
 def facts(session: Session, *, user: User, email: Email, exclude: set,
           names: list[str] | None = None) -> list[tuple[rag.Candidate, object]]:
     """The best few chunks of the user's documents and other mail for this email, above FACT_SCORE,
     sharing at least SHARED_WORDS of its words. `names` (the user's, the sender's) are left out of the search."""
-    query = _without_names(f"{email.subject or ''}\n{new_text(email.body_text or '')}", names or [])
+    # "Hi Ana" names the user in every email she gets: as a name the graph would bring all her mail.
+    query = without_names(f"{email.subject or ''}\n{new_text(email.body_text or '')}", names or [])
     query = query.strip()[:QUERY_CHARS]
     if not query:
         return []
@@ -127,7 +120,7 @@ def facts(session: Session, *, user: User, email: Email, exclude: set,
     # words with the email.
     asked = rag._content_words(query) - _COURTESY
     wanted = [c for c in candidates if "vector" in c.why and c.text and c.score >= FACT_SCORE and c.id not in exclude
-              and len(asked & rag._content_words(_without_names(c.text, names or []))) >= SHARED_WORDS]
+              and len(asked & rag._content_words(without_names(c.text, names or []))) >= SHARED_WORDS]
     kept = []
     for c, row in rag._load(session, user, wanted):
         if c.kind == "email" and (row.message_id == email.message_id

@@ -12,9 +12,10 @@ _lock = threading.Lock()
 
 
 def without_names(text: str, names: list[str]) -> str:
-    """`text` with the words of people's names taken out: a name is no evidence of a language."""
+    """`text` with the words of people's names (or addresses) taken out, in any case: a name is no
+    evidence of a language, and no subject two emails share."""
     for word in {w for name in names for w in re.findall(r"\w{2,}", name or "")}:
-        text = re.sub(rf"\b{re.escape(word)}\b", " ", text)
+        text = re.sub(rf"\b{re.escape(word)}\b", " ", text, flags=re.I)
     return text
 
 

@@ -38,6 +38,8 @@ re: fwd: meeting update question quick
 acest aceasta aceste acesta acolo aici asta asupra avea avem aveti aveți care catre către cine este eram
 fost fără fara foarte pentru prin până pana sunt suntem toate totul voastra vostru unde cand când despre dintre
 mulțumesc multumesc salut buna bună ziua noastra noastră nostru vreau poate poti poți doar
+the and for are was you not but can has had our out who how why all any its his her she him did get got let may
+one two per via yes now new see say use din sau mai ale lui cum
 """.split())
 
 

@@ -148,15 +148,9 @@ def _retrieve(session: Session, *, user: User, question: str, k: int) -> tuple[l
     return ranked[:k], notes
 
 
-# Three-letter words that carry no content (entities.STOP holds the longer ones).
-_SHORT_STOP = set("the and for are was you not but can has had our out who how why all any its his her she him "
-                  "did does get got let may one two per via yes now new see say use din care sau mai sunt este "
-                  "ale lui cum ce".split())
-
-
 def _content_words(text: str) -> set[str]:
     return {w for w in (m.lower() for m in _TOKEN.findall(text or ""))
-            if len(w) > 2 and w not in entities.STOP and w not in _SHORT_STOP}
+            if len(w) > 2 and w not in entities.STOP}
 
 
 def _overlap(wanted: set[str], text: str) -> float:

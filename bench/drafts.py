@@ -411,7 +411,7 @@ def generate_all(args: argparse.Namespace, threads: list[Thread]) -> tuple[list[
                     # The email asks Ana to decide: the panel offers the answers and the reply is
                     # written once she picks; the bench picks the first, and judges that reply.
                     picked = choices[0]
-                    draft = drafting.choose(session, user=user, email_id=email_ids[t.id], choice=picked)
+                    draft = drafting.generate(session, user=user, email_id=email_ids[t.id], choice=picked)
                 content, flags, draft_lang, model = (draft.content, list(draft.flags or []), draft.language,
                                                      draft.llm_model)
                 # What grounding gave the model, for whoever reads the saved rows.

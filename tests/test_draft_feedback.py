@@ -77,7 +77,7 @@ def test_an_undecided_draft_leaves_the_choice_to_the_user(scripted, sqlite_url):
         assert "has not decided yet" in task and "Tuesday 10 March at 10:00 or Wednesday 11 March at 14:00" in task
 
         scripted.reply = "Hi Mark,\n\nWednesday 11 March at 14:00 works for me.\n\nBest,\nAna"
-        picked = drafting.choose(s, user=user, email_id=email.id, choice="Wednesday 11 March at 14:00")
+        picked = drafting.generate(s, user=user, email_id=email.id, choice="Wednesday 11 March at 14:00")
         _, task = scripted.prompt()
         assert "Choose this option and say so: Wednesday 11 March at 14:00" in task and "has not decided" not in task
         assert picked.status == "pending" and picked.choices == first.choices and picked.id != first.id
@@ -85,7 +85,7 @@ def test_an_undecided_draft_leaves_the_choice_to_the_user(scripted, sqlite_url):
         assert (s.get(Draft, first.id).status, s.get(Draft, first.id).reject_reason) == ("rejected", "replaced")
         assert drafts.quality(s, user=user).rejected == 0
         with pytest.raises(ValidationError):
-            drafting.choose(s, user=user, email_id=email.id, choice="Friday")
+            drafting.generate(s, user=user, email_id=email.id, choice="Friday")
 
 
 def test_instructions_are_the_users_decision(scripted, sqlite_url):

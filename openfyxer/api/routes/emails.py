@@ -12,7 +12,6 @@ from openfyxer.api.deps import DB, CurrentCaller
 from openfyxer.api.schemas import ERRORS, ErrorOut
 from openfyxer.models.draft import DraftPublic
 from openfyxer.models.email_api import Category, EmailDetail, EmailPage, EmailSummary, EmailUpdate
-from openfyxer.core.errors import ValidationError
 from openfyxer.services.assistant import drafting
 from openfyxer.services.mail import emails
 
@@ -56,12 +55,7 @@ def update(email_id: uuid.UUID, body: EmailUpdate, caller: CurrentCaller, db: DB
 @router.post("/{email_id}/draft", status_code=status.HTTP_201_CREATED, response_model=DraftPublic, responses=_404)
 def draft(email_id: uuid.UUID, caller: CurrentCaller, db: DB, body: DraftRequest | None = None) -> DraftPublic:
     """Write a reply draft now (it waits for the user's approval like every draft)."""
-    if body and body.choice is not None:
-        if body.instructions:
-            raise ValidationError("give either instructions or a choice, not both")
-        d = drafting.choose(db, user=caller.user, email_id=email_id, choice=body.choice, ip=caller.ip)
-    else:
-        d = drafting.generate(db, user=caller.user, email_id=email_id,
-                              instructions=body.instructions if body else None, ip=caller.ip)
+    d = drafting.generate(db, user=caller.user, email_id=email_id, instructions=body.instructions if body else None,
+                          choice=body.choice if body else None, ip=caller.ip)
     db.commit()
     return DraftPublic.model_validate(d)

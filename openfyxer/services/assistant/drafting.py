@@ -55,8 +55,11 @@ def _thread(session: Session, email: Email) -> list[Email]:
 
 
 def generate(session: Session, *, user: User, email_id: uuid.UUID, instructions: str | None = None,
-             ip: str | None = None, replace: bool = True) -> Draft:
+             choice: str | None = None, ip: str | None = None, replace: bool = True) -> Draft:
     """Write a pending reply draft for one email.
+
+    `choice` is the user's pick among the answers the email offers (Draft.choices): the reply is
+    written with it, as their instruction; a pick the email does not offer is refused.
 
     The user's request (`replace=True`) replaces the email's pending draft. An automatic one
     (`replace=False`) gives way instead: if a draft appeared while the model was writing (the user
@@ -65,8 +68,14 @@ def generate(session: Session, *, user: User, email_id: uuid.UUID, instructions:
     The user's request is always written by the model: a "write again" answered from the cache would
     be the text they are asking to replace. Automatic drafts may be answered from it."""
     email = get_owned(session, user=user, email_id=email_id)
+    if choice is not None:
+        if instructions:
+            raise ValidationError("give either instructions or a choice, not both")
+        if choice not in decisions.choices(email.subject, email.body_text):
+            raise ValidationError("that is not one of the answers this email offers")
+        instructions = decisions.instruction(choice)
     account = session.get(EmailAccount, email.account_id)
-    choice = llm.choose(settings_service.get_or_create(session, user_id=user.id))
+    model = llm.choose(settings_service.get_or_create(session, user_id=user.id))
     user_name = _display_name(account, user)
     sender_name = email.sender_name or prompts.first_name(email.sender or "") or prompts.UNKNOWN_SENDER
     # What the sender wrote, without the quoted thread and without names: "Dragoș" is no sign of Romanian.
@@ -92,13 +101,13 @@ def generate(session: Session, *, user: User, email_id: uuid.UUID, instructions:
         example_blocks=grounds.example_blocks, fact_blocks=grounds.fact_blocks,
         undecided=offered if offered and not instructions else None,
     )
-    answer = llm.complete(choice, messages, max_tokens=400, temperature=0.3, use_cache=not replace)
+    answer = llm.complete(model, messages, max_tokens=400, temperature=0.3, use_cache=not replace)
     text = _clean(answer.text)
     source = "\n".join(m.body_text or "" for m in [email, *earlier])
     echo = guard.echo_share(text, source)
     if echo > guard.ECHO_LIMIT:  # one more try, told what went wrong; keep whichever echoes less
         again = prompts.redo_messages(messages, answer.text, lang=lang, sender_name=sender_name, profile=voice)
-        retry = llm.complete(choice, again, max_tokens=400, temperature=0.5, use_cache=not replace)
+        retry = llm.complete(model, again, max_tokens=400, temperature=0.5, use_cache=not replace)
         if guard.echo_share(_clean(retry.text), source) < echo:
             answer, text = retry, _clean(retry.text)
             echo = guard.echo_share(text, source)
@@ -144,14 +153,6 @@ def generate(session: Session, *, user: User, email_id: uuid.UUID, instructions:
                           "flags": flags, "instructions": bool(instructions),
                           "sources": [f"{x['role']}:{x['kind']}:{x['id']}" for x in grounds.sources]}, ip=ip)
     return draft
-
-
-def choose(session: Session, *, user: User, email_id: uuid.UUID, choice: str, ip: str | None = None) -> Draft:
-    """The user picked one of the answers the panel offered: the reply is written with it."""
-    email = get_owned(session, user=user, email_id=email_id)
-    if choice not in decisions.choices(email.subject, email.body_text):
-        raise ValidationError("that is not one of the answers this email offers")
-    return generate(session, user=user, email_id=email_id, instructions=decisions.instruction(choice), ip=ip)
 
 
 def has_pending_draft(session: Session, email_id: uuid.UUID) -> bool:

@@ -153,12 +153,10 @@ class EmailState(MailState):
 
         def write():  # noqa: ANN202
             with session_scope() as db:
-                user = db.get(User, user_id)
-                if choice is not None:
-                    draft = drafting.choose(db, user=user, email_id=uuid.UUID(email_id), choice=choice, ip=ip)
-                else:
-                    draft = drafting.generate(db, user=user, email_id=uuid.UUID(email_id),
-                                              instructions=instructions, ip=ip)
+                # A pick is the user's whole instruction; what they typed goes with "write again".
+                draft = drafting.generate(db, user=db.get(User, user_id), email_id=uuid.UUID(email_id),
+                                          instructions=None if choice is not None else instructions, choice=choice,
+                                          ip=ip)
                 db.flush()
                 db.expunge(draft)
                 return draft

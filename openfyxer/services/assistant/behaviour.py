@@ -9,7 +9,8 @@ Dan's last 5 messages"); a sender whose mail the user never answers is not To re
 model's word alone ("you have not answered any of the last 6"). Too few messages decide nothing.
 
 All of it is per user, read from the mail the sync stores, explainable in the reason line, and
-cheap: two indexed queries per sender of a batch, no model call.
+cheap: three small queries per sender of a batch (its last messages, the replies to them, the sent
+drafts for them), no model call.
 """
 
 from __future__ import annotations

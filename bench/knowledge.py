@@ -14,8 +14,8 @@ p95_ms_*        milliseconds for one top-10 vector search (`store.search`, rows 
                 10,000 emails would take this machine many minutes and changes nothing searched.
 recall_at_5     QUESTIONS questions, each a sentence taken from one email's own text (its first
                 three words dropped); a hit when one of the first five emails that
-                `services.rag.retrieve` returns contains that sentence (the corpus repeats some
-                mails, and any copy answers). Measured on the real emails only.
+                `services.rag.retrieve` returns contains that sentence in the text it was taken
+                from (the sender's own lines; the corpus repeats some mails, and any copy answers). Measured on the real emails only.
 citation_hit    for the first ANSWERED of those questions, `services.rag.answer` with the local
                 model (the embedded default when installed, else SmolLM2): the share of answers
                 whose cited sources include an email containing the sentence.
@@ -75,6 +75,14 @@ def _questions(session, account_id: uuid.UUID, rng: random.Random) -> list[tuple
             sentences.append(rng.choice(found))
     rng.shuffle(sentences)
     return [(" ".join(s.rstrip(".!?").split()[3:]), s) for s in sentences[:QUESTIONS]]
+
+
+def _said(body: str | None) -> str:
+    """The text a question's sentence was taken from: the sender's own lines, spaces joined (so a
+    sentence that ran on past a quoted block is found where it was taken)."""
+    from openfyxer.services.assistant.classify_text import new_text
+
+    return " ".join(new_text(body or "").split())
 
 
 def _base_chunks(user_id: uuid.UUID) -> list[tuple[str, str, bytes]]:
@@ -185,7 +193,7 @@ def main() -> int:
         for question, sentence in questions:
             found = rag.retrieve(s, user=me, question=question, k=5)
             bodies = s.exec(select(Email.body_text).where(Email.id.in_([c.id for c in found]))).all()
-            hits += any(sentence in " ".join((b or "").split()) for b in bodies)
+            hits += any(sentence in _said(b) for b in bodies)
     figures["recall_at_5"] = round(hits / len(questions), 3)
     _log(f"recall@5: {figures['recall_at_5']}")
 
@@ -211,7 +219,7 @@ def main() -> int:
             first_s.append(first if first is not None else answer_s[-1])
             ids = [src.id for src in answer.sources] if answer.grounded else []
             bodies = s.exec(select(Email.body_text).where(Email.id.in_(ids))).all() if ids else []
-            cited += any(sentence in " ".join((b or "").split()) for b in bodies)
+            cited += any(sentence in _said(b) for b in bodies)
             _log(f"answer {len(answer_s)}: {answer_s[-1]:.1f} s (first words {first_s[-1]:.1f} s), "
                  f"{len(prepared.sources)} sources, cited {[x.n for x in answer.sources] if answer.grounded else '-'}")
     figures["citation_hit"] = round(cited / ANSWERED, 3)

@@ -117,6 +117,36 @@ def test_vector_search_ranks_by_cosine_within_one_user(backend) -> None:  # noqa
     assert [h.item.key for h in store.search(other, vec(0), k=5)] == ["theirs"]
 
 
+def test_word_search_finds_rare_words_and_scores_by_cosine(backend) -> None:  # noqa: ANN001
+    store, me, other = backend
+    for key, text, v in (("invoice", "Invoice INV-20931 is attached, the total is due Friday", vec(0)),
+                         ("lunch", "Lunch on Friday? The usual place is fine", vec(1)),
+                         ("friday", "Friday Friday Friday, the weekly report is due", vec(0, 1))):
+        store.merge_node(me, Node("Email", key, {"subject": key}))
+        store.set_chunks(me, Ref("Email", key), [Chunk(0, text, v)])
+    store.merge_node(me, Node("Document", "terms.pdf", {"filename": "terms.pdf"}))
+    store.set_chunks(me, Ref("Document", "terms.pdf"), [Chunk(0, "Payment terms for INV-20931: 30 days", vec(2))])
+    store.merge_node(other, Node("Email", "theirs", {"subject": "theirs"}))
+    store.set_chunks(other, Ref("Email", "theirs"), [Chunk(0, "INV-20931 INV-20931 inv 20931", vec(0))])
+
+    # The rare code outranks a word every chunk has, however often that word is repeated.
+    hits = store.search_words(me, ["inv", "20931", "friday"], vec(0), k=10)
+    assert [h.item.key for h in hits][:2] in (["invoice", "terms.pdf"], ["terms.pdf", "invoice"])
+    assert {h.item.key for h in hits} == {"invoice", "terms.pdf", "lunch", "friday"}
+    scores = {h.item.key: round(h.score, 3) for h in hits}
+    assert scores == {"invoice": 1.0, "terms.pdf": 0.0, "lunch": 0.0, "friday": 0.707}
+    assert hits[0].item.props["subject" if hits[0].item.label == "Email" else "filename"]
+    assert [h.item.key for h in store.search_words(me, ["INV", "20931"], vec(0), k=5, labels=("Email",))] == ["invoice"]
+    assert [h.item.key for h in store.search_words(me, ["20931"], vec(0), k=1)][0] in ("invoice", "terms.pdf")
+    assert store.search_words(me, ["nowhere", "absent"], vec(0)) == []
+    assert store.search_words(me, [], vec(0)) == []
+    assert [h.item.key for h in store.search_words(other, ["20931"], vec(0))] == ["theirs"]
+    # Replaced chunks are searched as they are now, not as they were.
+    store.set_chunks(me, Ref("Email", "lunch"), [Chunk(0, "Dinner on Saturday instead", vec(1))])
+    assert "lunch" not in {h.item.key for h in store.search_words(me, ["friday"], vec(0))}
+    assert [h.item.key for h in store.search_words(me, ["saturday"], vec(0))] == ["lunch"]
+
+
 def test_setting_chunks_again_replaces_them(backend) -> None:  # noqa: ANN001
     store, me, _ = backend
     store.merge_node(me, Node("Email", "e1", {}))

@@ -11,6 +11,7 @@ an item (an Email or Document) is stored as numbered chunks with unit-length 384
 
 from __future__ import annotations
 
+import re
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -120,6 +121,12 @@ class KnowledgeStore(Protocol):
     def search(self, user_id: str, vector: np.ndarray, k: int = 10, labels: tuple[str, ...] | None = None) -> list[Hit]:
         """The k chunks nearest to `vector`, best first (of items with one of `labels`, if given)."""
 
+    def search_words(self, user_id: str, words: list[str], vector: np.ndarray, k: int = 10,
+                     labels: tuple[str, ...] | None = None) -> list[Hit]:
+        """The k chunks that best hold `words` (BM25: rare words count most, case ignored), best
+        first, each scored by its cosine to `vector` like `search`'s hits. Names, codes and figures
+        that an embedding blurs are found here; a chunk with none of the words is never returned."""
+
     def find(self, user_id: str, label: str, names: list[str], limit: int = 20) -> list[Node]:
         """Nodes of `label` whose key, "name" property or that name's first word is one of `names`
         (case ignored): "acme.ro", "Acme", "Dan Matei" and "Dan" all find their node."""
@@ -167,6 +174,14 @@ def check_step(step: Step) -> Step:
     if step.direction not in ("out", "in"):
         raise ValidationError(f"a step goes 'out' or 'in', not {step.direction!r}")
     return step
+
+
+_TERM = re.compile(r"\w+", re.UNICODE)
+
+
+def terms(text: str) -> list[str]:
+    """The words full-text search compares (lower case, two characters or more)."""
+    return [t for t in _TERM.findall((text or "").lower()) if len(t) > 1]
 
 
 def unit(vector: np.ndarray | list[float]) -> np.ndarray:

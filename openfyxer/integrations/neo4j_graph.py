@@ -6,7 +6,7 @@ import hashlib
 
 from openfyxer.core.errors import OpenFyxerError
 from openfyxer.integrations.graph_store import (DIM, LABELS, Batch, Hit, Node, Ref, Step, WriteShortcuts,
-                                                check_label, check_step, unit)
+                                                check_label, check_step, terms, unit)
 
 
 class GraphUnavailable(OpenFyxerError):
@@ -87,7 +87,10 @@ class Neo4jStore(WriteShortcuts):
             # Quantisation off: it shaves memory but moves scores (an exact match scored 0.91).
             self._run(f"CREATE VECTOR INDEX {label.lower()} IF NOT EXISTS FOR (c:{label}) ON c.embedding "
                       + _VECTOR_OPTIONS)
+            # Word search: Lucene's BM25 over the same chunks (the user's own label again).
+            self._run(f"CREATE FULLTEXT INDEX {label.lower()}_text IF NOT EXISTS FOR (c:{label}) ON EACH [c.text]")
             self._run(f"CALL db.awaitIndex('{label.lower()}', 60)")
+            self._run(f"CALL db.awaitIndex('{label.lower()}_text', 60)")
             self._indexed.add(label)
         return label
 
@@ -185,6 +188,30 @@ class Neo4jStore(WriteShortcuts):
             n=k * OVERSAMPLE if labels else k, v=wanted, u=str(user_id), k=k, labels=list(labels) if labels else None)
         # Neo4j reports cosine as (1 + cos) / 2; the contract speaks cosine.
         return [Hit(Node(r["label"], r["key"], _public(r["props"])), r["ordinal"], r["text"], 2 * r["score"] - 1)
+                for r in records]
+
+    def search_words(self, user_id: str, words: list[str], vector, k: int = 10,  # noqa: ANN001
+                     labels: tuple[str, ...] | None = None) -> list[Hit]:
+        for label in labels or ():
+            check_label(label)
+        wanted = unit(vector).tolist()
+        # Plain lower-case words joined by spaces: Lucene ORs them, and none can be an operator
+        # (those are upper case) or carry its syntax (\w only).
+        query = " ".join(dict.fromkeys(t for w in words for t in terms(w)))
+        label = user_label(user_id)
+        if not query or (label not in self._indexed and not self._run(
+                "SHOW INDEXES YIELD name WHERE name = $n RETURN name", n=f"{label.lower()}_text")):
+            return []
+        records = self._run(
+            f"CALL db.index.fulltext.queryNodes('{label.lower()}_text', $q, {{limit: $n}}) YIELD node AS c, score "
+            "WHERE c.user_id = $u MATCH (item)-[:HAS_CHUNK]->(c) "
+            "WITH item, c, score WHERE $labels IS NULL OR labels(item)[0] IN $labels "
+            "RETURN labels(item)[0] AS label, item.key AS key, properties(item) AS props, c.ordinal AS ordinal, "
+            "c.text AS text, vector.similarity.cosine(c.embedding, $v) AS cosine ORDER BY score DESC LIMIT $k",
+            q=query, n=k * OVERSAMPLE if labels else k, v=wanted, u=str(user_id), k=k,
+            labels=list(labels) if labels else None)
+        # Like the vector index, vector.similarity.cosine reports (1 + cos) / 2.
+        return [Hit(Node(r["label"], r["key"], _public(r["props"])), r["ordinal"], r["text"], 2 * r["cosine"] - 1)
                 for r in records]
 
     def find(self, user_id: str, label: str, names: list[str], limit: int = 20) -> list[Node]:

@@ -1,6 +1,7 @@
 """Answers over the user's mail and documents, with their sources.
 
-1. The question is embedded and the nearest chunks are found (services.knowledge.indexing indexed them).
+1. The question is embedded and the nearest chunks are found (services.knowledge.indexing indexed
+   them), with those that hold the question's rarer words (full-text search in the same store).
 2. The graph widens that: a company named in the question brings the mail exchanged with its
    people, a person named brings what they sent (within "this week / this month" if it says so),
    and what they share with the question ranks first.
@@ -49,6 +50,10 @@ ANSWER_SOURCES = 4
 # a source scoring under this share of the best one adds words, rarely the answer.
 CLOSE = 0.55
 SOURCE_CHARS = 420
+# The word search's own order, as a bonus for its first few: its top chunk holds the question's
+# rarest words, which a cosine over a 600-character chunk can rank below looser neighbours.
+# One or two words ("what did Dan ask?") rank chunks by little more than their length: no bonus.
+WORDS_RANK, WORDS_RANKED = 0.1, 3
 LEXICAL = 0.3  # weight of the question's words found in a chunk, beside its cosine
 
 _PERIODS = (
@@ -120,14 +125,25 @@ def _retrieve(session: Session, *, user: User, question: str, k: int) -> tuple[l
     """The best k candidates, and the people and companies the graph found for the question."""
     user_id = str(user.id)
     store = get_store()
-    hits: list[Hit] = store.search(user_id, embeddings.embed_one(question), k=max(k * 6, 30))
+    vector = embeddings.embed_one(question)
+    hits: list[Hit] = store.search(user_id, vector, k=max(k * 6, 30))
     wanted = _content_words(question)
+    # The chunks holding the question's rarer words join those nearest in meaning: a sentence
+    # remembered word for word, a name or a code the embedding blurs among thousands of chunks.
+    by_words = store.search_words(user_id, sorted(wanted), vector, k=max(k * 2, 10))
+    first_by_words: dict[str, int] = {}
+    if len(wanted) >= WORDS_RANKED:
+        for rank, h in enumerate(by_words):
+            first_by_words.setdefault(h.item.key, rank)
+    hits += by_words
     found: dict[str, Candidate] = {}
     for h in hits:
         kind = "email" if h.item.label == "Email" else "document"
         # The meaning first; the question's own words in the text settle near ties (names, codes,
         # figures that an embedding of 384 numbers blurs).
         score = h.score + LEXICAL * _overlap(wanted, h.text)
+        if h.item.key in first_by_words:
+            score += WORDS_RANK / (1 + first_by_words[h.item.key])
         c = found.get(h.item.key)
         if c is None:
             found[h.item.key] = Candidate(kind, uuid.UUID(h.item.key), score, h.text, {"vector"})

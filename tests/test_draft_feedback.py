@@ -88,6 +88,60 @@ def test_an_undecided_draft_leaves_the_choice_to_the_user(scripted, sqlite_url):
             drafting.generate(s, user=user, email_id=email.id, choice="Friday")
 
 
+@pytest.mark.parametrize(("draft", "offered", "deciding"), [
+    ("Bună ziua,\n\nVă mulțumesc. Da, am semnat actul adițional și vi-l trimit scanat.\n\nCu stimă,\nAna",
+     [decisions.YES, decisions.NO], ["Da, am semnat actul adițional și vi-l trimit scanat."]),
+    ("Buna ziua,\n\nNu l-am semnat inca.\n\nAna", [decisions.YES, decisions.NO], ["Nu l-am semnat inca."]),
+    ("Hi Dan,\n\nThanks for the quote. I approve the $4,800 spend, please go ahead.\n\nBest,\nAna",
+     [decisions.YES, decisions.NO], ["I approve the $4,800 spend, please go ahead."]),
+    ("Hi Mark,\n\nTuesday 10 March at 10:00 works for me.\n\nBest,\nAna",
+     ["Tuesday 10 March at 10:00", "Wednesday 11 March at 14:00"], ["Tuesday 10 March at 10:00 works for me."]),
+    ("Hi,\n\nLet's go with ErgoWorks for the chairs.\n\nAna", ["ErgoWorks", "DeskPro"],
+     ["Let's go with ErgoWorks for the chairs."]),
+    # Waiting, asking, naming both or only mentioning one option decides nothing.
+    ("Hi Dan,\n\nThanks, I'll confirm soon whether we can approve it.\n\nBest,\nAna", [decisions.YES, decisions.NO], []),
+    ("Hi Dan,\n\nThanks for sending the contract to sign. [[Ask: Did you sign it?]]\n\nAna",
+     [decisions.YES, decisions.NO], []),
+    ("Hi,\n\nThanks for the ErgoWorks and DeskPro quotes. Thank you for the ErgoWorks brochure too.\n\nAna",
+     ["ErgoWorks", "DeskPro"], []),
+    ("Bună ziua,\n\nMulțumesc, revin în curând cu o confirmare.\n\nCu stimă,\nAna", [decisions.YES, decisions.NO], []),
+])
+def test_a_draft_that_decides_is_caught(draft, offered, deciding):
+    assert decisions.deciding(draft, offered) == deciding
+
+
+def test_a_draft_that_decides_twice_loses_the_decision(scripted, sqlite_url):
+    """GIVEN an email asking whether the user signed WHEN the model answers "yes, I signed" THEN it is told
+    and tries once more; WHEN it decides again THEN the sentence is taken out, the sender's question is left to
+    the user as a [[Ask: ...]], the rest of the draft stays and the panel says what was removed; WHEN the second
+    try waits instead THEN that one is the draft."""
+    asked = ("Bună ziua,\n\nVă scriu despre actul adițional nr. 2 pe care vi l-am trimis. L-ați semnat? Dacă da, "
+             "vă rog să ne trimiteți un exemplar scanat.\n\nCu stimă,\nLaurențiu")
+    scripted.reply = "Bună ziua,\n\nVă mulțumesc pentru mesaj. Da, am semnat actul adițional.\n\nCu stimă,\nAna"
+    with session_scope() as s:
+        user, account = make_user_account(s)
+        email = add_email(s, account, subject="Act adițional nr. 2", sender="laurentiu@example.ro", body=asked)
+        draft = drafting.generate(s, user=user, email_id=email.id)
+        redo = scripted.prompt()[1]
+        assert "That decides for the user" in redo and "Da, am semnat actul adițional." in redo
+        assert draft.content == ("Bună ziua,\n\nVă mulțumesc pentru mesaj.\n\n"
+                                 "[[Ask: L-ați semnat?]]\n\nCu stimă,\nAna")
+        assert "decision_removed: Da, am semnat actul adițional." in draft.flags
+        assert "asks_user: L-ați semnat?" in draft.flags and draft.choices == [decisions.YES, decisions.NO]
+
+        tries = iter(["Bună ziua,\n\nDa, l-am semnat.\n\nCu stimă,\nAna",
+                      "Bună ziua,\n\nVă mulțumesc, revin în curând.\n\n[[Ask: Ați semnat actul?]]\n\nCu stimă,\nAna"])
+        scripted.reply = lambda messages: next(tries)
+        again = drafting.generate(s, user=user, email_id=email.id)
+        assert again.content.startswith("Bună ziua,\n\nVă mulțumesc, revin în curând.")
+        assert not [f for f in again.flags if f.startswith("decision_removed")]
+
+        # The user's own pick is never second-guessed.
+        scripted.reply = "Bună ziua,\n\nDa, am semnat actul adițional.\n\nCu stimă,\nAna"
+        picked = drafting.generate(s, user=user, email_id=email.id, choice=decisions.YES)
+        assert "am semnat" in picked.content and "That decides" not in scripted.prompt()[1]
+
+
 def test_instructions_are_the_users_decision(scripted, sqlite_url):
     with session_scope() as s:
         user, account = make_user_account(s)

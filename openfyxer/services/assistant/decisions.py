@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import re
 
-from openfyxer.services.assistant.classify_text import new_text
+from openfyxer.services.assistant.classify_text import fold, new_text
 
 YES, NO = "yes", "no"
 MAX_OPTION_WORDS = 8
@@ -133,3 +133,96 @@ def instruction(choice: str) -> str:
     if choice == NO:
         return "Say no, politely: do not approve or agree to what is asked."
     return f"Choose this option and say so: {choice}"
+
+
+# ----------------------------------------------------------------------------- a draft that decides
+# Until the user picks, a draft may thank, acknowledge and say they will confirm; a sentence that
+# approves, signs, refuses or picks one option is the decision made for them. Matched on folded text
+# (no diacritics, lower case), so "am semnat" and "am semnat" written without accents are one.
+_DECIDES_YES_NO = re.compile(
+    r"^\W*(?:yes|yep|sure thing|absolutely|da)\b|"
+    r"\b(?:i|we)(?:'ve| have| had| do| did| will|'ll)?(?: (?:not|never|already|just|now|also|gladly|happily))* "
+    r"(?:approved?|sign(?:ed)?|agreed?|accept(?:ed)?|ordered|booked|paid|decided|cho(?:se|sen)|picked|"
+    r"confirm(?:ed)?|authori[sz]ed?)\b|"
+    r"\b(?:i|we) (?:can(?:not|'t)?|could(?:n't)?|won't|am (?:not )?able to|am happy to|are happy to) "
+    r"(?:approve|sign|agree|accept|go ahead|proceed|confirm)\b|"
+    r"\b(?:approved|signed|authori[sz]ed)\b|"
+    r"\b(?:please|you can|you may|feel free to|happy for you to) (?:go ahead|proceed|place the order|order|book|sign)\b|"
+    r"\b(?:am|l-am|le-am|i-am|nu am|nu l-am|n-am|nu le-am)\s+(?:deja |inca |si )?"
+    r"(?:semnat|aprobat|acceptat|comandat|rezervat|confirmat|decis|ales|platit)\b|"
+    r"\b(?:aprob|semnez|accept|confirm|sunt de acord|suntem de acord|nu sunt de acord)\b|"
+    r"\b(?:puteti|poti|puteți) (?:merge|continua|comanda|plasa|semna|incepe|rezerva)\b|"
+    r"\b(?:aprobat|semnat)\b")
+# Not a statement of the decision: a question, a condition, or the promise to answer later.
+_NOT_DECIDING = re.compile(
+    r"\?|\b(?:if|whether|unless|once|daca|odata ce|dupa ce|soon|shortly|curand|in curand|get back|come back|"
+    r"let you know|revin|reveni|reveniti|check|verific|verifica|look into|review)\b|"
+    r"\b(?:will|'ll|shall|going to|voi|vom|o sa)\s+(?:\w+\s+)?(?:confirm|confirma|reply|respond|answer|raspunde|"
+    r"decide|hotari)", re.I)
+# Naming one option decides only with words of choosing ("Let's go with ErgoWorks", "marți ne convine").
+_PICKS = re.compile(
+    r"\b(?:go(?:ing)? with|choose|chose|chosen|pick(?:ed)?|prefer\w*|works?|suits?|take|book(?:ed)?|let's|lets|"
+    r"fine|good|great|perfect|best|better|decided|mergem|merg|alegem|aleg|ales|convine|ramanem|optam|optez|"
+    r"rezerv\w*|confirm\w*|e bine|este bine|mai bine)\b")
+_SPAN = re.compile(r"[^.!?]+(?:[.!?]+|$)")
+_ASK_BLOCK = re.compile(r"\[\[.*?\]\]", re.S)
+
+
+def _option_words(option: str) -> set[str]:
+    return {w for w in re.findall(r"\w+", fold(option)) if len(w) >= 3 or w.isdigit()}
+
+
+def _decides(statement: str, offered: list[str]) -> bool:
+    folded = fold(statement)
+    if _NOT_DECIDING.search(folded):
+        return False
+    if offered == [YES, NO]:
+        return bool(_DECIDES_YES_NO.search(folded))
+    if _OR_WORD.search(folded) or re.search(r"\b(?:and|si|both|amandoua|ambele)\b", folded):
+        return False  # the options named side by side: repeated, not picked
+    if not _PICKS.search(folded):
+        return False
+    words = set(re.findall(r"\w+", folded))
+    named = [o for o in offered if (need := _option_words(o)) and len(need & words) * 2 >= len(need)]
+    return len(named) == 1
+
+
+def deciding(draft: str, offered: list[str]) -> list[str]:
+    """The draft's sentences that make the decision `offered` leaves to the user (none: it waits)."""
+    if not offered:
+        return []
+    out = []
+    for line in _ASK_BLOCK.sub(" ", draft or "").splitlines():
+        out += [s.strip() for s in (m.group(0) for m in _SPAN.finditer(line)) if s.strip() and _decides(s, offered)]
+    return out
+
+
+def without_decision(draft: str, offered: list[str], question: str) -> str:
+    """The draft with its deciding sentences taken out, and the decision left to the user as a
+    [[Ask: ...]] (the sender's own question) if the draft asks them nothing yet."""
+    lines = []
+    for line in (draft or "").splitlines():
+        if "[[" in line:
+            lines.append(line)
+            continue
+        kept = "".join(s for s in (m.group(0) for m in _SPAN.finditer(line)) if not (s.strip() and _decides(s, offered)))
+        if kept.strip() or not line.strip():
+            lines.append(kept.rstrip() if kept.strip() else line)
+    text = re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
+    if not _ASK_BLOCK.search(text):
+        ask = f"[[Ask: {question}]]"
+        paragraphs = text.split("\n\n")
+        # Before the sign-off, where the user will look for it before sending.
+        at = len(paragraphs) - 1 if len(paragraphs) >= 2 else len(paragraphs)
+        text = "\n\n".join([*paragraphs[:at], ask, *paragraphs[at:]])
+    return text
+
+
+def question(body: str | None) -> str | None:
+    """The sender's sentence that asks the user to decide (as `choices` found it)."""
+    text = _ABBREVIATION.sub(r"\1 ", new_text(body or "")[:4000])
+    questions = [" ".join(q.split()) for q in _SENTENCE.findall(text)]
+    for q in questions:
+        if _options(q) or _YES_NO.search(q) or _COMMITTED.search(q):
+            return q
+    return questions[0] if questions else None

@@ -111,6 +111,10 @@ def generate(session: Session, *, user: User, email_id: uuid.UUID, instructions:
         if guard.echo_share(_clean(retry.text), source) < echo:
             answer, text = retry, _clean(retry.text)
             echo = guard.echo_share(text, source)
+    decided = _leave_decision_open(model, messages, answer, text, offered if not instructions else [], email,
+                                   use_cache=not replace)
+    if decided is not None:
+        answer, text, removed = decided
     signature = (voice or {}).get("signature")
     participants = {a for m in [email, *earlier] for a in [m.sender, *(m.recipients or []), *(m.cc or [])] if a} \
         | {account.email_address}
@@ -121,6 +125,8 @@ def generate(session: Session, *, user: User, email_id: uuid.UUID, instructions:
                         trusted_text="\n".join([own, grounds.trusted_text, instructions or "", signature or ""]),
                         system_prompt=messages[0]["content"])
     sender_domain = (email.sender or "").rsplit("@", 1)[-1].lower()
+    if decided is not None and removed:
+        flags.append(f"decision_removed: {removed[0][:160]}")
     if echo > guard.ECHO_LIMIT:
         flags.append(f"repeats_email: {echo:.0%} of it is the sender's words")
     flags += [f"reply_to_differs: {a}" for a in email.reply_to or [] if a.rsplit("@", 1)[-1].lower() != sender_domain]
@@ -153,6 +159,23 @@ def generate(session: Session, *, user: User, email_id: uuid.UUID, instructions:
                           "flags": flags, "instructions": bool(instructions),
                           "sources": [f"{x['role']}:{x['kind']}:{x['id']}" for x in grounds.sources]}, ip=ip)
     return draft
+
+
+def _leave_decision_open(model: str, messages: list[dict], answer, text: str, offered: list[str],  # noqa: ANN001
+                         email: Email, *, use_cache: bool) -> tuple[object, str, list[str]] | None:
+    """When a draft written before the user picked makes the pick anyway ("Yes, I signed it"): one more
+    try, told which sentence decided; if that one decides too, the sentences go and the decision is
+    left to the user as a [[Ask: ...]]. (answer, text, sentences removed), or None if nothing decided."""
+    made = decisions.deciding(text, offered)
+    if not made:
+        return None
+    again = prompts.undecided_redo_messages(messages, answer.text, made)
+    retry = llm.complete(model, again, max_tokens=400, temperature=0.5, use_cache=use_cache)
+    retried = _clean(retry.text)
+    if retried and not decisions.deciding(retried, offered):
+        return retry, retried, []
+    asked = decisions.question(email.body_text) or email.subject or "?"
+    return answer, decisions.without_decision(text, offered, asked), made
 
 
 def has_pending_draft(session: Session, email_id: uuid.UUID) -> bool:

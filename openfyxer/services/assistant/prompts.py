@@ -181,6 +181,16 @@ def redo_messages(messages: list[dict], echo: str, *, lang: str, sender_name: st
             {"role": "assistant", "content": start}]
 
 
+def undecided_redo_messages(messages: list[dict], draft: str, deciding: list[str]) -> list[dict]:
+    """A second try after a draft that decided what the user has not decided yet."""
+    quoted = " ".join(f'"{d}"' for d in deciding[:3])
+    return [*messages, {"role": "assistant", "content": draft},
+            {"role": "user", "content": f"That decides for the user: {quoted}. They have not decided. Write the "
+                                        f"reply again without deciding, approving, refusing or choosing: thank the "
+                                        f"sender, say they will confirm soon, and write {ASK_FORM} with the "
+                                        "decision they must make."}]
+
+
 def triage_messages(email_block: str) -> list[dict]:
     system = ("You sort email for a busy person. " + UNTRUSTED_RULE + " Answer with exactly one word from: urgent, "
               "to_respond, fyi, newsletter, spam. urgent: needs action today; to_respond: asks the reader something "

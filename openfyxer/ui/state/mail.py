@@ -87,6 +87,7 @@ class MailState(SessionState):
             "reply_to_differs": self._t("The reply goes to a different domain than the sender's"),
             "language_mismatch": self._t("It is not in the language of the email"),
             "asks_user": self._t("It asks you something before it can be sent"),
+            "decision_removed": self._t("It had decided for you: that sentence was taken out, the choice is yours"),
         }.get(code, code)
         return f"{text} ({detail})" if detail else text
 

@@ -38,6 +38,21 @@ def test_embedded_model_answers_when_nothing_else_is_there(no_ollama):
     assert second.cached and second.text == first.text
 
 
+def test_the_embedded_models_sampling_starts_from_the_configured_seed(no_ollama, monkeypatch):
+    """GIVEN sampling at temperature 1 WHEN the model is loaded afresh with the same seed THEN it writes the same
+    text again (benchmarks compare changes, not chance); WHEN the seed is -1 THEN it still loads and answers."""
+    from openfyxer.integrations import llm_local
+
+    def sampled(seed: int) -> str:
+        apply_env(monkeypatch, local_model_seed=str(seed))
+        monkeypatch.setattr(llm_local, "_loaded", {})
+        return llm_local.chat("smollm2-135m", HELLO, max_tokens=24, temperature=1.0)
+
+    first = sampled(7)
+    assert first and sampled(7) == first
+    assert sampled(-1)
+
+
 def test_answers_stream_in_pieces_from_the_embedded_model_and_from_a_server(monkeypatch, server, no_ollama):
     """GIVEN the packaged model, then an OpenAI-compatible server WHEN an answer is streamed THEN it comes in
     several pieces that join into the same text a whole answer gives."""

@@ -59,6 +59,9 @@ class Settings(BaseSettings):
     # RAM for the embedded model's evaluated prompts: a question after a draft (or a draft after a
     # question) starts from its own fixed instructions already read. 0 turns it off.
     local_model_cache_mb: int = Field(256, ge=0, le=8192)
+    # The embedded model's sampling starts from this seed at load (-1: a random one each start), so a
+    # run of the same mail writes the same drafts: benchmarks compare changes, not dice.
+    local_model_seed: int = Field(20261202, ge=-1, le=2**31 - 1)
     llm_timeout_seconds: float = Field(180, gt=0)
     llm_cache_ttl_seconds: int = Field(86400, ge=0)
     # The language model breaks ties only for mail this recent, and drafts arrive automatically only

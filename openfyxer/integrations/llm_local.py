@@ -129,8 +129,10 @@ def load(name: str):  # noqa: ANN201
             except ImportError as e:
                 raise LocalModelError("llama-cpp-python is not installed (make install builds it)") from e
             try:
+                seed = get_settings().local_model_seed
                 model = Llama(model_path=str(path), n_ctx=get_settings().local_model_context,
-                              n_threads=max(1, os.cpu_count() or 1), verbose=False)
+                              n_threads=max(1, os.cpu_count() or 1), verbose=False,
+                              **({"seed": seed} if seed >= 0 else {}))
             except Exception as e:  # llama.cpp reports load failures as ValueError/RuntimeError
                 raise LocalModelError(f"cannot load {path.name}: {e}") from e
             if cache_mb := get_settings().local_model_cache_mb:

@@ -92,6 +92,8 @@ def test_an_undecided_draft_leaves_the_choice_to_the_user(scripted, sqlite_url):
     ("Bună ziua,\n\nVă mulțumesc. Da, am semnat actul adițional și vi-l trimit scanat.\n\nCu stimă,\nAna",
      [decisions.YES, decisions.NO], ["Da, am semnat actul adițional și vi-l trimit scanat."]),
     ("Buna ziua,\n\nNu l-am semnat inca.\n\nAna", [decisions.YES, decisions.NO], ["Nu l-am semnat inca."]),
+    ("Bună ziua,\n\nSigur, vă trimit actul adițional nr. 2, care a fost semnat. Costă 9.800 lei.\n\nAna",
+     [decisions.YES, decisions.NO], ["Sigur, vă trimit actul adițional nr. 2, care a fost semnat."]),
     ("Hi Dan,\n\nThanks for the quote. I approve the $4,800 spend, please go ahead.\n\nBest,\nAna",
      [decisions.YES, decisions.NO], ["I approve the $4,800 spend, please go ahead."]),
     ("Hi Mark,\n\nTuesday 10 March at 10:00 works for me.\n\nBest,\nAna",

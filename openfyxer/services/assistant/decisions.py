@@ -164,7 +164,8 @@ _PICKS = re.compile(
     r"\b(?:go(?:ing)? with|choose|chose|chosen|pick(?:ed)?|prefer\w*|works?|suits?|take|book(?:ed)?|let's|lets|"
     r"fine|good|great|perfect|best|better|decided|mergem|merg|alegem|aleg|ales|convine|ramanem|optam|optez|"
     r"rezerv\w*|confirm\w*|e bine|este bine|mai bine)\b")
-_SPAN = re.compile(r"[^.!?]+(?:[.!?]+|$)")
+# A sentence of the draft; "nr. 2", "9.800" and "$4,800" do not end one.
+_SPAN = re.compile(r"(?:\b(?:nr|art|str|alin|pct|dl|dna|etc|approx|no|vs)\.\s*|\d[.,]\d|[^.!?])+(?:[.!?]+|$)", re.I)
 _ASK_BLOCK = re.compile(r"\[\[.*?\]\]", re.S)
 
 

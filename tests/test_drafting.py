@@ -350,6 +350,24 @@ def test_a_draft_that_repeats_the_email_is_retried_once_then_flagged(scripted, s
     assert any(f.startswith("repeats_email") for f in draft.flags)
 
 
+def test_a_draft_that_copies_the_worked_example_is_retried_once(scripted, sqlite_url):
+    """GIVEN a model that answers a coffee invitation with the prompt's worked example ("Sure, I'll send you the
+    slides today...") WHEN drafted THEN it is told it copied the example and the second answer is kept; a draft
+    that does not copy it is written once."""
+    from openfyxer.services.assistant import prompts
+
+    copy = f"Hi Ben,\n\n{prompts.example_reply('en')}\n\nBest,\nAna"
+    answers = iter([copy, "Hi Ben,\n\nThursday at 16:00 near our office works, see you then.\n\nBest,\nAna"])
+    scripted.reply = lambda messages: next(answers)
+    draft, _ = _draft({"subject": "In Cluj next week", "body": "Any chance of a coffee on Wednesday or Thursday?"})
+    assert len(scripted.requests) == 2 and "copies the worked example" in scripted.prompt()[1]
+    assert "Thursday at 16:00" in draft.content and "slides" not in draft.content
+    scripted.requests.clear()
+    scripted.reply = "Hi Ben,\n\nThursday works, see you then.\n\nBest,\nAna"
+    _draft({"subject": "Coffee", "body": "Coffee on Thursday?"})
+    assert len(scripted.requests) == 1
+
+
 def test_a_new_draft_replaces_the_pending_one(scripted, sqlite_url):
     """GIVEN an email with a pending draft WHEN the user asks for another THEN the first is rejected (in the audit
     log) and only the new one waits for approval; an approved draft is never touched."""

@@ -31,6 +31,8 @@ from openfyxer.services.assistant.classify_text import new_text
 from openfyxer.services.mail.emails import get_owned
 
 THREAD_MESSAGES = 4
+# Most of the worked example's reply found in a draft: copied, whatever the email asked.
+COPIED_EXAMPLE = 0.5
 _SUBJECT_LINE = re.compile(r"^\s*(subject|subiect)\s*:.*$", re.I | re.M)
 _FENCE = re.compile(r"^```\w*\s*|\s*```$")
 
@@ -111,6 +113,14 @@ def generate(session: Session, *, user: User, email_id: uuid.UUID, instructions:
         if guard.echo_share(_clean(retry.text), source) < echo:
             answer, text = retry, _clean(retry.text)
             echo = guard.echo_share(text, source)
+    example = prompts.example_reply(lang)
+    copied = guard.echo_share(example, text) if example else 0.0
+    if copied >= COPIED_EXAMPLE:  # the small model's other habit: the worked example, word for word
+        again = prompts.redo_messages(messages, answer.text, lang=lang, sender_name=sender_name, profile=voice,
+                                      problem=prompts.COPIES_EXAMPLE)
+        retry = llm.complete(model, again, max_tokens=400, temperature=0.5, use_cache=not replace)
+        if guard.echo_share(example, _clean(retry.text)) < copied:
+            answer, text = retry, _clean(retry.text)
     decided = _leave_decision_open(model, messages, answer, text, offered if not instructions else [], email,
                                    use_cache=not replace)
     if decided is not None:

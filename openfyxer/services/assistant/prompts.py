@@ -169,15 +169,24 @@ def opening(lang: str, sender_name: str, profile: dict | None) -> str:
     return f"{greeting} {name}," if with_name and name else f"{greeting},"
 
 
-def redo_messages(messages: list[dict], echo: str, *, lang: str, sender_name: str,
-                  profile: dict | None) -> list[dict]:
-    """A second try after a draft that repeated the email instead of answering it."""
+REPEATS_EMAIL = ("That repeats the email. Write the reply instead: answer the sender's questions in your own words, "
+                 "briefly.")
+COPIES_EXAMPLE = ("That copies the worked example, which answers another email. Write the reply to this email "
+                  "instead: answer what its sender asks, briefly.")
+
+
+def example_reply(lang: str) -> str:
+    """The worked example's reply in that language ("" if there is none)."""
+    return EXAMPLES[lang][4] if lang in EXAMPLES else ""
+
+
+def redo_messages(messages: list[dict], draft: str, *, lang: str, sender_name: str,
+                  profile: dict | None, problem: str = REPEATS_EMAIL) -> list[dict]:
+    """A second try after a draft that repeated the email (or copied the example) instead of answering it."""
     start = opening(lang, sender_name, profile)
     if lang in ACKNOWLEDGE:
         start += "\n\n" + ACKNOWLEDGE[lang]
-    return [*messages, {"role": "assistant", "content": echo},
-            {"role": "user", "content": "That repeats the email. Write the reply instead: answer the sender's "
-                                        "questions in your own words, briefly."},
+    return [*messages, {"role": "assistant", "content": draft}, {"role": "user", "content": problem},
             {"role": "assistant", "content": start}]
 
 

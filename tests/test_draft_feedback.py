@@ -119,7 +119,8 @@ def test_a_draft_that_decides_twice_loses_the_decision(scripted, sqlite_url):
     try waits instead THEN that one is the draft."""
     asked = ("Bună ziua,\n\nVă scriu despre actul adițional nr. 2 pe care vi l-am trimis. L-ați semnat? Dacă da, "
              "vă rog să ne trimiteți un exemplar scanat.\n\nCu stimă,\nLaurențiu")
-    scripted.reply = "Bună ziua,\n\nVă mulțumesc pentru mesaj. Da, am semnat actul adițional.\n\nCu stimă,\nAna"
+    scripted.reply = ("Bună ziua,\n\nDa, am semnat actul adițional. Vă mulțumesc pentru mesaj.\n\n"
+                      "Cu stimă,\nAna")
     with session_scope() as s:
         user, account = make_user_account(s)
         email = add_email(s, account, subject="Act adițional nr. 2", sender="laurentiu@example.ro", body=asked)

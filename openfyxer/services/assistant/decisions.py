@@ -208,7 +208,7 @@ def without_decision(draft: str, offered: list[str], question: str) -> str:
             continue
         kept = "".join(s for s in (m.group(0) for m in _SPAN.finditer(line)) if not (s.strip() and _decides(s, offered)))
         if kept.strip() or not line.strip():
-            lines.append(kept.rstrip() if kept.strip() else line)
+            lines.append(kept.strip() if kept.strip() else line)
     text = re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
     if not _ASK_BLOCK.search(text):
         ask = f"[[Ask: {question}]]"

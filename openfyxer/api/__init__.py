@@ -14,16 +14,24 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from openfyxer.api import deps
+from openfyxer.api.limits import BodyLimit
 from openfyxer.api.routes import accounts, audit, auth, chat, drafts, emails, health, rag, settings, users
 from openfyxer.core.config import get_settings
-from openfyxer.core.errors import OpenFyxerError
+from openfyxer.core.errors import OpenFyxerError, Throttled
 from openfyxer.security import ratelimit, tokens
 
 API_PREFIX = "/api/v1"
 
 
+# Routes for people not signed in: counted per client address even when a token is attached, or a
+# valid token of one's own would lift the limit on guessing someone else's password.
+ANONYMOUS = tuple(f"{API_PREFIX}/auth/{name}" for name in ("login", "register", "refresh"))
+
+
 def _rate_key(request: Request) -> str:
     """Per user when the request carries a valid access token, else per client address."""
+    if request.url.path.rstrip("/") in ANONYMOUS:
+        return f"ip:{deps.client_ip(request)}"
     token = deps.bearer_token(request) or request.cookies.get(deps.ACCESS_COOKIE)
     if token:
         try:
@@ -63,13 +71,16 @@ def create_api() -> FastAPI:
     @api.exception_handler(StarletteHTTPException)
     async def _http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
         # Same shape as every other error, so clients parse one format.
-        code = {400: "bad_request", 404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+        code = {400: "bad_request", 404: "not_found", 405: "method_not_allowed",
+                413: "too_large"}.get(exc.status_code, "http_error")
         return JSONResponse({"detail": str(exc.detail), "code": code}, status_code=exc.status_code,
                             headers=getattr(exc, "headers", None))
 
     @api.exception_handler(OpenFyxerError)
     async def _domain_error(_request: Request, exc: OpenFyxerError) -> JSONResponse:
         headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+        if isinstance(exc, Throttled):
+            headers = {"Retry-After": str(exc.retry_after)}
         return JSONResponse({"detail": exc.message, "code": exc.code}, status_code=exc.status, headers=headers)
 
     @api.middleware("http")
@@ -96,6 +107,7 @@ def create_api() -> FastAPI:
             response.headers.setdefault("Cache-Control", "no-store")
         return response
 
+    api.add_middleware(BodyLimit)  # added before CORS: runs inside it, so a 413 still carries CORS headers
     api.add_middleware(
         CORSMiddleware,
         allow_origins=s.origins,

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import ipaddress
 import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Annotated
 
 from fastapi import Depends, Request, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlmodel import Session
 
+from openfyxer.core.config import get_settings
 from openfyxer.core.db import get_engine
 from openfyxer.core.errors import AuthError, PermissionDenied
 from openfyxer.models.user import AuthSession, User
@@ -37,7 +40,30 @@ DB = Annotated[Session, Depends(get_db)]
 
 
 def client_ip(request: Request) -> str | None:
-    return request.client.host if request.client else None
+    """The peer's address; behind a trusted proxy, the last address in X-Forwarded-For that is not
+    one of our proxies (anything before it the client may have written itself)."""
+    peer = request.client.host if request.client else None
+    proxies = _trusted_proxies(get_settings().trusted_proxies)
+    if not proxies or not _within(peer, proxies):
+        return peer
+    hops = [h.strip() for h in request.headers.get("x-forwarded-for", "").split(",") if h.strip()]
+    for hop in reversed(hops):
+        if not _within(hop, proxies):
+            return hop[:45]
+    return peer
+
+
+@lru_cache
+def _trusted_proxies(spec: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    return tuple(ipaddress.ip_network(p.strip(), strict=False) for p in spec.split(",") if p.strip())
+
+
+def _within(address: str | None, networks: tuple) -> bool:  # noqa: ANN001
+    try:
+        ip = ipaddress.ip_address(address or "")
+    except ValueError:
+        return False
+    return any(ip in n for n in networks if n.version == ip.version)
 
 
 def bearer_token(request: Request) -> str | None:

@@ -78,6 +78,10 @@ class Settings(BaseSettings):
     jwt_audience: str = "openfyxer"
     jwt_issuer: str = "openfyxer"
     rate_limit_per_minute: int = Field(100, ge=1)
+    # Proxies (IPs or CIDRs) whose X-Forwarded-For names the client; from anyone else it is ignored,
+    # or a client could pick the address its sign-in attempts are counted under.
+    trusted_proxies: str = ""
+    max_json_kb: int = Field(1024, ge=16, le=65536)  # any request body but an upload
     dashboard_origins: str = ""
     # Mail
     sync_interval_seconds: int = Field(300, ge=30)
@@ -105,6 +109,19 @@ class Settings(BaseSettings):
     @classmethod
     def _absolute(cls, v: Path | None) -> Path | None:
         return v if v is None or v.is_absolute() else (ROOT / v)
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, v: str) -> str:
+        import ipaddress
+
+        for part in (p.strip() for p in v.split(",")):
+            if part:
+                try:
+                    ipaddress.ip_network(part, strict=False)
+                except ValueError as e:
+                    raise ValueError(f"OPENFYXER_TRUSTED_PROXIES: {part!r} is not an IP address or network") from e
+        return v
 
     @model_validator(mode="after")
     def _refuse_default_secrets(self) -> "Settings":

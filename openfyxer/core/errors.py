@@ -49,6 +49,17 @@ class NotFound(OpenFyxerError):
     code = "not_found"
 
 
+class Throttled(OpenFyxerError):
+    """Too many attempts: try again later."""
+
+    status = 429
+    code = "rate_limited"
+
+    def __init__(self, message: str = "", *, code: str | None = None, retry_after: int = 60):
+        super().__init__(message, code=code)
+        self.retry_after = max(1, int(retry_after))
+
+
 class Conflict(OpenFyxerError):
     """Conflicts with existing data."""
 

@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field as PField
 from sqlalchemy import Column, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from openfyxer.models.types import MailAddress, JSONType, UTCDateTime, new_id, utcnow
+from openfyxer.models.types import HeaderText, MailAddress, JSONType, UTCDateTime, new_id, utcnow
 
 STATUSES = ("pending", "approved", "sending", "sent", "failed", "rejected")
 EDITABLE = ("pending", "failed")
@@ -79,7 +79,7 @@ class DraftCreate(BaseModel):
     email_id: uuid.UUID | None = None
     to: list[MailAddress] = PField(default_factory=list, max_length=100)
     cc: list[MailAddress] = PField(default_factory=list, max_length=100)
-    subject: str | None = PField(None, max_length=998)
+    subject: HeaderText | None = PField(None, max_length=998)
     content: str = PField(min_length=1, max_length=200_000)
 
 
@@ -87,7 +87,7 @@ class DraftUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     to: list[MailAddress] | None = PField(None, max_length=100)
     cc: list[MailAddress] | None = PField(None, max_length=100)
-    subject: str | None = PField(None, max_length=998)
+    subject: HeaderText | None = PField(None, max_length=998)
     content: str | None = PField(None, min_length=1, max_length=200_000)
 
 

@@ -97,6 +97,17 @@ def check_address(value: str) -> str:
 MailAddress = Annotated[str, AfterValidator(check_address), WithJsonSchema({"type": "string", "format": "email"})]
 
 
+def one_line(value: str) -> str:
+    """A header's text: a line break in it would end the header and start another (a subject with
+    one wedged its draft in `sending`)."""
+    if any(c in value for c in "\r\n\x00"):
+        raise ValueError("a line break or NUL is not allowed here")
+    return value
+
+
+HeaderText = Annotated[str, AfterValidator(one_line)]
+
+
 _HOST = re.compile(rf"^(?=.{{1,253}}$){_DOMAIN_LABEL}(?:\.{_DOMAIN_LABEL})*\.?$")
 
 

@@ -17,7 +17,7 @@ from openfyxer.core.errors import AuthError, Conflict, ValidationError
 from openfyxer.models.settings import UserSettings
 from openfyxer.models.user import AuthSession, RefreshToken, TotpUsedStep, User
 from openfyxer.security import passwords, tokens, totp
-from openfyxer.services import audit
+from openfyxer.services import audit, lockout
 
 INVALID_CREDENTIALS = "invalid email or password"
 
@@ -127,6 +127,8 @@ def login(session: Session, *, email: str, password: str, totp_code: str | None 
     An unknown address and a wrong password give the same error, in about the same time.
     """
     user = session.exec(select(User).where(User.email == normalise_email(email))).first()
+    if user is not None:
+        lockout.check(session, user)
     if not passwords.verify_password(password, user.hashed_password if user else None) or not user.is_active:
         raise _fail(session, "auth.login_failed", INVALID_CREDENTIALS, "invalid_credentials",
                     user_id=user.id if user else None, ip=ip, details={"reason": "credentials"})

@@ -66,6 +66,9 @@ ERROR_CODES = {
     "llm_auth": N_("The model provider refused the API key."),
     "oauth_not_configured": N_("This provider's sign-in is not set up on this server: its client id and secret go in .env."),
     "rate_limited": N_("Too many attempts: wait a minute and try again."),
+    "login_delayed": N_("Too many failed sign-ins: wait a little before trying again."),
+    "account_locked": N_("Too many failed sign-ins: this account is locked for a while."),
+    "too_large": N_("The request is too large."),
 }
 
 

@@ -20,7 +20,8 @@ from openfyxer.services.mail.accounts import get_account
 
 
 def reply_subject(subject: str | None) -> str:
-    s = (subject or "").strip()
+    # A stranger's subject may decode to several lines; a header holds one.
+    s = " ".join((subject or "").split())
     return s if s.lower().startswith(("re:", "re :", "ref:")) else f"Re: {s}".strip()
 
 

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import base64
 import binascii
+import ipaddress
 import os
+import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -26,6 +28,11 @@ ROOT = Path(__file__).resolve().parents[2]
 # so a test (or an app given another file) would run on a developer's secrets. The mode changes nothing
 # else outside litellm's proxy, which OpenFyxer does not run.
 os.environ["LITELLM_MODE"] = "PRODUCTION"
+
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+# A host name in OPENFYXER_OUTBOUND_ALLOW, once an IDN is in its xn-- form.
+_LABEL = r"[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?"
+_ALLOW_NAME = re.compile(rf"^(?=.{{1,253}}$){_LABEL}(?:\.{_LABEL})*$")
 
 # Shipped so development and tests work out of the box; refused anywhere else.
 DEV_SECRET_KEY = "dev-insecure-secret-key-change-me-0123456789abcdef"
@@ -104,6 +111,22 @@ class Settings(BaseSettings):
     custom_oauth_scope: str = "openid email offline_access"
     cookie_secure: bool = False
     log_level: str = "INFO"
+    # Where the server may connect when a user names the place (a mail server, an Exchange URL, a
+    # webhook): "any"; "public" (internet addresses only, on mail / HTTPS ports, over TLS); "allowlist"
+    # (only OUTBOUND_ALLOW). Empty: "any" for the embedded single-user install (SQLite, no Redis), whose
+    # user is its operator; "public" for a server install (a PostgreSQL database or Redis configured),
+    # whose users must not reach the server's own network through it. The test environment keeps "any":
+    # the suite runs its mail servers on 127.0.0.1, on PostgreSQL too.
+    outbound: Literal["", "any", "public", "allowlist"] = ""
+    # Hosts, IPs or CIDRs reachable even under "public", on any port (TLS is still required),
+    # comma-separated: "10.0.0.5,mail.lan".
+    outbound_allow: str = ""
+
+    @field_validator("outbound_allow")
+    @classmethod
+    def _allow_list(cls, v: str) -> str:
+        _allow_items(v)  # fail at start-up, not at the first connection
+        return v
 
     @field_validator("data_dir", "models_dir", "spam_corpus_dir")
     @classmethod
@@ -171,10 +194,40 @@ class Settings(BaseSettings):
         return f"sqlite:///{self.data_dir / 'openfyxer.db'}"
 
     @property
+    def outbound_mode(self) -> str:
+        """The outbound policy in force: OUTBOUND, or the default for this kind of install."""
+        if self.outbound:
+            return self.outbound
+        server = self.database_url.startswith("postgres") or bool(self.redis_url)
+        return "public" if server and self.environment != "test" else "any"
+
+    def outbound_allowed(self) -> tuple[tuple[IPNetwork, ...], frozenset[str]]:
+        """OUTBOUND_ALLOW parsed: (networks, lower-case host names)."""
+        return _allow_items(self.outbound_allow)
+
+    @property
     def origins(self) -> list[str]:
         if self.dashboard_origins:
             return [o.strip() for o in self.dashboard_origins.split(",") if o.strip()]
         return [f"http://127.0.0.1:{self.port}", f"http://localhost:{self.port}"]
+
+
+def _allow_items(value: str) -> tuple[tuple[IPNetwork, ...], frozenset[str]]:
+    networks, names = [], set()
+    for item in filter(None, (p.strip().lower() for p in value.split(","))):
+        try:
+            networks.append(ipaddress.ip_network(item.strip("[]"), strict=False))
+            continue
+        except ValueError:
+            pass
+        try:
+            name = item.encode("idna").decode("ascii").rstrip(".")
+        except UnicodeError:
+            name = ""
+        if not _ALLOW_NAME.match(name):
+            raise ConfigError(f"OPENFYXER_OUTBOUND_ALLOW: {item!r} is neither a host name, an IP address nor a CIDR")
+        names.add(name)
+    return tuple(networks), frozenset(names)
 
 
 def env_file() -> Path:

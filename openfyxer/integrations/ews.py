@@ -9,6 +9,10 @@ password in a process-wide protocol cache.
 "busy"), permanent (Exchange refused the message or the credentials), ambiguous (the request went
 out and the answer was lost, so it may have been sent: look in Sent with `find_message_id`
 before sending again).
+
+Every request goes to the address the outbound policy checked for the EWS URL, and to that server
+only. Errors name what failed (the EWS response code, an HTTP status) and never quote what the
+server sent: whatever answers at a URL the user typed must not be read back to them.
 """
 
 from __future__ import annotations
@@ -33,9 +37,8 @@ from exchangelib.services import CreateItem, GetItem, SyncFolderItems
 from exchangelib.services.common import folder_ids_element
 from exchangelib.util import add_xml_child, create_element
 from oauthlib.oauth2 import OAuth2Token
-from requests.adapters import HTTPAdapter
-
 from openfyxer.core.errors import OpenFyxerError
+from openfyxer.security import outbound
 
 log = logging.getLogger(__name__)
 
@@ -113,21 +116,32 @@ class EwsChange:
     mime: bytes | None  # only for "new"; None when Exchange could not render the item as MIME
 
 
-class _CaFileAdapter(HTTPAdapter):
-    """Pins certificate verification to one CA file. `session.verify` is not enough: requests
-    lets a REQUESTS_CA_BUNDLE environment variable override it."""
+class _Adapter(outbound.PinnedAdapter):
+    """To the checked EWS server only, with certificate verification pinned to the CA file when
+    one is given. `session.verify` is not enough: requests lets a REQUESTS_CA_BUNDLE environment
+    variable override it."""
 
-    def __init__(self, ca_file: str, **kwargs):  # noqa: ANN003
+    def __init__(self, target: outbound.Target, ca_file: str | None, **kwargs):  # noqa: ANN003
         self.ca_file = ca_file
-        super().__init__(**kwargs)
+        super().__init__(target, **kwargs)
 
     def send(self, request, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN201
-        kwargs["verify"] = self.ca_file
+        if self.ca_file:
+            kwargs["verify"] = self.ca_file
         return super().send(request, *args, **kwargs)
+
+
+def _target(cfg: EwsConfig) -> outbound.Target:
+    """The EWS URL's server as the outbound policy allows it (OutboundRefused goes up as it is)."""
+    try:
+        return outbound.url_target(cfg.url, purpose="Exchange server")
+    except outbound.HostNotFound as e:
+        raise EwsConnectError(f"cannot reach Exchange at {cfg.url}: {e.message}") from e
 
 
 @contextmanager
 def _account(cfg: EwsConfig) -> Iterator[Account]:
+    target = _target(cfg)
     if cfg.access_token and not cfg.url.lower().startswith("https://"):
         # requests-oauthlib would refuse anyway, after exchangelib logged the whole request.
         raise EwsConnectError("an OAuth access token is only sent to an https:// EWS URL")
@@ -145,16 +159,17 @@ def _account(cfg: EwsConfig) -> Iterator[Account]:
     protocol = account.protocol
     # Instance attributes: exchangelib reads self.TIMEOUT, and its class default stays put.
     protocol.TIMEOUT = cfg.timeout
-    if cfg.ca_file:
-        make_session = protocol.create_session
+    make_session = protocol.create_session
 
-        def create_session():  # noqa: ANN202
-            session = make_session()
-            session.mount(cfg.url, _CaFileAdapter(cfg.ca_file, pool_connections=1, pool_maxsize=1,
-                                                  max_retries=0, pool_block=True))
-            return session
+    def create_session():  # noqa: ANN202
+        session = make_session()
+        adapter = _Adapter(target, cfg.ca_file, pool_connections=1, pool_maxsize=1, max_retries=0, pool_block=True)
+        # Every prefix, exchangelib's own (the EWS URL) included: no request leaves unchecked.
+        for prefix in {*session.adapters, cfg.url, "https://", "http://"}:
+            session.mount(prefix, adapter)
+        return session
 
-        protocol.create_session = create_session
+    protocol.create_session = create_session
     try:
         yield account
     finally:
@@ -183,17 +198,42 @@ def _never_connected(net: requests.RequestException) -> bool:
             and isinstance(reason.reason, urllib3.exceptions.NewConnectionError))
 
 
+def _root(e: BaseException) -> BaseException:
+    """The first cause: requests and urllib3 wrap an OS or TLS error several times over."""
+    seen: set[int] = set()
+    while id(e) not in seen:
+        seen.add(id(e))
+        inner = getattr(e, "reason", None) or e.__cause__ or next(
+            (a for a in e.args if isinstance(a, BaseException)), None)
+        if not isinstance(inner, BaseException):
+            break
+        e = inner
+    return e
+
+
+def _describe(e: BaseException) -> str:
+    """A failure in our words. An OS or TLS error is the machine's own ("Connection refused",
+    "certificate verify failed"); anything else is named by its class (for exchangelib, the EWS
+    response code) and HTTP status, because its text quotes what the server sent."""
+    net = _network_error(e)
+    if net is not None:
+        root = _root(net)
+        return str(root) if isinstance(root, OSError) and str(root) else type(root).__name__
+    m = _HTTP_STATUS.search(str(e))
+    return f"{type(e).__name__} (HTTP {m.group(1)})" if m else type(e).__name__
+
+
 def _wrap(e: Exception, cfg: EwsConfig, what: str) -> EwsError:
     if isinstance(e, xe.UnauthorizedError):
         return EwsAuthError(f"Exchange refused the sign-in for {cfg.username}")
     if isinstance(e, _AUTH_CODES):
-        return EwsAuthError(f"Exchange refused access to the mailbox {cfg.email_address}: {e}")
+        return EwsAuthError(f"Exchange refused access to the mailbox {cfg.email_address}: {type(e).__name__}")
     if isinstance(e, (xe.ErrorInvalidSyncStateData, xe.ErrorSyncFolderNotFound)):
-        return EwsSyncStateInvalid(f"Exchange rejected the saved sync state during {what}: {e}")
+        return EwsSyncStateInvalid(f"Exchange rejected the saved sync state during {what}: {type(e).__name__}")
     net = _network_error(e)
     if net is not None or isinstance(e, (xe.RedirectError, xe.MalformedResponseError, xe.SOAPError)):
-        return EwsConnectError(f"cannot reach Exchange at {cfg.url} during {what}: {net or e}")
-    return EwsError(f"Exchange {what} failed: {type(e).__name__}: {e}")
+        return EwsConnectError(f"cannot reach Exchange at {cfg.url} during {what}: {_describe(e)}")
+    return EwsError(f"Exchange {what} failed: {_describe(e)}")
 
 
 def verify(cfg: EwsConfig) -> None:
@@ -314,13 +354,13 @@ def send(cfg: EwsConfig, raw_mime: bytes, save_copy: bool = True) -> None:
             results = list(_CreateMimeItem(account=account).call(
                 items=[raw_mime], folder=saved,
                 message_disposition=SEND_AND_SAVE_COPY if save_copy else SEND_ONLY))
-    except EwsError as e:  # the settings were refused before anything went out
+    except (EwsError, outbound.OutboundRefused) as e:  # refused before anything went out
         raise EwsSendFailed(PERMANENT, e.message) from e
     except Exception as e:  # noqa: BLE001  (anything from the wire is sorted, then wrapped)
-        raise EwsSendFailed(_send_kind(e), f"EWS send failed: {type(e).__name__}: {e}") from e
+        raise EwsSendFailed(_send_kind(e), f"EWS send failed: {_describe(e)}") from e
     refused = next((r for r in results if isinstance(r, Exception)), None)
     if refused is not None:
-        raise EwsSendFailed(_send_kind(refused), f"Exchange refused the message: {type(refused).__name__}: {refused}")
+        raise EwsSendFailed(_send_kind(refused), f"Exchange refused the message: {_describe(refused)}")
 
 
 def _send_kind(e: Exception) -> str:

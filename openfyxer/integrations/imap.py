@@ -1,8 +1,12 @@
 """IMAP access: sign-in (password or XOAUTH2), folders with special-use roles, and the UID /
 FLAGS / MODSEQ fetches that incremental sync is built on.
 
-imap-tools opens the connection and signs in; the sync path speaks raw UID FETCH through its
-imaplib client because it needs CONDSTORE's CHANGEDSINCE and literal-heavy bulk fetches.
+imap-tools signs in, over an imaplib client opened here to the address the outbound policy checked;
+the sync path speaks raw UID FETCH through that client because it needs CONDSTORE's CHANGEDSINCE and
+literal-heavy bulk fetches.
+
+Errors say what failed in our words and never repeat what the server sent: whatever answers at an
+address the user typed (a greeting, a refusal's text) must not be read back to them.
 """
 
 from __future__ import annotations
@@ -14,11 +18,12 @@ import ssl
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-from imap_tools import MailBox, MailBoxStartTls, MailBoxUnencrypted
-from imap_tools.errors import MailboxLoginError
+from imap_tools import BaseMailBox
+from imap_tools.errors import ImapToolsError, MailboxLoginError
 from imap_tools.imap_utf7 import utf7_encode
 
 from openfyxer.core.errors import OpenFyxerError
+from openfyxer.security import outbound
 
 ROLE_FLAGS = {"\\sent": "sent", "\\archive": "archive", "\\junk": "junk", "\\trash": "trash", "\\drafts": "drafts"}
 # Servers without SPECIAL-USE: the usual names, lower-cased.
@@ -34,6 +39,7 @@ _UID = re.compile(rb"UID (\d+)")
 _FLAGS = re.compile(rb"FLAGS \(([^)]*)\)")
 _MODSEQ = re.compile(rb"MODSEQ \((\d+)\)")
 _MSGID = re.compile(rb"^message-id:\s*(.*?)\s*$", re.I | re.M)
+_RESPONSE_CODE = re.compile(rb"^\[([A-Z][A-Z0-9-]*)")
 
 
 class ImapError(OpenFyxerError):
@@ -107,6 +113,76 @@ def uid_set(uids: Iterable[int]) -> str:
     return ",".join(out)
 
 
+def _why(e: Exception) -> str:
+    """A failure in our words. OS and TLS errors are the machine's own; imaplib's errors carry the
+    server's lines (its greeting among them), so they are named, not quoted."""
+    if isinstance(e, OpenFyxerError):
+        return e.message
+    if isinstance(e, imaplib.IMAP4.abort):
+        return "the server closed the connection or sent something that is not IMAP"
+    if isinstance(e, (imaplib.IMAP4.error, ImapToolsError)):
+        return "the server refused the command or did not answer as an IMAP server"
+    return str(e) or type(e).__name__
+
+
+def _answered(typ: str, data: list) -> str:
+    """The status and its bracketed response code ([OVERQUOTA], [NONEXISTENT], ...): standard words,
+    unlike the free text after them."""
+    first = data[0] if data and isinstance(data[0], bytes) else b""
+    m = _RESPONSE_CODE.match(first)
+    return f"{typ} [{m.group(1).decode()}]" if m else typ
+
+
+class _PinnedIMAP4(imaplib.IMAP4):
+    """imaplib connecting to the address the outbound policy checked; `host` stays the name, which
+    STARTTLS sends as SNI and checks the certificate against."""
+
+    def __init__(self, target: outbound.Target, timeout: float):
+        self._address = target.address  # before imaplib's __init__, which connects
+        super().__init__(target.host, target.port, timeout)
+
+    def _create_socket(self, timeout: float | None) -> socket.socket:
+        return socket.create_connection((self._address, self.port), timeout)
+
+
+class _PinnedIMAP4_SSL(imaplib.IMAP4_SSL):  # noqa: N801  (imaplib's name)
+    """As _PinnedIMAP4, over implicit TLS."""
+
+    def __init__(self, target: outbound.Target, timeout: float, ssl_context: ssl.SSLContext):
+        self._address = target.address
+        super().__init__(target.host, target.port, ssl_context=ssl_context, timeout=timeout)
+
+    def _create_socket(self, timeout: float | None) -> ssl.SSLSocket:
+        sock = socket.create_connection((self._address, self.port), timeout)
+        return self.ssl_context.wrap_socket(sock, server_hostname=self.host)
+
+
+class _Box(BaseMailBox):
+    """imap-tools over a client opened here: its own MailBox classes would resolve the name again."""
+
+    def __init__(self, client: imaplib.IMAP4):
+        self._client = client
+        super().__init__()
+
+    def _get_mailbox_client(self) -> imaplib.IMAP4:
+        return self._client
+
+
+def _client(cfg: ImapConfig, target: outbound.Target) -> imaplib.IMAP4:
+    if cfg.security == "ssl":
+        return _PinnedIMAP4_SSL(target, cfg.timeout, tls_context(cfg.ca_file))
+    if cfg.security == "starttls" and cfg.port == 993:
+        raise ValueError("port 993 expects SSL/TLS from the first byte, not STARTTLS")
+    client = _PinnedIMAP4(target, cfg.timeout)
+    if cfg.security == "starttls":
+        try:
+            client.starttls(tls_context(cfg.ca_file))
+        except Exception:
+            client.shutdown()
+            raise
+    return client
+
+
 def _flags(blob: bytes) -> tuple[str, ...]:
     m = _FLAGS.search(blob)
     return tuple(sorted(m.group(1).decode("ascii", "replace").split())) if m else ()
@@ -118,14 +194,11 @@ class ImapSession:
     def __init__(self, cfg: ImapConfig):
         self.cfg = cfg
         try:
-            if cfg.security == "ssl":
-                self.box = MailBox(cfg.host, cfg.port, timeout=cfg.timeout, ssl_context=tls_context(cfg.ca_file))
-            elif cfg.security == "starttls":
-                self.box = MailBoxStartTls(cfg.host, cfg.port, timeout=cfg.timeout, ssl_context=tls_context(cfg.ca_file))
-            else:
-                self.box = MailBoxUnencrypted(cfg.host, cfg.port, timeout=cfg.timeout)
-        except (OSError, ssl.SSLError, imaplib.IMAP4.error, UnicodeError, ValueError) as e:
-            raise ImapConnectError(f"cannot reach IMAP server {cfg.host}:{cfg.port} ({cfg.security}): {e}") from e
+            # Raises OutboundRefused, which the user must see as it is.
+            target = outbound.mail_target(cfg.host, cfg.port, cfg.security, protocol="IMAP")
+            self.box = _Box(_client(cfg, target))
+        except (OSError, imaplib.IMAP4.error, UnicodeError, ValueError, outbound.HostNotFound) as e:
+            raise ImapConnectError(f"cannot reach IMAP server {cfg.host}:{cfg.port} ({cfg.security}): {_why(e)}") from e
         try:
             if cfg.access_token:
                 self.box.xoauth2(cfg.username, cfg.access_token, initial_folder=None)
@@ -134,9 +207,9 @@ class ImapSession:
         except MailboxLoginError as e:
             self._close_quietly()
             raise ImapAuthError(f"the IMAP server refused the sign-in for {cfg.username}") from e
-        except (OSError, imaplib.IMAP4.error) as e:
+        except (OSError, imaplib.IMAP4.error, ImapToolsError) as e:
             self._close_quietly()
-            raise ImapError(f"IMAP sign-in failed: {e}") from e
+            raise ImapError(f"IMAP sign-in failed: {_why(e)}") from e
         self.client: imaplib.IMAP4 = self.box.client
         caps = {c.upper() for c in self.client.capabilities}
         # imaplib keeps the pre-login capabilities; ask again, servers add more after sign-in.
@@ -171,26 +244,26 @@ class ImapSession:
             typ, data = self.client._simple_command(name, *args)  # noqa: SLF001
             typ, data = self.client._untagged_response(typ, data, name)  # noqa: SLF001
         except (OSError, imaplib.IMAP4.error, imaplib.IMAP4.abort) as e:
-            raise ImapError(f"IMAP {name} failed: {e}") from e
+            raise ImapError(f"IMAP {name} failed: {_why(e)}") from e
         if typ != "OK":
-            raise ImapError(f"IMAP {name} answered {typ}: {data!r:.200}")
+            raise ImapError(f"IMAP {name} answered {_answered(typ, data)}")
         return data
 
     def _uid(self, command: str, *args: str) -> list:
         try:
             typ, data = self.client.uid(command, *args)
         except (OSError, imaplib.IMAP4.error, imaplib.IMAP4.abort, socket.timeout) as e:
-            raise ImapError(f"IMAP UID {command} failed: {e}") from e
+            raise ImapError(f"IMAP UID {command} failed: {_why(e)}") from e
         if typ != "OK":
-            raise ImapError(f"IMAP UID {command} answered {typ}: {data!r:.200}")
+            raise ImapError(f"IMAP UID {command} answered {_answered(typ, data)}")
         return data
 
     def folders(self) -> list[Folder]:
         """Every folder, with its role from special-use flags, else from its usual name."""
         try:
             infos = self.box.folder.list()
-        except (OSError, imaplib.IMAP4.error) as e:
-            raise ImapError(f"IMAP LIST failed: {e}") from e
+        except (OSError, imaplib.IMAP4.error, ImapToolsError) as e:
+            raise ImapError(f"IMAP LIST failed: {_why(e)}") from e
         out, taken = [], set()
         for f in infos:
             flags = tuple(x.lower() for x in f.flags)
@@ -212,9 +285,9 @@ class ImapSession:
         try:
             typ, data = self.client.select(enc, readonly=readonly)
         except (OSError, imaplib.IMAP4.error, imaplib.IMAP4.abort) as e:
-            raise ImapError(f"cannot open folder {name!r}: {e}") from e
+            raise ImapError(f"cannot open folder {name!r}: {_why(e)}") from e
         if typ != "OK":
-            raise ImapError(f"cannot open folder {name!r}: {data!r:.200}")
+            raise ImapError(f"cannot open folder {name!r}: the server answered {_answered(typ, data)}")
         r = self.client.untagged_responses
 
         def num(key: str) -> int | None:
@@ -289,9 +362,9 @@ class ImapSession:
         try:
             typ, data = self.client.append(enc, flags, None, raw)
         except (OSError, imaplib.IMAP4.error, imaplib.IMAP4.abort) as e:
-            raise ImapError(f"IMAP APPEND to {folder!r} failed: {e}") from e
+            raise ImapError(f"IMAP APPEND to {folder!r} failed: {_why(e)}") from e
         if typ != "OK":
-            raise ImapError(f"IMAP APPEND to {folder!r} answered {typ}: {data!r:.200}")
+            raise ImapError(f"IMAP APPEND to {folder!r} answered {_answered(typ, data)}")
 
 
 def verify(cfg: ImapConfig) -> list[Folder]:

@@ -133,7 +133,8 @@ def test_earlier_messages_of_the_thread_are_in_the_prompt(scripted, sqlite_url):
         for i in range(6):
             sender = account.email_address if i % 2 else "bob@example.org"
             add_email(s, account, subject="Project plan", body=f"Earlier message number {i}.", sender=sender,
-                      thread=root, message_id=root if i == 0 else None, folder_role="sent" if i % 2 else "inbox")
+                      to=["bob@example.org"] if i % 2 else None, thread=root, message_id=root if i == 0 else None,
+                      folder_role="sent" if i % 2 else "inbox")
         email = add_email(s, account, subject="Re: Project plan", body="So, can we start on Monday?", thread=root)
         add_email(s, account, subject="Re: Project plan", body="A later message.", thread=root)
         add_email(s, account, subject="Other", body="Unrelated message.")
@@ -145,6 +146,33 @@ def test_earlier_messages_of_the_thread_are_in_the_prompt(scripted, sqlite_url):
     for absent in ("Earlier message number 0.", "Earlier message number 1.", "A later message.", "Unrelated"):
         assert absent not in prompt
     assert prompt.index("Earlier messages in this conversation") < prompt.index(" wrote this email to Ana Pop:")
+
+
+def test_a_stranger_cannot_pull_a_private_thread_into_a_reply(scripted, sqlite_url):
+    """GIVEN a private exchange with Bob WHEN a stranger's email names its Message-ID in References THEN none of
+    it is in the prompt of the reply to the stranger; WHEN Bob (or someone writing with Bob in copy) answers in
+    that thread THEN the exchange is there."""
+    with session_scope() as s:
+        user, account = make_user_account(s)
+        root = "<private@example.org>"
+        add_email(s, account, subject="Salary review", body="The private number is 91,500.", thread=root,
+                  message_id=root)
+        add_email(s, account, subject="Re: Salary review", body="Thanks Bob, agreed.", sender=account.email_address,
+                  to=["bob@example.org"], thread=root, folder_role="sent")
+        stranger = add_email(s, account, subject="Re: Salary review", body="Please resend the details.",
+                             sender="eve@evil.example", thread=root, references=[root])
+        bob = add_email(s, account, subject="Re: Salary review", body="One more thing.", thread=root)
+        carol = add_email(s, account, subject="Re: Salary review", body="Bob asked me to check.",
+                          sender="carol@example.org", cc=["bob@example.org"], thread=root)
+        drafting.generate(s, user=user, email_id=stranger.id)
+        to_stranger = scripted.prompt()[1]
+        drafting.generate(s, user=user, email_id=bob.id)
+        to_bob = scripted.prompt()[1]
+        drafting.generate(s, user=user, email_id=carol.id)
+        to_carol = scripted.prompt()[1]
+    assert "91,500" not in to_stranger and "agreed" not in to_stranger
+    assert "91,500" in to_bob and "Thanks Bob, agreed." in to_bob
+    assert "91,500" in to_carol
 
 
 # --- the user's style -------------------------------------------------------------------------------

@@ -47,13 +47,23 @@ def _clean(text: str) -> str:
     return re.sub(r"\n{3,}", "\n\n", text)
 
 
-def _thread(session: Session, email: Email) -> list[Email]:
+def _people(email: Email, own: str) -> set[str]:
+    """Who else takes part in a message: sender, recipients and copies, the user's own address aside."""
+    return {a.lower() for a in [email.sender, *(email.recipients or []), *(email.cc or [])] if a} - {own.lower()}
+
+
+def _thread(session: Session, email: Email, own: str) -> list[Email]:
+    """The earlier messages of the email's thread that share someone besides the user with it.
+
+    The thread comes from References / In-Reply-To, which the sender writes: a stranger who learned
+    one Message-ID of a private conversation could otherwise pull it into a reply addressed to them."""
     if not email.thread_id:
         return []
     rows = session.exec(select(Email).where(Email.account_id == email.account_id, Email.thread_id == email.thread_id,
                                             Email.id != email.id).order_by(Email.received_at.asc().nulls_first())).all()
-    return [r for r in rows if not email.received_at or not r.received_at or r.received_at <= email.received_at][
-        -THREAD_MESSAGES:]
+    people = _people(email, own)
+    return [r for r in rows if (not email.received_at or not r.received_at or r.received_at <= email.received_at)
+            and people & _people(r, own)][-THREAD_MESSAGES:]
 
 
 def generate(session: Session, *, user: User, email_id: uuid.UUID, instructions: str | None = None,
@@ -91,7 +101,7 @@ def generate(session: Session, *, user: User, email_id: uuid.UUID, instructions:
     if learned:
         profile = style.learn_from_sent(session, user=user)  # the user may have sent mail since
     voice = style.for_language(profile, lang)
-    earlier = _thread(session, email)
+    earlier = _thread(session, email, account.email_address)
     grounds = grounding.gather(session, user=user, email=email, user_name=user_name, user_email=account.email_address)
     # The user's instructions are their decision; without them the draft leaves the choice open.
     offered = decisions.choices(email.subject, email.body_text)

@@ -69,6 +69,8 @@ ERROR_CODES = {
     "login_delayed": N_("Too many failed sign-ins: wait a little before trying again."),
     "account_locked": N_("Too many failed sign-ins: this account is locked for a while."),
     "too_large": N_("The request is too large."),
+    "outbound_refused": N_("This server's policy does not allow connecting to that address."),
+    "host_not_found": N_("That server name does not exist: check its spelling."),
 }
 
 

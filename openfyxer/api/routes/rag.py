@@ -20,10 +20,12 @@ _NOT_FOUND = {404: {"model": ErrorOut, "description": "No such document"}}
 
 @router.post("/documents", status_code=status.HTTP_201_CREATED, response_model=DocumentPublic,
              responses={422: {"model": InvalidOut, "description": "No file, too large, or not a readable document"}})
-async def upload(caller: CurrentCaller, db: DB, file: Annotated[UploadFile, File()]) -> DocumentPublic:
+def upload(caller: CurrentCaller, db: DB, file: Annotated[UploadFile, File()]) -> DocumentPublic:
     """PDF, Word (.docx), HTML, Markdown or text; indexed in the background (see /rag/status)."""
+    # A plain `def`: FastAPI runs it in a worker thread, so reading the file (in a sandboxed
+    # process, for up to doctext.LIMITS) never holds up the event loop and everyone else's requests.
     limit = get_settings().max_attachment_mb * 1024 * 1024
-    data = await file.read(limit + 1)  # never more than the limit in memory
+    data = file.file.read(limit + 1)  # never more than the limit in memory (the body is spooled already)
     if len(data) > limit:
         raise ValidationError(f"the document is over the {get_settings().max_attachment_mb} MB limit",
                               code="document_too_large")

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 import uuid
 from pathlib import Path, PurePath
 
 from sqlalchemy import func
+from sqlalchemy.orm import object_session
 from sqlmodel import Session, select
 
 from openfyxer.core.config import get_settings
@@ -17,6 +19,8 @@ from openfyxer.models.user import User
 from openfyxer.services import audit
 from openfyxer.services.knowledge import doctext
 from openfyxer.services.mail.mailstore import save_blob
+
+log = logging.getLogger(__name__)
 
 
 def safe_name(filename: str | None) -> str:
@@ -83,13 +87,21 @@ def remove(session: Session, *, user: User, document_id: uuid.UUID, ip: str | No
 
 
 def text_of(doc: Document) -> str | None:
-    """A saved attachment's text, read from its file on first need (sync does not parse documents)."""
-    if doc.content_text or not doc.storage_path:
+    """A saved attachment's text, read from its file once, on first need (sync does not parse
+    documents). One that cannot be read, or costs too much to, keeps "" as its text: it is indexed
+    by its name, never read again, and the reason is logged and kept in the owner's audit trail."""
+    if doc.content_text is not None or not doc.storage_path:
         return doc.content_text
     path = get_settings().data_dir / Path(doc.storage_path)
     if not path.exists():
         return None
-    try:  # an image or a spreadsheet has no text for us: None, not an error
-        return doctext.extract(doc.filename or "", doc.file_type, path.read_bytes())
-    except ValidationError:
-        return None
+    try:
+        doc.content_text = doctext.extract(doc.filename or "", doc.file_type, path.read_bytes())
+    except ValidationError as e:
+        doc.content_text = ""  # final: the same file would fail again, at the parser's full cost each time
+        if e.code != "unsupported_document":  # a picture or a spreadsheet is not a failure
+            log.warning("document %s not read: %s", doc.id, e.message)
+            if (session := object_session(doc)) is not None:
+                audit.record(session, action="document.unreadable", user_id=doc.user_id, entity_type="document",
+                             entity_id=doc.id, details={"filename": doc.filename, "code": e.code, "reason": e.message})
+    return doc.content_text

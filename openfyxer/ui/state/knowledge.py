@@ -28,6 +28,20 @@ def _sources(answer: Answer) -> list[dict]:
              "href": _href(s.kind, s.id)} for s in answer.sources]
 
 
+def _add(user_id: uuid.UUID, name: str | None, content_type: str | None, data: bytes,
+         ip: str | None) -> tuple[str, str]:
+    with session_scope() as db:
+        doc = documents.add(db, user=db.get(User, user_id), filename=name, content_type=content_type, data=data,
+                            ip=ip)
+        return str(doc.id), doc.filename or ""
+
+
+def _text(user_id: uuid.UUID, document_id: uuid.UUID) -> str:
+    with session_scope() as db:
+        doc = documents.get(db, user=db.get(User, user_id), document_id=document_id)
+        return (documents.text_of(doc) or "")[:200_000]
+
+
 class KnowledgeState(MailState):
     docs: list[dict] = []
     progress_text: str = ""
@@ -70,15 +84,16 @@ class KnowledgeState(MailState):
         self.upload_percent = int(100 * float(progress.get("progress", 0)))
 
     async def handle_upload(self, files: list[rx.UploadFile]):  # noqa: ANN201
-        """Each file is checked and read now (a bad one is named plainly), indexed in the background."""
+        """Each file is checked and read now (a bad one is named plainly), indexed in the background.
+        Reading runs in a thread (and a sandboxed process): the event loop serves every tab meanwhile."""
         self.error, self.notice, added = "", "", []
+        if (user_id := self._signed_in_id()) is None:
+            return rx.clear_selected_files(UPLOAD_ID)
+        ip = self.router.session.client_ip
         for file in files:
             data = await file.read()
             try:
-                with session_scope() as db:
-                    doc = documents.add(db, user=self._user(db), filename=file.name, content_type=file.content_type,
-                                        data=data, ip=self.router.session.client_ip)
-                    added.append((str(doc.id), doc.filename))
+                added.append(await asyncio.to_thread(_add, user_id, file.name, file.content_type, data, ip))
             except OpenFyxerError as e:
                 self._fail(e)
         if added:
@@ -143,17 +158,34 @@ class DocumentState(MailState):
         return str(self.router.url.path).rstrip("/").rsplit("/", 1)[-1]
 
     def load(self):  # noqa: ANN201
-        return self._load_page()
+        return self._load_page() or DocumentState.read
 
     def _load(self) -> None:
+        with session_scope() as db:
+            doc = documents.get(db, user=self._user(db), document_id=self._id())
+            self.name, self.when, self.text = doc.filename or "", self._when(doc.created_at), ""
+
+    def _id(self) -> uuid.UUID:
         try:
-            document_id = uuid.UUID(self.document_id)
+            return uuid.UUID(self.document_id)
         except ValueError:
             raise OpenFyxerError("no such document") from None
-        with session_scope() as db:
-            doc = documents.get(db, user=self._user(db), document_id=document_id)
-            self.name, self.when = doc.filename or "", self._when(doc.created_at)
-            self.text = (documents.text_of(doc) or "")[:200_000]
+
+    @rx.event(background=True)
+    async def read(self):  # noqa: ANN201
+        """The text, in a thread: an attachment nobody has read yet is read now, in a sandboxed process."""
+        async with self:
+            if self.error or (user_id := self._signed_in_id()) is None:
+                return
+            document_id = self._id()
+        try:
+            text = await asyncio.to_thread(_text, user_id, document_id)
+        except OpenFyxerError as e:
+            async with self:
+                self._fail(e)
+            return
+        async with self:
+            self.text = text
 
 
 class ChatState(MailState):

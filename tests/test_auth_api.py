@@ -42,8 +42,12 @@ def test_login_answers_the_same_for_unknown_user_and_wrong_password(client):
     assert wrong.json() == unknown.json() == {"detail": "invalid email or password", "code": "invalid_credentials"}
 
 
-def test_refresh_rotates_and_reuse_revokes_the_family(client):
-    """GIVEN a session WHEN a refresh token is used twice THEN the second use revokes every token of that session."""
+def test_refresh_rotates_and_reuse_revokes_the_family(client, monkeypatch):
+    """GIVEN a session WHEN a refresh token is used twice, the second time after the few seconds' grace two tabs
+    get (tests/test_account_security.py) THEN the second use revokes every token of that session."""
+    from openfyxer.services import auth
+
+    monkeypatch.setattr(auth, "REFRESH_GRACE_SECONDS", 0)
     first = signed_up(client)
     client.cookies.clear()
     second = client.post("/api/v1/auth/refresh", json={"refresh_token": first["refresh_token"]})
@@ -61,14 +65,18 @@ def test_refresh_rotates_and_reuse_revokes_the_family(client):
     assert client.get("/api/v1/users/me", headers=bearer(second)).status_code == 401
 
 
-def test_other_sessions_survive_a_revoked_family(client):
+def test_other_sessions_survive_a_revoked_family(client, monkeypatch):
     """GIVEN two sign-ins WHEN one family is revoked by reuse THEN the other session still works."""
+    from openfyxer.services import auth
+
+    monkeypatch.setattr(auth, "REFRESH_GRACE_SECONDS", 0)
     a = signed_up(client)
     client.cookies.clear()
     b = login(client)
     client.cookies.clear()
     client.post("/api/v1/auth/refresh", json={"refresh_token": a["refresh_token"]})
-    client.post("/api/v1/auth/refresh", json={"refresh_token": a["refresh_token"]})
+    reuse = client.post("/api/v1/auth/refresh", json={"refresh_token": a["refresh_token"]})
+    assert reuse.json()["code"] == "refresh_reuse"
     assert client.get("/api/v1/users/me", headers=bearer(b)).status_code == 200
 
 

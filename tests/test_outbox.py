@@ -224,3 +224,104 @@ def test_two_workers_racing_send_once(pair, relay):
     for t in threads:
         t.join(60)
     assert sorted(results) == ["sent", "skipped"] and _inbox_count(recipient, msgid) == 1
+
+
+def test_a_reject_that_lands_first_wins_over_a_stale_approval(pair, relay):
+    """GIVEN a draft read as pending WHEN it is rejected before the approval is written (another tab, another
+    device) THEN the approval is refused as a conflict, the draft stays rejected and nothing is sent."""
+    from openfyxer.core.errors import Conflict
+
+    account_id, _, recipient = pair
+    d = _draft(account_id, recipient.address)
+    read = outbox.get
+
+    def read_then_rejected_elsewhere(session, **kw):  # noqa: ANN001, ANN003, ANN202
+        draft = read(session, **kw)  # what the approving request read: pending
+        # The other request's reject, on the table (not the ORM), so the object read above stays as read.
+        table = Draft.__table__
+        session.connection().execute(table.update().where(table.c.id == draft.id).values(status="rejected"))
+        return draft
+
+    with session_scope() as db:
+        user = db.get(User, d.user_id)
+        outbox.get = read_then_rejected_elsewhere
+        try:
+            with pytest.raises(Conflict) as refused:
+                outbox.approve(db, user=user, draft_id=d.id)
+        finally:
+            outbox.get = read
+    assert refused.value.code == "draft_locked" and _state(d.id).status == "rejected"
+    assert outbox.deliver(draft_id=d.id) == "skipped" and relay.delivered == []
+
+
+def test_a_failure_before_the_hand_over_returns_the_draft_to_the_user(pair, relay, monkeypatch):
+    """GIVEN an approved draft WHEN the mailbox cannot even be opened (an expired sign-in) THEN the draft is not
+    left in 'sending': it fails with the reason and nothing was sent; approved again, it goes out once."""
+    from openfyxer.core.errors import OpenFyxerError
+
+    account_id, _, recipient = pair
+    d = _draft(account_id, recipient.address)
+    msgid = _approve(d.id).message_id
+
+    def expired(*_a, **_k):  # noqa: ANN002, ANN003, ANN202
+        raise OpenFyxerError("the provider refused the saved sign-in", code="oauth_refresh_failed")
+
+    working = outbox.open_mailbox
+    monkeypatch.setattr(outbox, "open_mailbox", expired)
+    assert outbox.deliver(draft_id=d.id) == "failed"
+    state = _state(d.id)
+    assert state.status == "failed" and "refused the saved sign-in" in state.last_error
+    assert not state.delivery_uncertain and relay.delivered == []
+    monkeypatch.setattr(outbox, "open_mailbox", working)
+    _approve(d.id)
+    assert outbox.deliver(draft_id=d.id) == "sent" and _inbox_count(recipient, msgid) == 1
+
+
+def test_an_unexpected_error_during_the_hand_over_is_an_uncertain_attempt(pair, relay, monkeypatch):
+    """GIVEN an approved draft WHEN the send breaks with an error that is no SMTP answer THEN the draft waits for
+    a retry marked uncertain (Sent is checked first), never stuck in 'sending'."""
+    from openfyxer.integrations import mailbox as mailbox_module
+
+    account_id, _, recipient = pair
+    d = _draft(account_id, recipient.address)
+    _approve(d.id)
+
+    def broken(*_a, **_k):  # noqa: ANN002, ANN003, ANN202
+        raise RuntimeError("connection object vanished")
+
+    for cls in (mailbox_module.ImapMailbox, mailbox_module.EwsMailbox):
+        monkeypatch.setattr(cls, "send", broken)
+    assert outbox.deliver(draft_id=d.id) == "approved"
+    state = _state(d.id)
+    assert state.status == "approved" and state.delivery_uncertain and "interrupted" in state.last_error
+
+
+def test_an_uncertain_failure_is_sent_again_only_knowingly(pair, relay):
+    """GIVEN a draft that failed with its delivery uncertain (no Sent copy to settle it) WHEN approved again as
+    usual THEN it is refused with the reason (409 delivery_uncertain) and nothing is sent; WHEN the user approves it
+    knowingly (resend) THEN it goes out without the Sent check: a second copy, the user's decision, in the audit."""
+    from openfyxer.core.errors import Conflict
+    from openfyxer.models.audit import AuditLog
+
+    account_id, _, recipient = pair
+    d = _draft(account_id, recipient.address)
+    msgid = _approve(d.id).message_id
+    relay.fault = "after_data"
+    assert outbox.deliver(draft_id=d.id) == "approved"
+    with session_scope() as db:
+        db.get(Draft, d.id).next_attempt_at = None
+    assert outbox.deliver(draft_id=d.id) == "failed" and _state(d.id).delivery_uncertain
+    with pytest.raises(Conflict) as refused:
+        _approve(d.id)
+    assert refused.value.code == "delivery_uncertain" and _state(d.id).status == "failed"
+    relay.fault = None
+    with session_scope() as db:
+        user = db.get(User, _state(d.id).user_id)
+        again = outbox.approve(db, user=user, draft_id=d.id, resend=True)
+        assert again.status == "approved" and not again.delivery_uncertain
+    assert outbox.deliver(draft_id=d.id) == "sent" and _inbox_count(recipient, msgid) == 2
+    with session_scope() as db:
+        approvals = db.exec(select(AuditLog.details).where(AuditLog.action == "draft.approve",
+                                                            AuditLog.entity_id == d.id)
+                           .order_by(AuditLog.created_at)).all()
+    assert [a.get("resend", False) for a in approvals] == [False, True]

@@ -24,6 +24,12 @@ class RefreshIn(BaseModel):
     refresh_token: str | None = Field(None, min_length=20, max_length=4096)
 
 
+class PasswordChangeIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    current_password: str = Field(min_length=1, max_length=256)
+    new_password: str = Field(min_length=10, max_length=256)  # as at registration
+
+
 class TotpSetupOut(BaseModel):
     secret: str
     provisioning_uri: str

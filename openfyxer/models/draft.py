@@ -122,6 +122,7 @@ class DraftPublic(BaseModel):
     message_id: str | None
     send_attempts: int
     last_error: str | None
+    delivery_uncertain: bool = False  # it may have reached the recipients: resend only knowingly
     created_at: datetime
     approved_at: datetime | None
     sent_at: datetime | None

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
+import threading
+import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from zoneinfo import available_timezones
 
@@ -13,10 +16,11 @@ from sqlmodel import Session, select
 
 from openfyxer.core.config import get_settings
 from openfyxer.core.db import session_scope
-from openfyxer.core.errors import AuthError, Conflict, ValidationError
+from openfyxer.core.errors import AuthError, Conflict, PermissionDenied, ValidationError
 from openfyxer.models.settings import UserSettings
 from openfyxer.models.user import AuthSession, RefreshToken, TotpUsedStep, User
-from openfyxer.security import passwords, tokens, totp
+from openfyxer.integrations import redis_store
+from openfyxer.security import crypto, passwords, tokens, totp
 from openfyxer.services import audit, lockout
 
 INVALID_CREDENTIALS = "invalid email or password"
@@ -170,6 +174,9 @@ def refresh(session: Session, *, refresh_token: str, ip: str | None = None) -> T
         update(RefreshToken).where(RefreshToken.id == row.id, RefreshToken.used_at.is_(None)).values(used_at=_now())
     ).rowcount
     if spent != 1:
+        again = _recall(row.token_hash)
+        if again is not None:  # another tab of the same browser refreshed a moment ago: same answer
+            return again
         session.rollback()  # release our write lock before the revocation commits on its own
         with session_scope() as own:
             _revoke_session(own, claims.session_id, "refresh_reuse")
@@ -178,14 +185,85 @@ def refresh(session: Session, *, refresh_token: str, ip: str | None = None) -> T
         raise AuthError("refresh token reuse detected; the session was revoked", code="refresh_reuse")
     auth_session.last_used_at = _now()
     pair = _issue(session, claims.user_id, claims.session_id)
+    _remember(row.token_hash, pair)
     audit.record(session, action="auth.refresh", user_id=claims.user_id, entity_type="session", entity_id=claims.session_id, ip=ip)
     return pair
+
+
+# Two tabs refreshing with the same token at once are one browser, not a thief: for a few seconds the
+# spent token gets the pair it was exchanged for, instead of revoking the sign-in. The pair is kept
+# encrypted, in Redis when configured (every web process sees it), else in this process.
+REFRESH_GRACE_SECONDS = 5
+_recent: dict[str, tuple[float, str]] = {}
+_recent_lock = threading.Lock()
+
+
+def _remember(token_hash: str, pair: TokenPair) -> None:
+    if REFRESH_GRACE_SECONDS <= 0:
+        return
+    sealed = crypto.encrypt(json.dumps({**asdict(pair), "session_id": str(pair.session_id),
+                                        "user_id": str(pair.user_id)}), context="refresh-grace")
+    url = get_settings().redis_url
+    if url:
+        redis_store.client(url).setex(f"openfyxer:refresh-grace:{token_hash}", REFRESH_GRACE_SECONDS, sealed)
+        return
+    now = time.monotonic()
+    with _recent_lock:
+        for key in [k for k, (at, _) in _recent.items() if now - at > REFRESH_GRACE_SECONDS]:
+            del _recent[key]
+        _recent[token_hash] = (now, sealed)
+
+
+def _recall(token_hash: str) -> TokenPair | None:
+    url = get_settings().redis_url
+    if url:
+        sealed = redis_store.client(url).get(f"openfyxer:refresh-grace:{token_hash}")
+        sealed = sealed.decode() if sealed else None
+    else:
+        with _recent_lock:
+            at, sealed = _recent.get(token_hash, (0.0, None))
+        sealed = sealed if sealed and time.monotonic() - at <= REFRESH_GRACE_SECONDS else None
+    if not sealed:
+        return None
+    data = json.loads(crypto.decrypt(sealed, context="refresh-grace"))
+    return TokenPair(**{**data, "session_id": uuid.UUID(data["session_id"]), "user_id": uuid.UUID(data["user_id"])})
 
 
 def logout(session: Session, *, user_id: uuid.UUID, session_id: uuid.UUID, ip: str | None = None) -> None:
     """Revoke the sign-in session: its refresh tokens and access tokens stop working."""
     _revoke_session(session, session_id, "logout")
     audit.record(session, action="auth.logout", user_id=user_id, entity_type="session", entity_id=session_id, ip=ip)
+
+
+def logout_everywhere(session: Session, *, user_id: uuid.UUID, ip: str | None = None) -> int:
+    """Revoke every sign-in of the user (this one too): a lost phone, a shared computer. How many."""
+    n = session.execute(update(AuthSession).where(AuthSession.user_id == user_id, AuthSession.revoked_at.is_(None))
+                        .values(revoked_at=_now(), revoked_reason="logout_everywhere")).rowcount
+    audit.record(session, action="auth.logout_everywhere", user_id=user_id, entity_type="user", entity_id=user_id,
+                 details={"sessions": n}, ip=ip)
+    return n
+
+
+def change_password(session: Session, *, user: User, current: str, new: str, keep_session: uuid.UUID | None = None,
+                    ip: str | None = None) -> None:
+    """A new password, given the current one; every other sign-in ends (whoever knew the old one)."""
+    if not passwords.verify_password(current, user.hashed_password):
+        # 403, not 401: the caller is signed in; only the password they typed is wrong.
+        session.rollback()
+        audit.record_now(action="auth.password_change_failed", user_id=user.id, entity_type="user",
+                         entity_id=user.id, details={}, ip=ip)
+        raise PermissionDenied("the current password is not right", code="wrong_password")
+    if current == new:
+        raise ValidationError("the new password is the current one", code="same_password")
+    user.hashed_password = passwords.hash_password(new)
+    user.updated_at = _now()
+    session.add(user)
+    others = update(AuthSession).where(AuthSession.user_id == user.id, AuthSession.revoked_at.is_(None))
+    if keep_session is not None:
+        others = others.where(AuthSession.id != keep_session)
+    n = session.execute(others.values(revoked_at=_now(), revoked_reason="password_changed")).rowcount
+    audit.record(session, action="auth.password_change", user_id=user.id, entity_type="user", entity_id=user.id,
+                 details={"sessions_ended": n}, ip=ip)
 
 
 def _live_session(session: Session, session_id: uuid.UUID) -> AuthSession | None:

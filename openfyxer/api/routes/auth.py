@@ -6,7 +6,8 @@ from fastapi import APIRouter, Request, Response, status
 
 from openfyxer.api import deps
 from openfyxer.api.deps import DB, CurrentCaller, client_ip
-from openfyxer.api.schemas import ERRORS, ErrorOut, RefreshIn, TokenOut, TotpSetupOut, TotpVerifyIn, TotpVerifyOut
+from openfyxer.api.schemas import (ERRORS, ErrorOut, PasswordChangeIn, RefreshIn, TokenOut, TotpSetupOut,
+                                   TotpVerifyIn, TotpVerifyOut)
 from openfyxer.core.config import get_settings
 from openfyxer.core.errors import AuthError
 from openfyxer.models.user import LoginRequest, UserCreate, UserPublic
@@ -63,10 +64,31 @@ def refresh(request: Request, response: Response, db: DB, body: RefreshIn | None
 def logout(caller: CurrentCaller, response: Response, db: DB) -> Response:
     auth.logout(db, user_id=caller.user.id, session_id=caller.session.id, ip=caller.ip)
     db.commit()
-    response = Response(status_code=status.HTTP_204_NO_CONTENT)
+    return _forget_cookies(Response(status_code=status.HTTP_204_NO_CONTENT))
+
+
+def _forget_cookies(response: Response) -> Response:
     for name, path in ((deps.ACCESS_COOKIE, "/"), (deps.REFRESH_COOKIE, "/api/v1/auth"), (deps.CSRF_COOKIE, "/")):
         response.delete_cookie(name, path=path)
     return response
+
+
+@router.post("/logout-everywhere", status_code=status.HTTP_204_NO_CONTENT)
+def logout_everywhere(caller: CurrentCaller, db: DB) -> Response:
+    """End every sign-in of this account, this one included (a lost phone, a shared computer)."""
+    auth.logout_everywhere(db, user_id=caller.user.id, ip=caller.ip)
+    db.commit()
+    return _forget_cookies(Response(status_code=status.HTTP_204_NO_CONTENT))
+
+
+@router.post("/password", status_code=status.HTTP_204_NO_CONTENT,
+             responses={403: {"model": ErrorOut, "description": "The current password is not right"}})
+def change_password(body: PasswordChangeIn, caller: CurrentCaller, db: DB) -> Response:
+    """A new password, given the current one; every other sign-in of the account ends."""
+    auth.change_password(db, user=caller.user, current=body.current_password, new=body.new_password,
+                         keep_session=caller.session.id, ip=caller.ip)
+    db.commit()
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.post("/2fa/setup", response_model=TotpSetupOut,

@@ -55,8 +55,11 @@ def reject(draft_id: uuid.UUID, caller: CurrentCaller, db: DB, reason: Reason = 
 
 
 @router.post("/{draft_id}/send", status_code=status.HTTP_202_ACCEPTED, response_model=DraftPublic, responses=_ERR)
-def send(draft_id: uuid.UUID, caller: CurrentCaller, db: DB) -> DraftPublic:
-    """Approve and queue. Repeating it never sends twice: the outbox sends each approval once."""
-    draft = outbox.approve(db, user=caller.user, draft_id=draft_id, ip=caller.ip)
+def send(draft_id: uuid.UUID, caller: CurrentCaller, db: DB,
+         resend: Annotated[bool, Query(description="send a draft whose delivery was uncertain again, knowingly")] = False
+         ) -> DraftPublic:
+    """Approve and queue. Repeating it never sends twice: the outbox sends each approval once. A draft
+    that failed with its delivery uncertain is refused (409 delivery_uncertain) unless `resend=true`."""
+    draft = outbox.approve(db, user=caller.user, draft_id=draft_id, resend=resend, ip=caller.ip)
     db.commit()
     return DraftPublic.model_validate(draft)

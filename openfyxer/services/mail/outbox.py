@@ -42,10 +42,13 @@ def _now() -> datetime:
 
 
 def approve(session: Session, *, user: User, draft_id: uuid.UUID, content: str | None = None,
-            ip: str | None = None) -> Draft:
+            resend: bool = False, ip: str | None = None) -> Draft:
     """The user's approval: fixes the Message-ID and queues the send. Safe to repeat.
 
-    `content` is the text as the user last saw it: an edit not yet saved goes out with the approval."""
+    `content` is the text as the user last saw it: an edit not yet saved goes out with the approval.
+    A draft that failed with its delivery uncertain (it may have reached the recipient) is sent again
+    only when the user says so knowingly (`resend`); it then goes out without the Sent check that
+    could not settle it."""
     draft = get(session, user=user, draft_id=draft_id)
     if content is not None and content != draft.content and draft.status not in ("approved", "sending", "sent"):
         drafts.update(session, user=user, draft_id=draft_id, data=DraftUpdate(content=content), ip=ip)
@@ -56,6 +59,9 @@ def approve(session: Session, *, user: User, draft_id: uuid.UUID, content: str |
         return draft
     if draft.status == "rejected":
         raise Conflict("a rejected draft cannot be sent", code="draft_rejected")
+    if draft.status == "failed" and draft.delivery_uncertain and not resend:
+        raise Conflict("this reply may already have reached its recipients (the connection was lost as it was "
+                       "sent): check with them, then send it again knowingly", code="delivery_uncertain")
     if asks(draft.content):  # the question it left is for the user, never for the recipient
         raise Conflict("the draft still asks you something: answer it in the text, then send",
                        code="draft_asks_user")
@@ -63,19 +69,27 @@ def approve(session: Session, *, user: User, draft_id: uuid.UUID, content: str |
     if account is None:
         raise Conflict("the draft's mail account is gone", code="draft_no_account")
     domain = account.email_address.rsplit("@", 1)[-1]
-    draft.message_id = draft.message_id or make_msgid(domain=domain)
-    draft.status, draft.approved_at, draft.next_attempt_at = "approved", _now(), None
-    draft.last_error = None
+    values = {"status": "approved", "approved_at": _now(), "next_attempt_at": None, "last_error": None,
+              "message_id": draft.message_id or make_msgid(domain=domain), "updated_at": _now()}
     if draft.generated_content is not None:
-        draft.edit_ratio = drafts.edit_ratio(draft.generated_content, draft.content)
+        values["edit_ratio"] = drafts.edit_ratio(draft.generated_content, draft.content)
     if draft.send_attempts and not draft.delivery_uncertain:
-        draft.send_attempts = 0  # a fresh approval after a clean failure gets a fresh budget
-    draft.updated_at = _now()
-    session.add(draft)
+        values["send_attempts"] = 0  # a fresh approval after a clean failure gets a fresh budget
+    if resend and draft.status == "failed" and draft.delivery_uncertain:
+        values |= {"delivery_uncertain": False, "send_attempts": 0}  # the user's decision, not the outbox's
+    # Compare-and-set on the status read above: a reject (or another approval) that landed in between
+    # wins, instead of this write putting a rejected draft back in the outbox.
     session.flush()
+    claimed = session.execute(update(Draft).where(Draft.id == draft.id, Draft.status == draft.status)
+                              .values(**values)).rowcount
+    session.refresh(draft)
+    if claimed != 1:
+        if draft.status in ("approved", "sending", "sent"):
+            return draft
+        raise Conflict(f"the draft was {draft.status} meanwhile", code="draft_locked")
     audit.record(session, action="draft.approve", user_id=user.id, entity_type="draft", entity_id=draft.id,
                  details={"message_id": draft.message_id, "to": draft.to_addresses,
-                          "edit_ratio": draft.edit_ratio}, ip=ip)
+                          "edit_ratio": draft.edit_ratio, **({"resend": True} if resend else {})}, ip=ip)
     later(session, "send_draft", draft.id)
     return draft
 
@@ -129,9 +143,32 @@ def _retry_later(draft: Draft, error: str, *, uncertain: bool = False) -> dict:
 
 
 def deliver(*, draft_id: uuid.UUID) -> str:
-    """The send job: returns the draft's status afterwards ('skipped' when not claimable)."""
+    """The send job: returns the draft's status afterwards ('skipped' when not claimable).
+
+    Once claimed, the draft never stays in 'sending' because of an error here: one before the
+    message was handed over goes back to the user as failed (nothing left), one from the hand-over
+    on counts as an uncertain attempt (Sent is checked before any resend)."""
     if not _claim(draft_id):
         return "skipped"
+    progress = {"handed_over": False}
+    try:
+        return _send_claimed(draft_id, progress)
+    except Exception as e:  # noqa: BLE001 (whatever it was, the claim must be released)
+        log.exception("sending draft %s failed unexpectedly", draft_id)
+        with session_scope() as s:
+            draft = s.get(Draft, draft_id)
+        if draft is None or draft.status != "sending":
+            raise
+        reason = e.message if isinstance(e, OpenFyxerError) else f"{type(e).__name__}: {e}"
+        if progress["handed_over"]:
+            values = _retry_later(draft, f"the send was interrupted: {reason}"[:1000], uncertain=True)
+            _finish(draft_id, "draft.send_retry" if values["status"] == "approved" else "draft.send_failed", **values)
+            return values["status"]
+        _finish(draft_id, "draft.send_failed", status="failed", last_error=f"not sent: {reason}"[:1000])
+        return "failed"
+
+
+def _send_claimed(draft_id: uuid.UUID, progress: dict) -> str:
     with session_scope() as s:
         draft = s.get(Draft, draft_id)
         account = s.get(EmailAccount, draft.account_id)
@@ -153,6 +190,7 @@ def deliver(*, draft_id: uuid.UUID) -> str:
             return "failed"
 
     raw = build_message(draft, account)
+    progress["handed_over"] = True  # from here on, the message may have left
     try:
         mailbox.send(raw, account.email_address, [*draft.to_addresses, *draft.cc_addresses])
     except (smtp.SendFailed, ews.EwsSendFailed) as e:

@@ -191,6 +191,13 @@ def _draft_panel() -> rx.Component:
                         _reject(),
                         wrap="wrap",
                     )),
+                    rx.cond(EmailState.draft_uncertain, rx.hstack(
+                        rx.text(t("The connection was lost as it was sent: it may have arrived. Check with the "
+                                  "recipient before sending it again."), size="2", color_scheme="amber"),
+                        rx.button(t("Send again anyway"), on_click=EmailState.resend, id="draft-resend",
+                                  color_scheme="amber", disabled=EmailState.working),
+                        wrap="wrap",
+                    )),
                     rx.cond(EmailState.draft_edit_label != "",
                             rx.text(EmailState.draft_edit_label, size="1", color_scheme="gray", id="draft-edit-size")),
                     width="100%",

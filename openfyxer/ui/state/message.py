@@ -29,6 +29,7 @@ class EmailState(MailState):
     draft_text: str = ""
     draft_status: str = ""
     draft_status_label: str = ""
+    draft_uncertain: bool = False  # failed, and it may have reached the recipients anyway
     draft_flags: list[str] = []
     draft_sources: list[dict] = []  # what the draft was based on: title, date, role, href
     draft_choices: list[dict] = []  # what the email asks the user to decide: value, label
@@ -97,6 +98,7 @@ class EmailState(MailState):
         self.draft_id = str(draft.id) if draft else ""
         self.draft_text = draft.content if draft else ""
         self.draft_status = draft.status if draft else ""
+        self.draft_uncertain = bool(draft and draft.status == "failed" and draft.delivery_uncertain)
         self.draft_status_label = {
             "pending": self._t("waiting for your approval"), "approved": self._t("approved, sending"),
             "sending": self._t("sending"), "sent": self._t("sent"), "rejected": self._t("rejected"),
@@ -181,6 +183,12 @@ class EmailState(MailState):
         self._draft_action(lambda db, user, draft_id: outbox.approve(
             db, user=user, draft_id=draft_id, content=self.draft_text, ip=self.router.session.client_ip),
             self._t("Approved: it is being sent."))
+
+    def resend(self) -> None:
+        """The user's knowing decision to send again a reply that may already have arrived."""
+        self._draft_action(lambda db, user, draft_id: outbox.approve(
+            db, user=user, draft_id=draft_id, content=self.draft_text, resend=True, ip=self.router.session.client_ip),
+            self._t("Approved again: it is being sent."))
 
     def set_reject_reason(self, value: str) -> None:
         self.reject_reason = value if value in REJECT_REASONS else ""

@@ -4,17 +4,22 @@ init-env     write .env with fresh random secrets (never overwrites existing val
 migrate      bring the database schema up to date
 rotate-keys  add a new encryption key to .env and re-encrypt every stored secret with it
 reencrypt    re-encrypt every stored secret with the active (first) key
+invite       print an invitation token, made by the administrator account ([--email X] [--days N])
+create-user  create an account whatever OPENFYXER_REGISTRATION says (EMAIL; password on stdin or asked)
+reset-password  give an account a new password and end its sign-ins (EMAIL; password on stdin or asked)
 """
 
 from __future__ import annotations
 
 import argparse
+import getpass
 import secrets
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
 from openfyxer.core.config import ROOT, env_file, get_settings, reset_settings
+from openfyxer.core.errors import OpenFyxerError
 from openfyxer.security.crypto import generate_key
 
 
@@ -93,25 +98,87 @@ def rotate_keys(path: Path) -> tuple[str, dict[str, int]]:
     return kid, reencrypt()
 
 
+def invite(email: str | None, days: int) -> str:
+    from openfyxer.core.db import session_scope
+    from openfyxer.services import invitations
+
+    with session_scope() as session:
+        _invitation, token = invitations.create(session, invitations.administrator(session), email=email, days=days)
+    return token
+
+
+def read_password() -> str:
+    """From a pipe as is (a script); at a terminal asked twice, so a typo does not lock someone out."""
+    if not sys.stdin.isatty():
+        return sys.stdin.readline().rstrip("\r\n")
+    first = getpass.getpass("New password: ")
+    if getpass.getpass("Repeat it: ") != first:
+        raise SystemExit("the passwords do not match")
+    return first
+
+
+def reset_password(email: str, password: str) -> None:
+    from openfyxer.core.db import session_scope
+    from openfyxer.services import auth
+
+    with session_scope() as session:
+        auth.reset_password(session, email=email, password=password)
+
+
+def create_user(email: str, password: str, admin: bool) -> None:
+    from openfyxer.core.db import session_scope
+    from openfyxer.services import auth
+
+    from openfyxer.models.types import check_address
+
+    if not auth.MIN_PASSWORD <= len(password) <= auth.MAX_PASSWORD:
+        raise SystemExit(f"a password has {auth.MIN_PASSWORD} to {auth.MAX_PASSWORD} characters")
+    try:
+        email = check_address(email)
+    except ValueError as e:
+        raise SystemExit(str(e)) from None
+    with session_scope() as session:
+        auth.create_user(session, email=email, password=password, is_admin=admin)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="openfyxer", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("command", choices=["init-env", "migrate", "rotate-keys", "reencrypt"])
+    parser.add_argument("command", choices=["init-env", "migrate", "rotate-keys", "reencrypt", "invite",
+                                            "create-user", "reset-password"])
+    parser.add_argument("email", nargs="?", help="create-user, reset-password: the account's address")
     parser.add_argument("--env-file", default=None, type=Path, help="default: OPENFYXER_ENV_FILE or ./.env")
+    parser.add_argument("--email", dest="invite_email", default=None, help="invite: only this address may use it")
+    parser.add_argument("--days", type=int, default=7, help="invite: days until it expires (default 7)")
+    parser.add_argument("--admin", action="store_true", help="create-user: make the account an administrator")
     args = parser.parse_args(argv)
+    if args.command in ("create-user", "reset-password") and not args.email:
+        parser.error(f"{args.command} needs the account's email address")
     args.env_file = args.env_file or env_file()
-    if args.command == "init-env":
-        written = init_env(args.env_file)
-        print(f"{args.env_file}: wrote {', '.join(written)}" if written else f"{args.env_file}: secrets already set")
-    elif args.command == "migrate":
-        migrate()
-        print("database schema is up to date")
-    elif args.command == "rotate-keys":
-        kid, counts = rotate_keys(args.env_file)
-        print(f"new key {kid} is active; re-encrypted {sum(counts.values())} secrets: {counts}")
-    elif args.command == "reencrypt":
-        counts = reencrypt()
-        print(f"re-encrypted {sum(counts.values())} secrets: {counts}")
+    try:
+        if args.command == "init-env":
+            written = init_env(args.env_file)
+            print(f"{args.env_file}: wrote {', '.join(written)}" if written else f"{args.env_file}: secrets already set")
+        elif args.command == "migrate":
+            migrate()
+            print("database schema is up to date")
+        elif args.command == "rotate-keys":
+            kid, counts = rotate_keys(args.env_file)
+            print(f"new key {kid} is active; re-encrypted {sum(counts.values())} secrets: {counts}")
+        elif args.command == "reencrypt":
+            counts = reencrypt()
+            print(f"re-encrypted {sum(counts.values())} secrets: {counts}")
+        elif args.command == "invite":
+            print(invite(args.invite_email or args.email, args.days))
+        elif args.command == "create-user":
+            create_user(args.email, read_password(), args.admin)
+            print(f"{args.email}: account created")
+        elif args.command == "reset-password":
+            reset_password(args.email, read_password())
+            print(f"{args.email}: new password set; every sign-in of this account has ended")
+    except OpenFyxerError as e:  # a refusal of the service (no such account, no administrator): one line
+        print(f"error: {e.message}", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -61,6 +61,8 @@ def app_env(port: int, data_dir: Path, env_file: Path, extra: dict[str, str] | N
         REFLEX_USE_SYSTEM_BUN="1",
         REFLEX_TELEMETRY_ENABLED="false",
         REFLEX_CHECK_LATEST_VERSION="false",
+        # The browser and fuzz tests register several users; a fresh install closes after the first.
+        OPENFYXER_REGISTRATION="open",
         NPM_CONFIG_REGISTRY=_npm_registry(),
         LITELLM_LOCAL_MODEL_COST_MAP="True",
         PYTHONUNBUFFERED="1",

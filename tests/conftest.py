@@ -14,6 +14,8 @@ os.environ["OPENFYXER_ENV_FILE"] = os.devnull
 os.environ["OPENFYXER_ENVIRONMENT"] = "test"
 for _k in [k for k in os.environ if k.startswith("OPENFYXER_") and k not in ("OPENFYXER_ENV_FILE", "OPENFYXER_ENVIRONMENT")]:
     del os.environ[_k]
+# Most tests register several people through the API: registration is open unless a test says otherwise.
+os.environ["OPENFYXER_REGISTRATION"] = "open"
 # Nor the clone's data/ and models folder `make run` fills: each test gets its own data folder
 # (_isolated), and what runs outside a test (session fixtures, the migrations they start) gets this one.
 # Models are assembled and trained once per test run, not once per test.

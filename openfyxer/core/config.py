@@ -109,6 +109,10 @@ class Settings(BaseSettings):
     custom_oauth_client_id: str = ""
     custom_oauth_client_secret: str = ""
     custom_oauth_scope: str = "openid email offline_access"
+    # Who may create an account: "open" (anyone who reaches the port), "invite" (with an invitation an
+    # administrator made), "closed" (nobody; the CLI still can). Empty: "open" until the first account
+    # exists, which becomes the administrator, then "invite".
+    registration: Literal["", "open", "invite", "closed"] = ""
     cookie_secure: bool = False
     log_level: str = "INFO"
     # Where the server may connect when a user names the place (a mail server, an Exchange URL, a
@@ -200,6 +204,10 @@ class Settings(BaseSettings):
             return self.outbound
         server = self.database_url.startswith("postgres") or bool(self.redis_url)
         return "public" if server and self.environment != "test" else "any"
+
+    def registration_mode(self, *, first_user: bool) -> str:
+        """The registration policy in force: REGISTRATION, or the default for a fresh or a used install."""
+        return self.registration or ("open" if first_user else "invite")
 
     def outbound_allowed(self) -> tuple[tuple[IPNetwork, ...], frozenset[str]]:
         """OUTBOUND_ALLOW parsed: (networks, lower-case host names)."""

@@ -10,7 +10,7 @@ from openfyxer.models.knowledge import ChatMessage, KgChunk, KgEdge, KgNode
 from openfyxer.models.meeting import Meeting
 from openfyxer.models.oauth import OAuthFlow
 from openfyxer.models.settings import UserSettings
-from openfyxer.models.user import AuthSession, RefreshToken, TotpUsedStep, User
+from openfyxer.models.user import AuthSession, Invitation, RefreshToken, TotpUsedStep, User
 
 __all__ = [
     "AuditLog",
@@ -25,6 +25,7 @@ __all__ = [
     "KgNode",
     "EmailAccount",
     "EmailLocation",
+    "Invitation",
     "MailFolder",
     "Notification",
     "TriageFeedback",

@@ -1,4 +1,5 @@
-"""Users and what authentication needs: sessions (refresh-token families) and used TOTP steps."""
+"""Users and what authentication needs: sessions (refresh-token families), used TOTP steps and
+the invitations that let someone register."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ class User(SQLModel, table=True):
     totp_secret: str | None = Field(default=None, sa_type=EncryptedText("users.totp_secret"))
     totp_enabled: bool = False
     is_active: bool = True
+    is_admin: bool = False  # invites others; the first account ever registered
     language: str = Field(default="en", max_length=5)
     timezone: str = Field(default="UTC", max_length=50)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
@@ -68,6 +70,22 @@ class TotpUsedStep(SQLModel, table=True):
     used_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
+class Invitation(SQLModel, table=True):
+    """Lets one person register while registration is by invitation; usable once, until it expires."""
+
+    __tablename__ = "invitations"
+
+    id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
+    # SHA-256 of the token: the token itself is shown once, to the administrator who made it.
+    token_hash: str = Field(sa_column=Column(String(64), unique=True, nullable=False))
+    email: str | None = Field(default=None, max_length=255)  # when set, only this address may use it
+    created_by: uuid.UUID = Field(sa_column=Column(ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True))
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    expires_at: datetime = Field(sa_type=UTCDateTime)
+    used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    used_by: uuid.UUID | None = Field(default=None, sa_column=Column(ForeignKey("users.id", ondelete="SET NULL"), nullable=True))
+
+
 # --- API shapes -------------------------------------------------------------------------------
 
 
@@ -77,6 +95,7 @@ class UserCreate(BaseModel):
     password: str = PField(min_length=10, max_length=256)
     language: str = PField("en", pattern="^(en|ro)$")
     timezone: str = PField("UTC", max_length=50)
+    invitation: str | None = PField(None, max_length=128)
 
 
 class LoginRequest(BaseModel):
@@ -92,6 +111,33 @@ class UserPublic(BaseModel):
     email: str
     is_active: bool
     totp_enabled: bool
+    is_admin: bool
     language: str
     timezone: str
     created_at: datetime
+
+
+class InvitationCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    email: MailAddress | None = PField(None, max_length=255)
+    days: int = PField(7, ge=1, le=365)
+
+
+class InvitationPublic(BaseModel):
+    """An invitation as listed: never its token, which only its creation returns."""
+
+    model_config = ConfigDict(from_attributes=True)
+    id: uuid.UUID
+    email: str | None
+    created_by: uuid.UUID
+    created_at: datetime
+    expires_at: datetime
+    used_at: datetime | None
+    used_by: uuid.UUID | None
+
+
+class InvitationCreated(BaseModel):
+    id: uuid.UUID
+    token: str
+    email: str | None
+    expires_at: datetime

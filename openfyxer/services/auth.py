@@ -1,4 +1,5 @@
-"""Registration, sign-in, token rotation, sign-out and TOTP two-factor authentication."""
+"""Registration (under the registration policy), sign-in, token rotation, sign-out, password reset and
+TOTP two-factor authentication."""
 
 from __future__ import annotations
 
@@ -16,14 +17,16 @@ from sqlmodel import Session, select
 
 from openfyxer.core.config import get_settings
 from openfyxer.core.db import session_scope
-from openfyxer.core.errors import AuthError, Conflict, PermissionDenied, ValidationError
+from openfyxer.core.errors import AuthError, Conflict, NotFound, PermissionDenied, ValidationError
+from openfyxer.integrations import redis_store
 from openfyxer.models.settings import UserSettings
 from openfyxer.models.user import AuthSession, RefreshToken, TotpUsedStep, User
-from openfyxer.integrations import redis_store
 from openfyxer.security import crypto, passwords, tokens, totp
-from openfyxer.services import audit, lockout
+from openfyxer.services import audit, invitations, lockout
 
 INVALID_CREDENTIALS = "invalid email or password"
+# What UserCreate accepts at registration.
+MIN_PASSWORD, MAX_PASSWORD = 10, 256
 
 
 @dataclass(frozen=True)
@@ -58,20 +61,66 @@ def check_timezone(tz: str) -> str:
 
 
 def register(session: Session, *, email: str, password: str, language: str = "en",
-             timezone: str = "UTC", ip: str | None = None) -> User:
-    """Create a user with default settings."""
+             timezone: str = "UTC", ip: str | None = None, invitation: str | None = None) -> User:
+    """Create a user with default settings, as the registration policy allows.
+
+    While registration is not open, the policy is checked before the address is looked at: a
+    stranger without a valid invitation hears the same refusal whether or not the address has an
+    account.
+    """
+    email = normalise_email(email)
+    check_timezone(timezone)
+    first = session.exec(select(User.id).limit(1)).first() is None
+    mode = get_settings().registration_mode(first_user=first)
+    if mode == "closed":
+        raise PermissionDenied("registration is closed on this server", code="registration_closed")
+    invite = invitations.claim(session, invitation, email) if mode == "invite" else None
+    user = create_user(session, email=email, password=password, language=language, timezone=timezone,
+                       is_admin=first)
+    if invite is not None:
+        invite.used_by = user.id
+        session.add(invite)
+    audit.record(session, action="auth.register", user_id=user.id, entity_type="user", entity_id=user.id,
+                 details={"invitation": str(invite.id)} if invite else None, ip=ip)
+    return user
+
+
+def create_user(session: Session, *, email: str, password: str, language: str = "en", timezone: str = "UTC",
+                is_admin: bool = False) -> User:
+    """A user and their default settings, whatever the registration policy: `register` asks it, and
+    the command line asks it directly for an operator."""
     email = normalise_email(email)
     check_timezone(timezone)
     if session.exec(select(User.id).where(User.email == email)).first():
         raise Conflict("an account with this email already exists", code="email_taken")
-    user = User(email=email, hashed_password=passwords.hash_password(password), language=language, timezone=timezone)
+    user = User(email=email, hashed_password=passwords.hash_password(password), language=language,
+                timezone=timezone, is_admin=is_admin)
     session.add(user)
     try:
         session.flush()
     except IntegrityError as e:  # a concurrent registration won the race
         raise Conflict("an account with this email already exists", code="email_taken") from e
     session.add(UserSettings(user_id=user.id))
-    audit.record(session, action="auth.register", user_id=user.id, entity_type="user", entity_id=user.id, ip=ip)
+    return user
+
+
+def reset_password(session: Session, *, email: str, password: str, ip: str | None = None) -> User:
+    """An administrator's reset: a new password, and every sign-in of the user ends (whoever knew the
+    old one may be signed in)."""
+    if not MIN_PASSWORD <= len(password) <= MAX_PASSWORD:
+        raise ValidationError(f"a password has {MIN_PASSWORD} to {MAX_PASSWORD} characters")
+    user = session.exec(select(User).where(User.email == normalise_email(email))).first()
+    if user is None:
+        raise NotFound("no account with this email", code="no_such_user")
+    user.hashed_password = passwords.hash_password(password)
+    user.updated_at = _now()
+    session.add(user)
+    session.execute(
+        update(AuthSession)
+        .where(AuthSession.user_id == user.id, AuthSession.revoked_at.is_(None))
+        .values(revoked_at=_now(), revoked_reason="password_reset")
+    )
+    audit.record(session, action="auth.password_reset", user_id=user.id, entity_type="user", entity_id=user.id, ip=ip)
     return user
 
 

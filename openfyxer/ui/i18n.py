@@ -52,6 +52,9 @@ SERVICE_MESSAGES = (
     N_("two-factor authentication is already enabled"),
     N_("call 2fa/setup first"),
     N_("session revoked"),
+    N_("registration is closed on this server"),
+    N_("registration on this server needs an invitation"),
+    N_("this invitation is not valid"),
 )
 ERROR_CODES = {
     "imap_auth_failed": N_("The mail server refused the sign-in: check the user name and the password or app password."),
@@ -71,6 +74,10 @@ ERROR_CODES = {
     "too_large": N_("The request is too large."),
     "outbound_refused": N_("This server's policy does not allow connecting to that address."),
     "host_not_found": N_("That server name does not exist: check its spelling."),
+    "registration_closed": N_("New accounts cannot be created on this server."),
+    "invitation_required": N_("An invitation code is needed to create an account here."),
+    "invitation_invalid": N_("This invitation code is not valid: it may be used, expired or meant for another address."),
+    "admin_only": N_("Only an administrator can do this."),
 }
 
 

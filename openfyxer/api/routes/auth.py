@@ -31,10 +31,11 @@ def _token_response(response: Response, pair: auth.TokenPair) -> TokenOut:
 
 
 @router.post("/register", status_code=status.HTTP_201_CREATED, response_model=UserPublic,
-             responses={409: {"model": ErrorOut, "description": "Email already registered"}})
+             responses={403: {"model": ErrorOut, "description": "Registration closed, or no valid invitation"},
+                        409: {"model": ErrorOut, "description": "Email already registered"}})
 def register(body: UserCreate, request: Request, db: DB) -> UserPublic:
     user = auth.register(db, email=body.email, password=body.password, language=body.language,
-                         timezone=body.timezone, ip=client_ip(request))
+                         timezone=body.timezone, ip=client_ip(request), invitation=body.invitation)
     db.commit()
     return UserPublic.model_validate(user)
 

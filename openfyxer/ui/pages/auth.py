@@ -57,6 +57,8 @@ def register_page() -> rx.Component:
                        min_length=10, auto_complete="new-password"),
                 _field(N_("Repeat password"), "password_confirm", "password", required=True,
                        auto_complete="new-password"),
+                _field(N_("Invitation code (if you were given one)"), "invitation", "text",
+                       default_value=RegisterState.invitation_from_url, auto_complete="off", max_length=128),
                 _error(RegisterState.error),
                 rx.button(t("Create account"), type="submit", width="100%", id="register-submit"),
                 spacing="3",

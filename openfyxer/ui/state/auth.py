@@ -46,16 +46,22 @@ class LoginState(SessionState):
 class RegisterState(SessionState):
     error: str = ""
 
+    @rx.var
+    def invitation_from_url(self) -> str:
+        """The code of a link like /register?invitation=..., so an invited person need not type it."""
+        return str(self.router.url.query_parameters.get("invitation", ""))[:128]
+
     def submit(self, form: dict):  # noqa: ANN201
         self.error = ""
         if form.get("password") != form.get("password_confirm"):
             self.error = self._t("the passwords do not match")
             return None
         try:
-            data = UserCreate(email=form.get("email", ""), password=form.get("password", ""))
+            data = UserCreate(email=form.get("email", ""), password=form.get("password", ""),
+                              invitation=(form.get("invitation") or "").strip() or self.invitation_from_url or None)
             ip = self.router.session.client_ip
             with session_scope() as db:
-                auth.register(db, email=data.email, password=data.password, ip=ip)
+                auth.register(db, email=data.email, password=data.password, ip=ip, invitation=data.invitation)
             with session_scope() as db:
                 pair = auth.login(db, email=data.email, password=data.password, ip=ip,
                                   user_agent=self.router.headers.user_agent)

@@ -63,6 +63,7 @@ def app_env(port: int, data_dir: Path, env_file: Path, extra: dict[str, str] | N
         REFLEX_CHECK_LATEST_VERSION="false",
         # The browser and fuzz tests register several users; a fresh install closes after the first.
         OPENFYXER_REGISTRATION="open",
+        OPENFYXER_OUTBOUND="any",  # its mail servers are on 127.0.0.1 (conftest says why)
         NPM_CONFIG_REGISTRY=_npm_registry(),
         LITELLM_LOCAL_MODEL_COST_MAP="True",
         PYTHONUNBUFFERED="1",

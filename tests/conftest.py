@@ -16,6 +16,9 @@ for _k in [k for k in os.environ if k.startswith("OPENFYXER_") and k not in ("OP
     del os.environ[_k]
 # Most tests register several people through the API: registration is open unless a test says otherwise.
 os.environ["OPENFYXER_REGISTRATION"] = "open"
+# The suite's mail servers run on 127.0.0.1, on PostgreSQL too, where a server install's default
+# outbound policy ("public") would refuse them; tests of the policy set it themselves.
+os.environ["OPENFYXER_OUTBOUND"] = "any"
 # Nor the clone's data/ and models folder `make run` fills: each test gets its own data folder
 # (_isolated), and what runs outside a test (session fixtures, the migrations they start) gets this one.
 # Models are assembled and trained once per test run, not once per test.

@@ -120,7 +120,7 @@ def test_the_default_is_any_embedded_and_public_for_a_server_install():
     from openfyxer.core.config import Settings
 
     def mode(**kw) -> str:
-        return Settings(_env_file=None, environment="development", **kw).outbound_mode
+        return Settings(_env_file=None, environment="development", **{"outbound": "", **kw}).outbound_mode
 
     assert mode() == "any"
     assert mode(database_url="sqlite:////tmp/x.db") == "any"

@@ -119,8 +119,7 @@ class Settings(BaseSettings):
     # webhook): "any"; "public" (internet addresses only, on mail / HTTPS ports, over TLS); "allowlist"
     # (only OUTBOUND_ALLOW). Empty: "any" for the embedded single-user install (SQLite, no Redis), whose
     # user is its operator; "public" for a server install (a PostgreSQL database or Redis configured),
-    # whose users must not reach the server's own network through it. The test environment keeps "any":
-    # the suite runs its mail servers on 127.0.0.1, on PostgreSQL too.
+    # whose users must not reach the server's own network through it.
     outbound: Literal["", "any", "public", "allowlist"] = ""
     # Hosts, IPs or CIDRs reachable even under "public", on any port (TLS is still required),
     # comma-separated: "10.0.0.5,mail.lan".
@@ -203,7 +202,7 @@ class Settings(BaseSettings):
         if self.outbound:
             return self.outbound
         server = self.database_url.startswith("postgres") or bool(self.redis_url)
-        return "public" if server and self.environment != "test" else "any"
+        return "public" if server else "any"
 
     def registration_mode(self, *, first_user: bool) -> str:
         """The registration policy in force: REGISTRATION, or the default for a fresh or a used install."""

@@ -45,3 +45,16 @@ def held_jobs() -> Iterator[list]:
         yield held
     finally:
         later.install(previous)
+
+
+def pdf_file(objects: list[bytes]) -> bytes:
+    """A PDF of these numbered objects (1 is the catalog), with the cross-reference table a writer makes."""
+    out, offsets = bytearray(b"%PDF-1.4\n"), []
+    for i, body in enumerate(objects, 1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n%s\nendobj\n" % (i, body)
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % o for o in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    return bytes(out)

@@ -12,7 +12,7 @@ from openfyxer.core.db import session_scope
 from openfyxer.services.knowledge import indexing, rag
 from tests.assistanthelpers import add_email, make_user_account, scripted, scripted_server, user_by_email  # noqa: F401
 from tests.conftest import apply_env
-from tests.helpers import bearer, signed_up
+from tests.helpers import bearer, pdf_file, signed_up
 
 pytestmark = pytest.mark.timeout(600)
 
@@ -25,15 +25,7 @@ def pdf_with(text: str) -> bytes:
                b"/Resources << /Font << /F1 5 0 R >> >> >>",
                b"<< /Length %d >>\nstream\n%s\nendstream" % (len(stream), stream),
                b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"]
-    out, offsets = bytearray(b"%PDF-1.4\n"), []
-    for i, body in enumerate(objects, 1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n%s\nendobj\n" % (i, body)
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    out += b"".join(b"%010d 00000 n \n" % o for o in offsets)
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
-    return bytes(out)
+    return pdf_file(objects)
 
 
 def docx_with(*paragraphs: str) -> bytes:

@@ -20,6 +20,7 @@ import pytest
 from openfyxer.core import sandbox
 from openfyxer.core.errors import ValidationError
 from openfyxer.core.sandbox import Limits, SandboxError, SandboxLimit
+from tests.helpers import pdf_file
 
 pytestmark = pytest.mark.timeout(600)
 
@@ -78,15 +79,7 @@ def pdf(pages: int, content: bytes | list[bytes]) -> bytes:
                b"/Resources << /Font << /F1 5 0 R >> >> >>",
                b"<< /Length %d /Filter /FlateDecode >>\nstream\n%s\nendstream" % (len(stream), stream),
                b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"]
-    out, offsets = bytearray(b"%PDF-1.4\n"), []
-    for n, body in enumerate(objects, 1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n%s\nendobj\n" % (n, body)
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    out += b"".join(b"%010d 00000 n \n" % o for o in offsets)
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
-    return bytes(out)
+    return pdf_file(objects)
 
 
 def many_pages_pdf() -> bytes:

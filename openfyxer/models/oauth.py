@@ -22,6 +22,9 @@ class OAuthFlow(SQLModel, table=True):
     provider: str = Field(max_length=20)
     code_verifier: str = Field(sa_type=EncryptedText("oauth_flows.code_verifier"))
     params: dict[str, Any] = Field(default_factory=dict, sa_type=JSONType)
+    # SHA-256 of the nonce cookie given to the browser that started the flow: the callback must
+    # come from that browser, not from someone the provider's link was forwarded to.
+    browser_nonce_hash: str | None = Field(default=None, max_length=64)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 

@@ -86,6 +86,19 @@ class Invitation(SQLModel, table=True):
     used_by: uuid.UUID | None = Field(default=None, sa_column=Column(ForeignKey("users.id", ondelete="SET NULL"), nullable=True))
 
 
+class RecoveryCode(SQLModel, table=True):
+    """One of the single-use codes that sign in when the authenticator is lost; shown once, at enrolment."""
+
+    __tablename__ = "recovery_codes"
+
+    id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
+    user_id: uuid.UUID = Field(sa_column=Column(ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True))
+    # SHA-256 of the code: a database dump must not hand out a way past the second factor.
+    code_hash: str = Field(sa_column=Column(String(64), nullable=False))
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
 # --- API shapes -------------------------------------------------------------------------------
 
 

@@ -16,7 +16,7 @@ from tests.conftest import ROOT, apply_env
 
 SPEC_TABLES = {"users", "email_accounts", "emails", "drafts", "calendar_events", "documents", "meetings",
                "audit_logs", "user_settings"}
-AUTH_TABLES = {"auth_sessions", "refresh_tokens", "totp_used_steps", "invitations"}
+AUTH_TABLES = {"auth_sessions", "refresh_tokens", "totp_used_steps", "invitations", "recovery_codes"}
 MAIL_TABLES = {"mail_folders", "email_locations", "oauth_flows", "triage_feedback", "notifications"}
 KNOWLEDGE_TABLES = {"kg_nodes", "kg_edges", "kg_chunks", "chat_messages"}
 

@@ -9,6 +9,8 @@ import reflex as rx
 
 from openfyxer import jobs
 from openfyxer.api import api_not_found_guard, create_api
+from openfyxer.api.headers import SecurityHeaders
+from openfyxer.api.upload_guard import UploadGuard
 from openfyxer.core.config import get_settings
 from openfyxer.core.logging import setup_logging
 from openfyxer.ui.pages.auth import login_page, register_page
@@ -73,7 +75,7 @@ class OpenFyxerApp(rx.App):
             else:
                 await inner(scope, receive, send)
 
-        return asgi
+        return SecurityHeaders(UploadGuard(asgi))
 
 
 app = OpenFyxerApp(
@@ -85,8 +87,9 @@ app = OpenFyxerApp(
         rx.el.link(rel="manifest", href="/manifest.webmanifest"),
         rx.el.meta(name="theme-color", content="#3e63dd"),
         rx.el.link(rel="apple-touch-icon", href="/icon-192.png"),
-        # Reflex adds head scripts after the page has loaded, so no waiting for "load" here.
-        rx.script("if ('serviceWorker' in navigator) { navigator.serviceWorker.register('/sw.js'); }"),
+        # Files, not inline script, for the Content-Security-Policy (api/headers.py): the service
+        # worker's registration and the bridge through which handlers reach the page.
+        rx.script(src="/app.js"),
         rx.script(src="/offline.js"),  # the last inbox and drafts, readable without a connection
     ],
 )

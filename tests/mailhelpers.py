@@ -28,6 +28,17 @@ def message(*, to: str, subject: str = "Hello", body: str = "Hi there.", sender:
     return m.as_bytes()
 
 
+def html_message(*, to: str, subject: str, body: str, html: str, sender: str = "Bob <bob@example.org>") -> bytes:
+    """multipart/alternative: the text and the HTML a mail client would send."""
+    m = EmailMessage()
+    m["From"], m["To"], m["Subject"] = sender, to, subject
+    m["Date"] = format_datetime(datetime.now(UTC) - timedelta(minutes=5))
+    m["Message-ID"] = make_msgid(domain="example.org")
+    m.set_content(body)
+    m.add_alternative(html, subtype="html")
+    return m.as_bytes()
+
+
 def account_body(mail_user, dovecot, relay, **overrides) -> dict:  # noqa: ANN001
     """The POST /accounts body for a test user: plain IMAP, SMTP with STARTTLS (the relay wants TLS)."""
     body = {

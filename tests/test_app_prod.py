@@ -238,12 +238,20 @@ def open_browser(playwright_driver, tmp_path: Path) -> Iterator[Callable]:
             **options,
         )
         context.set_default_timeout(UI_TIMEOUT_MS)
+        # Every page of every browser test runs under the Content-Security-Policy: anything it refuses
+        # (an inline script without its hash, an eval, a socket to another origin) fails the test.
+        context.add_init_script("document.addEventListener('securitypolicyviolation', e => console.error("
+                                "'CSP violation: ' + e.violatedDirective + ' ' + e.blockedURI));")
+        context.on("console", lambda msg: violations.append(msg.text) if msg.type == "error" and (
+            "Content Security Policy" in msg.text or "CSP violation" in msg.text) else None)
         contexts.append(context)
         return context
 
+    violations: list[str] = []
     yield _open
     for context in contexts:
         context.close()
+    assert not violations, f"the Content-Security-Policy refused something: {violations[:5]}"
 
 
 def new_page(context):  # noqa: ANN001, ANN201
@@ -535,14 +543,18 @@ def test_sorted_inbox_draft_edit_approve_and_delivery(app: RunningApp, api: http
     the one written automatically, so the Drafts queue is empty after; the audit page lists these events."""
     from playwright.sync_api import expect
 
-    from tests.mailhelpers import account_body, message
+    from tests.mailhelpers import account_body, html_message, message
 
     dan = make_mail_user("dan")  # a real mailbox, so the relay accepts the reply
     dovecot.deliver(mail_user.name, message(
         to=mail_user.address, sender=f"Dan Matei <{dan.address}>", subject="Budget numbers",
         body="Hi,\n\nCould you send me the Q2 budget numbers by Friday? I need them for the board pack.\n\nThanks,\nDan"))
-    newsletter = message(to=mail_user.address, sender="Weekly Deals <news@shop.example.com>", subject="This week's deals",
-                         body="Our best offers this week. Unsubscribe at any time.")
+    newsletter = html_message(
+        to=mail_user.address, sender="Weekly Deals <news@shop.example.com>", subject="This week's deals",
+        body="Our best offers this week. Unsubscribe at any time.",
+        # What a hostile sender would add; the sanitiser removes it and the sandboxed frame could not run it.
+        html='<p>Our best offers this week. Unsubscribe at any time.</p><script>parent.document.title="pwned"</script>'
+             '<img src="x" onerror="parent.document.title=\'pwned\'">')
     newsletter = newsletter.replace(b"Subject:", b"List-Unsubscribe: <mailto:unsub@shop.example.com>\r\nSubject:", 1)
     dovecot.deliver(mail_user.name, newsletter)
 
@@ -614,6 +626,13 @@ def test_sorted_inbox_draft_edit_approve_and_delivery(app: RunningApp, api: http
     moved = [e for e in api.get("/api/v1/emails", headers=bearer(tokens)).json()["items"]
              if e["subject"] == "This week's deals"]
     assert moved[0]["category"] == "fyi"
+    # Its HTML is shown in a frame without scripts or our origin.
+    page.goto(f"{app.url}/email/{moved[0]['id']}")
+    frame = page.locator("#email-frame")
+    expect(frame).to_have_attribute("sandbox", "allow-popups allow-popups-to-escape-sandbox")
+    expect(page.frame_locator("#email-frame").locator("body")).to_contain_text("Our best offers")
+    assert "pwned" not in page.title()
+    page.goto(f"{app.url}/inbox")
     page.click("#tab-to_respond")
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / "inbox-desktop.png"), full_page=True)
@@ -861,7 +880,7 @@ def test_the_app_shell_opens_offline(app: RunningApp, api: httpx.Client, open_br
         expect(page.locator("#nav-drafts")).to_be_visible()
     finally:
         context.set_offline(False)
-    cached = page.evaluate("caches.open('openfyxer-shell-v2').then(c => c.keys()).then(ks => ks.map(k => k.url))")
+    cached = page.evaluate("caches.open('openfyxer-shell-v3').then(c => c.keys()).then(ks => ks.map(k => k.url))")
     assert cached and not [u for u in cached if "/api/" in u]
 
 
@@ -994,3 +1013,84 @@ def test_knowledge_documents_questions_and_chat(app: RunningApp, api: httpx.Clie
     page.locator("#document-list button", has_text="Delete").click()
     expect(page.locator("#document-list")).to_have_count(0)
     assert page.errors == []
+
+
+# --------------------------------------------------------------------------- browser defences
+
+
+def _script_src(csp: str) -> str:
+    return next((d for d in csp.split(";") if d.strip().startswith("script-src")), "")
+
+
+def test_every_page_and_route_sends_the_browser_defences(app: RunningApp, api: httpx.Client) -> None:
+    """WHEN any page, asset, API route or unknown path is fetched THEN it carries a Content-Security-Policy
+    that allows no inline script but the build's own (by hash), forbids framing, and sends no referrer;
+    every inline script of a prerendered page is one the policy names."""
+    import base64
+    import hashlib
+
+    for path in ("/login/", "/register/", "/", "/inbox/", "/settings/", f"/email/{uuid.uuid4()}", "/app.js",
+                 "/health", "/api/v1/openapi.json", "/no-such-page"):
+        r = api.get(path)
+        csp = r.headers.get("content-security-policy", "")
+        assert "frame-ancestors 'none'" in csp and "object-src 'none'" in csp, (path, csp)
+        assert "'unsafe-inline'" not in _script_src(csp) and "*" not in _script_src(csp), (path, csp)
+        assert r.headers.get("x-frame-options") == "DENY" and r.headers.get("referrer-policy") == "no-referrer", path
+        assert r.headers.get("x-content-type-options") == "nosniff", path
+    page = api.get("/inbox/")
+    inline = re.findall(r"<script(?![^>]*\bsrc=)[^>]*>(.*?)</script>", page.text, re.S)
+    assert inline, "the prerendered page has inline scripts to check"
+    for body in inline:
+        digest = base64.b64encode(hashlib.sha256(body.encode()).digest()).decode()
+        assert f"'sha256-{digest}'" in page.headers["content-security-policy"], body[:80]
+
+
+def test_the_sign_in_cookie_is_http_only_and_no_token_reaches_a_file(app: RunningApp, api: httpx.Client,
+                                                                     open_browser) -> None:
+    """GIVEN a browser signed in through the dashboard THEN its sign-in cookie was set by the server, HttpOnly
+    and SameSite=Strict, script cannot read it, a new tab signs in from it, the upload endpoint refuses a
+    request without it; no file under the app's data folder or the dashboard's state and build folders holds
+    any token the browser was given; signing out removes the cookie."""
+    from playwright.sync_api import expect
+
+    email = unique_email("cookie")
+    register_and_login(api, email)
+    context = open_browser()
+    page = new_page(context)
+    page.goto(f"{app.url}/login")
+    fill_login(page, email)
+    expect_dashboard(page, app, email)
+
+    def ui_cookie() -> dict | None:
+        return next((c for c in context.cookies() if c["name"] == "openfyxer_ui_refresh"), None)
+
+    seen: set[str] = set()
+    first = _wait(ui_cookie, 30, "the sign-in cookie")
+    seen.add(first["value"])
+    assert first["httpOnly"] and first["sameSite"] == "Strict" and first["path"] == "/"
+    assert "openfyxer_ui_refresh" not in page.evaluate("document.cookie")
+
+    other = new_page(context)  # a new tab: its own dashboard state, signed in from the cookie alone
+    other.goto(f"{app.url}/inbox")
+    expect(other.locator("#signed-in-as")).to_have_text(email)
+    rotated = _wait(lambda: (c := ui_cookie()) and c["value"] != first["value"] and c, 30, "the rotated cookie")
+    seen.add(rotated["value"])
+
+    files = {"files": ("a.txt", b"hello", "text/plain")}
+    assert httpx.post(f"{app.url}/_upload", files=files, timeout=30).status_code == 401
+    signed = httpx.post(f"{app.url}/_upload", files=files, cookies={"openfyxer_ui_refresh": rotated["value"]},
+                        timeout=30)
+    assert signed.status_code != 401  # past the guard: Reflex itself answers the incomplete upload
+
+    roots = [app.tmp, ROOT / ".states", ROOT / ".web"]
+    for root in roots:
+        for path in root.rglob("*") if root.exists() else ():
+            if "node_modules" in path.parts or not path.is_file() or path.stat().st_size > 50 * 1024 * 1024:
+                continue
+            data = path.read_bytes()
+            for token in seen:
+                assert token.encode() not in data, f"a sign-in token is in {path}"
+
+    other.click("#sign-out")
+    expect(other).to_have_url(path_is(app, "/login"))
+    _wait(lambda: ui_cookie() is None, 30, "the cookie to be cleared")

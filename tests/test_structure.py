@@ -120,3 +120,18 @@ def test_log_lines_do_not_carry_secrets(caplog):
     text = " ".join(r.getMessage() for r in records)
     assert "hunter2hunter2" not in text and "eyJabc.def" not in text and "sk-live-123" not in text
     assert "ana" in text
+
+
+def test_the_dashboard_sends_no_script_to_evaluate():
+    """The Content-Security-Policy has no 'unsafe-eval' (api/headers.py): Reflex runs call_script and
+    call_function events with eval, and an inline rx.script needs a hash nobody keeps. Handlers reach
+    the page through the bridge (ui/components/bridge.py, assets/app.js) instead."""
+    offenders = []
+    for path in [*PKG.rglob("*.py")]:
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Attribute) and node.attr in ("call_script", "call_function", "set_clipboard"):
+                offenders.append(f"{path.relative_to(PKG)}:{node.lineno} {node.attr}")
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "script" \
+                    and node.args:  # rx.script("inline code"); rx.script(src=...) is a file of this origin
+                offenders.append(f"{path.relative_to(PKG)}:{node.lineno} inline rx.script")
+    assert not offenders, offenders

@@ -20,6 +20,7 @@ from openfyxer.models.user import AuthSession, User
 from openfyxer.services import auth as auth_service
 
 ACCESS_COOKIE = "openfyxer_access"
+UI_REFRESH_COOKIE = "openfyxer_ui_refresh"  # the dashboard's sign-in (api/routes/ui_cookie.py)
 REFRESH_COOKIE = "openfyxer_refresh"
 CSRF_COOKIE = "openfyxer_csrf"
 CSRF_HEADER = "x-csrf-token"
@@ -51,6 +52,17 @@ def client_ip(request: Request) -> str | None:
         if not _within(hop, proxies):
             return hop[:45]
     return peer
+
+
+def is_https(request: Request) -> bool:
+    """Served over HTTPS: directly, or behind a trusted proxy that says so. Cookies are then Secure
+    whatever OPENFYXER_COOKIE_SECURE says, so a TLS-terminating proxy needs no extra setting."""
+    if request.url.scheme == "https" or get_settings().cookie_secure:
+        return True
+    proxies = _trusted_proxies(get_settings().trusted_proxies)
+    peer = request.client.host if request.client else None
+    return bool(proxies) and _within(peer, proxies) and \
+        request.headers.get("x-forwarded-proto", "").split(",")[-1].strip().lower() == "https"
 
 
 @lru_cache

@@ -4,8 +4,7 @@ TOTP two-factor authentication."""
 from __future__ import annotations
 
 import json
-import threading
-import time
+import secrets
 import uuid
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
@@ -18,11 +17,10 @@ from sqlmodel import Session, select
 from openfyxer.core.config import get_settings
 from openfyxer.core.db import session_scope
 from openfyxer.core.errors import AuthError, Conflict, NotFound, PermissionDenied, ValidationError
-from openfyxer.integrations import redis_store
 from openfyxer.models.settings import UserSettings
 from openfyxer.models.user import AuthSession, RefreshToken, TotpUsedStep, User
-from openfyxer.security import crypto, passwords, tokens, totp
-from openfyxer.services import audit, invitations, lockout
+from openfyxer.security import passwords, tokens, totp
+from openfyxer.services import audit, ephemeral, invitations, lockout
 
 INVALID_CREDENTIALS = "invalid email or password"
 # What UserCreate accepts at registration.
@@ -240,42 +238,43 @@ def refresh(session: Session, *, refresh_token: str, ip: str | None = None) -> T
 
 
 # Two tabs refreshing with the same token at once are one browser, not a thief: for a few seconds the
-# spent token gets the pair it was exchanged for, instead of revoking the sign-in. The pair is kept
-# encrypted, in Redis when configured (every web process sees it), else in this process.
+# spent token gets the pair it was exchanged for, instead of revoking the sign-in.
 REFRESH_GRACE_SECONDS = 5
-_recent: dict[str, tuple[float, str]] = {}
-_recent_lock = threading.Lock()
 
 
 def _remember(token_hash: str, pair: TokenPair) -> None:
     if REFRESH_GRACE_SECONDS <= 0:
         return
-    sealed = crypto.encrypt(json.dumps({**asdict(pair), "session_id": str(pair.session_id),
-                                        "user_id": str(pair.user_id)}), context="refresh-grace")
-    url = get_settings().redis_url
-    if url:
-        redis_store.client(url).setex(f"openfyxer:refresh-grace:{token_hash}", REFRESH_GRACE_SECONDS, sealed)
-        return
-    now = time.monotonic()
-    with _recent_lock:
-        for key in [k for k, (at, _) in _recent.items() if now - at > REFRESH_GRACE_SECONDS]:
-            del _recent[key]
-        _recent[token_hash] = (now, sealed)
+    ephemeral.put("refresh-grace", token_hash, json.dumps({**asdict(pair), "session_id": str(pair.session_id),
+                                                           "user_id": str(pair.user_id)}), REFRESH_GRACE_SECONDS)
 
 
 def _recall(token_hash: str) -> TokenPair | None:
-    url = get_settings().redis_url
-    if url:
-        sealed = redis_store.client(url).get(f"openfyxer:refresh-grace:{token_hash}")
-        sealed = sealed.decode() if sealed else None
-    else:
-        with _recent_lock:
-            at, sealed = _recent.get(token_hash, (0.0, None))
-        sealed = sealed if sealed and time.monotonic() - at <= REFRESH_GRACE_SECONDS else None
+    sealed = ephemeral.get("refresh-grace", token_hash)
     if not sealed:
         return None
-    data = json.loads(crypto.decrypt(sealed, context="refresh-grace"))
+    data = json.loads(sealed)
     return TokenPair(**{**data, "session_id": uuid.UUID(data["session_id"]), "user_id": uuid.UUID(data["user_id"])})
+
+
+# The dashboard's refresh token lives in an HttpOnly cookie that only an HTTP response can set, while
+# the dashboard signs in over its websocket: the socket hands the browser a one-time code, which the
+# browser trades at once for the cookie (POST /api/v1/auth/ui-cookie). The token itself never reaches
+# script, nor the dashboard's state.
+HANDOFF_SECONDS = 60
+
+
+def handoff(pair: TokenPair) -> str:
+    code = secrets.token_urlsafe(32)
+    ephemeral.put("ui-handoff", tokens.token_hash(code), pair.refresh_token, HANDOFF_SECONDS)
+    return code
+
+
+def claim_handoff(code: str) -> str | None:
+    """The refresh token a hand-over code stands for, once; None when unknown, used or expired."""
+    if not code or len(code) > 128:
+        return None
+    return ephemeral.get("ui-handoff", tokens.token_hash(code), take=True)
 
 
 def logout(session: Session, *, user_id: uuid.UUID, session_id: uuid.UUID, ip: str | None = None) -> None:
@@ -329,6 +328,19 @@ def live_user(session: Session, *, session_id: uuid.UUID) -> User | None:
     None: the dashboard asks it of each tab, as `authenticate` asks it of each access token."""
     auth_session = _live_session(session, session_id)
     return _active(session.get(User, auth_session.user_id)) if auth_session else None
+
+
+def user_of_refresh(session: Session, refresh_token: str) -> User | None:
+    """The active user a refresh token signs in, without spending it: for a request that carries only
+    the dashboard's cookie (its upload endpoint) and must come from a live sign-in."""
+    try:
+        claims = tokens.decode(refresh_token, tokens.REFRESH)
+    except AuthError:
+        return None
+    row = session.exec(select(RefreshToken).where(RefreshToken.token_hash == tokens.token_hash(refresh_token))).first()
+    if row is None or row.session_id != claims.session_id or row.expires_at <= _now():
+        return None
+    return live_user(session, session_id=claims.session_id)
 
 
 def authenticate(session: Session, access_token: str) -> tuple[User, AuthSession]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from openfyxer.ui.components.bridge import bridge
 from openfyxer.ui.components.translated import t
 from openfyxer.ui.i18n import N_
 from openfyxer.ui.state.session import SessionState
@@ -54,6 +55,7 @@ def frame(title: str, *body: rx.Component) -> rx.Component:
     return rx.flex(
         # The first Tab stop: straight past the navigation to the page (styled in assets/app.css).
         rx.el.a(t("Skip to content"), href="#main", class_name="skip-link"),
+        bridge(),
         rx.vstack(
             rx.text("OpenFyxer", size="5", weight="bold", padding_bottom="0.5em"),  # the h1 is the page's
             rx.el.nav(
@@ -83,7 +85,7 @@ def auth_card(title: str, *body: rx.Component) -> rx.Component:
     return rx.center(
         rx.card(
             rx.vstack(rx.text("OpenFyxer", size="6", weight="bold"), rx.heading(t(title), size="4", as_="h1"),
-                      language_switch(), *body,
+                      language_switch(), bridge(), *body,
                       spacing="3", width="100%"),
             width="100%",
             max_width="400px",

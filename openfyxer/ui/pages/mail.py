@@ -235,7 +235,13 @@ def email_page() -> rx.Component:
                         rx.button(t("Show remote images"), on_click=EmailState.allow_images, variant="soft", size="1",
                                   id="allow-images")),
                 rx.box(
-                    rx.cond(EmailState.body_html != "", rx.html(EmailState.body_html),
+                    # Sandboxed without allow-scripts and allow-same-origin: a script the sanitiser missed
+                    # cannot run, and the mail cannot reach this page or its cookies.
+                    rx.cond(EmailState.body_html != "",
+                            rx.el.iframe(src_doc=EmailState.body_html, title=t("Message"), id="email-frame",
+                                         sandbox="allow-popups allow-popups-to-escape-sandbox",
+                                         referrer_policy="no-referrer", width="100%", height=EmailState.body_height,
+                                         style={"border": "none", "resize": "vertical", "overflow": "auto"}),
                             rx.text(EmailState.body_text, white_space="pre-wrap")),
                     id="email-body", width="100%", overflow_x="auto",
                 ),

@@ -6,7 +6,7 @@ import reflex as rx
 
 from openfyxer.core.db import session_scope
 from openfyxer.services.mail import drafts
-from openfyxer.ui.state.mail import MailState, keep_offline
+from openfyxer.ui.state.mail import MailState
 
 
 class DraftsState(MailState):
@@ -14,7 +14,7 @@ class DraftsState(MailState):
     _texts: dict[str, str] = {}
 
     def load(self):  # noqa: ANN201
-        return self._load_page() or [self._offline(), DraftsState.watch]
+        return self._load_page() or self._offline() or DraftsState.watch
 
     @rx.event(background=True)
     async def watch(self):  # noqa: ANN201
@@ -34,6 +34,6 @@ class DraftsState(MailState):
         return self._offline()
 
     def _offline(self):  # noqa: ANN202
-        return keep_offline("drafts", {**self._offline_labels(), "rows": [
+        self._keep_offline("drafts", {**self._offline_labels(), "rows": [
             {"subject": d["subject"], "to": d["to"], "received": d["created"], "body": self._texts.get(d["id"], "")}
             for d in self.rows]})

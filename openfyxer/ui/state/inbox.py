@@ -11,7 +11,7 @@ from openfyxer.core.db import session_scope
 from openfyxer.core.errors import OpenFyxerError
 from openfyxer.models.email_api import EmailUpdate
 from openfyxer.services.mail import accounts, emails
-from openfyxer.ui.state.mail import CATEGORIES, MailState, keep_offline
+from openfyxer.ui.state.mail import CATEGORIES, MailState
 
 PAGE_SIZE = 50
 
@@ -59,7 +59,7 @@ class InboxState(MailState):
                 texts = emails.bodies(db, user=self._user(db), email_ids=[uuid.UUID(r["id"]) for r in self.rows])
         except OpenFyxerError:
             return None
-        return keep_offline("inbox", {
+        self._keep_offline("inbox", {
             **self._offline_labels(), "view": self._category(self.category) if self.category else self._t("Inbox"),
             "rows": [{"sender": r["sender"], "subject": r["subject"], "received": r["received"],
                       "unread": not r["is_read"], "body": texts.get(r["id"], "")} for r in self.rows]})

@@ -33,13 +33,6 @@ def _stamp(user_id: str) -> tuple:
         return activity.stamp(db, user_id=uuid.UUID(user_id))
 
 
-def keep_offline(key: str, value: dict) -> rx.event.EventSpec:
-    """A copy in the browser's localStorage for reading without a connection (assets/offline.js);
-    the sign-out clears it."""
-    return rx.call_script(f"localStorage.setItem({json.dumps('openfyxer-offline-' + key)}, "
-                          f"{json.dumps(json.dumps(value, ensure_ascii=False))})")
-
-
 class MailState(SessionState):
     """What every mail page shares: the signed-in user, looked up for each handler."""
 
@@ -144,6 +137,11 @@ class MailState(SessionState):
     def _live(self):  # noqa: ANN202
         """Redraw after a change elsewhere; may return an event for the browser."""
         self._load()
+
+    def _keep_offline(self, key: str, value: dict) -> None:
+        """A copy in the browser's localStorage for reading without a connection: the page's bridge
+        (assets/app.js) stores it, assets/offline.js shows it; the sign-out clears it."""
+        setattr(self, f"offline_{key}", json.dumps(value, ensure_ascii=False))
 
     def _offline_labels(self) -> dict:
         """The offline reader's words, in the language of the copy."""

@@ -17,9 +17,25 @@ from openfyxer.services.mail import drafts, emails, outbox
 from openfyxer.ui.state.mail import MailState
 
 
+
+def frame_height(text: str) -> str:
+    """A sandboxed frame cannot tell the page its height (no script, another origin): a guess from
+    the text's length, which the user can still drag."""
+    lines = sum(1 + len(line) // 90 for line in text.splitlines()) if text else 10
+    return f"{min(900, max(160, 32 + 21 * lines))}px"
+
+
+def framed(html: str) -> str:
+    """The sanitised mail as the document of a sandboxed iframe (ui/pages/mail.py): no scripts, no
+    origin of ours, links open in a new tab without saying where they came from."""
+    return ('<!doctype html><html><head><meta charset="utf-8"><meta name="referrer" content="no-referrer">'
+            '<base target="_blank"><style>body{margin:0;font:14px/1.5 system-ui,sans-serif;color:#1c2024;'
+            'overflow-wrap:anywhere}img{max-width:100%;height:auto}</style></head><body>' + html + '</body></html>')
+
 class EmailState(MailState):
     email: dict = {}
     body_html: str = ""
+    body_height: str = "400px"
     body_text: str = ""
     thread: list[dict] = []
     attachments: list[dict] = []
@@ -87,7 +103,8 @@ class EmailState(MailState):
             self.email = {}
             return
         self.email = {**self._row(detail), "to": ", ".join(detail.recipients or []), "reason": detail.triage_reason or ""}
-        self.body_html, self.body_text = detail.body_html or "", detail.body_text or ""
+        self.body_html, self.body_text = framed(detail.body_html) if detail.body_html else "", detail.body_text or ""
+        self.body_height = frame_height(detail.body_text or detail.body_html or "")
         self.has_remote_images = detail.has_remote_images
         self.thread = [self._row(t) for t in detail.thread if t.id != detail.id]
         self.attachments = [{"name": a.filename or "attachment", "type": a.content_type or "", "size": a.size or 0}

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import uuid
+from http.cookies import CookieError, SimpleCookie
 
 import reflex as rx
 
-from openfyxer.core.config import get_settings
 from openfyxer.core.db import session_scope
 from openfyxer.core.errors import OpenFyxerError
 from openfyxer.models.settings import SettingsUpdate
@@ -16,13 +16,21 @@ from openfyxer.services import settings as settings_service
 from openfyxer.ui import i18n
 
 
-# The copies of the inbox and drafts kept for offline reading leave with the user.
-FORGET_OFFLINE = rx.call_script(
-    "Object.keys(localStorage).filter(k => k.startsWith('openfyxer-offline-')).forEach(k => localStorage.removeItem(k))")
+# Set by the server only (api/routes/ui_cookie.py), HttpOnly: no script and no saved state holds it.
+REFRESH_COOKIE = "openfyxer_ui_refresh"
+
+
+def _cookie(header: str, name: str) -> str:
+    try:
+        jar = SimpleCookie(header or "")
+    except CookieError:
+        return ""
+    return jar[name].value if name in jar else ""
 
 
 class SessionState(rx.State):
-    """Who is signed in. The ids stay on the server; the browser holds only a refresh token."""
+    """Who is signed in. The ids stay on the server (in memory, or Redis: never on disk); the browser
+    holds only the refresh token, in a cookie its scripts cannot read."""
 
     _user_id: str = ""
     _session_id: str = ""
@@ -31,11 +39,12 @@ class SessionState(rx.State):
     # The dashboard's language: the user's setting once signed in, the browser's before.
     lang: str = i18n.DEFAULT
     _tz: str = "UTC"
-    # Rotated on every use, like the API's refresh tokens, so a copied one is detected.
-    refresh_token: str = rx.Cookie(
-        "", name="openfyxer_ui_refresh", max_age=get_settings().refresh_token_days * 86400,
-        same_site="strict", secure=get_settings().cookie_secure, path="/",
-    )
+    # What the page's bridge (assets/app.js) acts on: a one-time code it trades for the sign-in cookie
+    # ("-": clear it), a same-origin address to load, and the copies kept for reading offline ("-": forget).
+    bridge_handoff: str = ""
+    bridge_go: str = ""
+    offline_inbox: str = ""
+    offline_drafts: str = ""
 
     @rx.var
     def signed_in(self) -> bool:
@@ -44,7 +53,8 @@ class SessionState(rx.State):
     def _adopt(self, pair: auth.TokenPair, user: User) -> None:
         self._user_id, self._session_id = str(pair.user_id), str(pair.session_id)
         self.user_email, self.totp_enabled = user.email, user.totp_enabled
-        self.refresh_token = pair.refresh_token
+        # The refresh token was rotated: the browser's cookie must follow (a new tab reads it).
+        self.bridge_handoff = auth.handoff(pair)
         self._use_preferences(user)
 
     def _use_preferences(self, user: User) -> None:
@@ -80,9 +90,14 @@ class SessionState(rx.State):
         if not self.user_email:
             self.lang = i18n.from_accept_language(self.router.headers.accept_language)
 
-    def _forget(self) -> None:
-        self._user_id = self._session_id = self.user_email = self.refresh_token = ""
+    def _forget(self, *, clear_cookie: bool = False) -> None:
+        """Signed out here: the offline copies leave with the user, and on sign-out the cookie. A tab
+        that only found its sign-in ended leaves the cookie alone: another tab may have signed in since."""
+        self._user_id = self._session_id = self.user_email = ""
         self.totp_enabled = False
+        self.offline_inbox = self.offline_drafts = "-"
+        if clear_cookie:
+            self.bridge_handoff = "-"
 
     def _live_user(self, db) -> User | None:  # noqa: ANN001
         """The user if this tab's sign-in session is still valid (logout elsewhere ends it)."""
@@ -96,20 +111,21 @@ class SessionState(rx.State):
             if user := self._live_user(db):
                 self._use_preferences(user)  # changed in another tab, or through the API
                 return None
-            if self.refresh_token:
+            # The cookie as the browser sent it when this tab's websocket opened.
+            if token := _cookie(self.router.headers.cookie, REFRESH_COOKIE):
                 try:
-                    pair = auth.refresh(db, refresh_token=self.refresh_token, ip=self.router.session.client_ip)
+                    pair = auth.refresh(db, refresh_token=token, ip=self.router.session.client_ip)
                     self._adopt(pair, db.get(User, pair.user_id))
                     return None
                 except OpenFyxerError:
                     pass
         self._forget()
-        return [FORGET_OFFLINE, rx.redirect("/login")]
+        return rx.redirect("/login")
 
     def logout(self):  # noqa: ANN201
         if self._session_id:
             with session_scope() as db:
                 auth.logout(db, user_id=uuid.UUID(self._user_id), session_id=uuid.UUID(self._session_id),
                             ip=self.router.session.client_ip)
-        self._forget()
-        return [FORGET_OFFLINE, rx.redirect("/login")]
+        self._forget(clear_cookie=True)
+        return rx.redirect("/login")

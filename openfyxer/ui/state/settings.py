@@ -77,8 +77,8 @@ class SettingsState(MailState):
             return None
         started = self._attempt(lambda db: oauth.start(db, user=self._user(db), provider=provider,
                                                        data=OAuthStart(email_address=self.oauth_email)))
-        # In this tab (rx.redirect would open an external address in a new one).
-        return rx.call_script(f"window.location.assign({json.dumps(started[0])})") if started else None
+        # Another host, so Reflex loads it in this tab (window.location), no script sent.
+        return rx.redirect(started[0]) if started else None
 
     def _account(self, a) -> dict:  # noqa: ANN001
         total, done = a.sync_total or 0, a.sync_done or 0
@@ -167,7 +167,9 @@ class SettingsState(MailState):
             return None
         self.notice = self._t("Connected {address}; the first sync has started.", address=account.email_address)
         self._read()
-        return rx.call_script("document.getElementById('connect-form').reset()")  # the password leaves the page
+        # The password leaves the page (set_value is a built-in event: no script is sent).
+        return [rx.set_value(field, "") for field in ("email_address", "password", "username", "display_name",
+                                                      "imap_host", "imap_port", "smtp_host", "smtp_port")]
 
     def sync_now(self, account_id: str) -> None:
         try:

@@ -495,6 +495,7 @@ class _Grant:
     kind: str  # "code", "access", "refresh"
     redirect_uri: str | None = None
     code_challenge: str | None = None
+    nonce: str | None = None  # OpenID: from the authorization request, echoed in the id_token
     used: bool = False
     refresh_token: str | None = None  # for access tokens: the refresh token that minted them
 
@@ -507,8 +508,12 @@ class OAuthProvider:
 
     Endpoints: /authorize (auto-approves as `login_as`), /token (authorization_code with PKCE S256,
     refresh_token), /introspect (RFC 7662, no client auth required: Dovecot calls it), /revoke
-    (RFC 7009), /userinfo (Bearer), /.well-known/oauth-authorization-server and
-    /.well-known/openid-configuration (metadata, no id_token).
+    (RFC 7009), /userinfo (Bearer), /jwks, /.well-known/oauth-authorization-server and
+    /.well-known/openid-configuration (metadata).
+
+    As an OpenID provider does, it adds an RS256-signed id_token to the answer for a code whose
+    scope holds "openid", with the `email` and `email_verified` claims when the scope holds "email";
+    the signing key is made at start and published at /jwks.
     """
 
     def __init__(self) -> None:
@@ -523,6 +528,7 @@ class OAuthProvider:
         self.introspect_url = self.url + "/introspect"
         self.revoke_url = self.url + "/revoke"
         self.userinfo_url = self.url + "/userinfo"
+        self.jwks_url = self.url + "/jwks"
         self.metadata_url = self.url + "/.well-known/oauth-authorization-server"
         self.login_as: str | None = None     # the user who "approves" at /authorize; None -> access_denied
         self.access_ttl: float = 3600        # seconds; tests make it small to see expiry
@@ -530,7 +536,9 @@ class OAuthProvider:
         self.code_ttl: float = 60
         self.rotate_refresh_tokens = False   # True: each refresh returns a new refresh token, old one dies
         self.require_pkce = True
-        self.email_domain = MAIL_DOMAIN
+        self.email_domain = MAIL_DOMAIN      # addresses are login_as@email_domain, as the provider spells them
+        self._signing_key = _new_rsa_key()
+        self.key_id = secrets.token_hex(8)
         self._token_fault: str | None = None  # one-shot failure of the next /token call (TOKEN_FAULTS)
         self.requests: list[tuple[str, str, dict]] = []  # (method, path, form/query params; secrets kept)
         self.clients: dict[str, OAuthClientReg] = {}
@@ -566,6 +574,7 @@ class OAuthProvider:
         self.refresh_ttl = None
         self.rotate_refresh_tokens = False
         self.require_pkce = True
+        self.email_domain = MAIL_DOMAIN
         self.token_fault = None
 
     # -- tokens -----------------------------------------------------------------------------------
@@ -587,6 +596,33 @@ class OAuthProvider:
         access = self._new(_Grant(user, client_id, scope, now + self.access_ttl, "access", refresh_token=refresh))
         return {"access_token": access, "token_type": "Bearer", "expires_in": int(self.access_ttl),
                 "refresh_token": refresh, "scope": scope}
+
+    def id_token(self, grant: _Grant) -> str:
+        """The OpenID id_token for a code grant (OpenID Connect Core 2), signed RS256."""
+        from cryptography.hazmat.primitives import hashes
+        from cryptography.hazmat.primitives.asymmetric import padding
+
+        now = int(time.time())
+        claims: dict[str, Any] = {"iss": self.issuer, "sub": grant.user, "aud": grant.client_id, "iat": now,
+                                  "exp": now + 600}
+        if grant.nonce:
+            claims["nonce"] = grant.nonce
+        if "email" in grant.scope.split():
+            claims |= {"email": f"{grant.user}@{self.email_domain}", "email_verified": True}
+        header = {"alg": "RS256", "typ": "JWT", "kid": self.key_id}
+        signing_input = f"{_b64url(json.dumps(header).encode())}.{_b64url(json.dumps(claims).encode())}"
+        signature = self._signing_key.sign(signing_input.encode(), padding.PKCS1v15(), hashes.SHA256())
+        return f"{signing_input}.{_b64url(signature)}"
+
+    def jwks(self) -> dict:
+        """The public key that checks the id_tokens (RFC 7517)."""
+        numbers = self._signing_key.public_key().public_numbers()
+
+        def as_bytes(i: int) -> bytes:
+            return i.to_bytes((i.bit_length() + 7) // 8, "big")
+
+        return {"keys": [{"kty": "RSA", "use": "sig", "alg": "RS256", "kid": self.key_id,
+                          "n": _b64url(as_bytes(numbers.n)), "e": _b64url(as_bytes(numbers.e))}]}
 
     def introspect(self, token: str) -> dict:
         """The RFC 7662 answer for token (only live access tokens are active)."""
@@ -656,7 +692,7 @@ class OAuthProvider:
         if self.login_as is None:
             return back({"error": "access_denied", "error_description": "no test user is logged in"})
         code = self._new(_Grant(self.login_as, client.client_id, q.get("scope", ""), time.time() + self.code_ttl,
-                                "code", redirect_uri=redirect_uri, code_challenge=challenge))
+                                "code", redirect_uri=redirect_uri, code_challenge=challenge, nonce=q.get("nonce")))
         return back({"code": code})
 
     def _client_auth(self, headers: Any, form: dict[str, str]) -> OAuthClientReg | None:
@@ -707,7 +743,10 @@ class OAuthProvider:
                 digest = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
                 if not verifier or not secrets.compare_digest(digest, g.code_challenge):
                     return 400, {}, {"error": "invalid_grant", "error_description": "PKCE verification failed"}
-            return 200, {}, self._token_response(g.user, client.client_id, g.scope)
+            body = self._token_response(g.user, client.client_id, g.scope)
+            if "openid" in g.scope.split():
+                body["id_token"] = self.id_token(g)
+            return 200, {}, body
         if grant_type == "refresh_token":
             rt = form.get("refresh_token", "")
             g = self._grants.get(rt)
@@ -727,12 +766,24 @@ class OAuthProvider:
         return {
             "issuer": self.issuer, "authorization_endpoint": self.authorize_url, "token_endpoint": self.token_url,
             "introspection_endpoint": self.introspect_url, "revocation_endpoint": self.revoke_url,
-            "userinfo_endpoint": self.userinfo_url, "response_types_supported": ["code"],
+            "userinfo_endpoint": self.userinfo_url, "jwks_uri": self.jwks_url, "response_types_supported": ["code"],
             "grant_types_supported": ["authorization_code", "refresh_token"],
             "code_challenge_methods_supported": ["S256"],
             "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
             "scopes_supported": ["openid", "email", "mail", "offline_access"],
+            "subject_types_supported": ["public"], "id_token_signing_alg_values_supported": ["RS256"],
+            "claims_supported": ["iss", "sub", "aud", "iat", "exp", "nonce", "email", "email_verified"],
         }
+
+
+def _b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def _new_rsa_key():  # noqa: ANN202
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
 
 
 def _make_oauth_handler(provider: OAuthProvider) -> type[BaseHTTPRequestHandler]:
@@ -777,6 +828,8 @@ def _make_oauth_handler(provider: OAuthProvider) -> type[BaseHTTPRequestHandler]
                     return self._send(*provider._authorize(q))
                 if parts.path in ("/.well-known/oauth-authorization-server", "/.well-known/openid-configuration"):
                     return self._send(200, {}, provider.metadata())
+                if parts.path == "/jwks":
+                    return self._send(200, {}, provider.jwks())
                 if parts.path == "/userinfo":
                     auth = self.headers.get("Authorization", "")
                     info = provider.introspect(auth[7:].strip()) if auth.lower().startswith("bearer ") else {}

@@ -109,6 +109,9 @@ class Settings(BaseSettings):
     custom_oauth_client_id: str = ""
     custom_oauth_client_secret: str = ""
     custom_oauth_scope: str = "openid email offline_access"
+    # Where the custom provider says whose tokens they are (OpenID userinfo), when its token answer
+    # carries no id_token with an email; checked by the outbound policy.
+    custom_oauth_userinfo_url: str = ""
     # Who may create an account: "open" (anyone who reaches the port), "invite" (with an invitation an
     # administrator made), "closed" (nobody; the CLI still can). Empty: "open" until the first account
     # exists, which becomes the administrator, then "invite".

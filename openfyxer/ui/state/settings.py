@@ -14,6 +14,7 @@ from openfyxer.core.errors import OpenFyxerError
 from openfyxer.models.account import AccountCreate
 from openfyxer.models.oauth import OAuthStart
 from openfyxer.models.settings import SettingsUpdate
+from openfyxer.models.types import check_address
 from openfyxer.services import audit, auth
 from openfyxer.services.mail import accounts, oauth
 from openfyxer.services import settings as settings_service
@@ -60,10 +61,27 @@ class SettingsState(MailState):
         # Back from a provider's sign-in page (the API's OAuth callback redirects here).
         params = self.router.url.query_parameters
         if params.get("oauth_error"):
-            self.error = self._t("The sign-in with the provider did not finish ({reason}); nothing was connected.",
-                                 reason=str(params["oauth_error"])[:80])
+            self.error = self._oauth_error(params)
         elif params.get("connected"):
             self.notice = self._t("Connected; the first sync has started.")
+
+    def _oauth_error(self, params) -> str:  # noqa: ANN001
+        """Why the callback connected nothing, from its redirect's query."""
+        reason = str(params["oauth_error"])[:80]
+        if reason == "oauth_browser_mismatch":
+            return self._t("The sign-in came back to a different browser than the one that started it, so nothing "
+                           "was connected. Start again from this page, in this browser. If you did not start "
+                           "connecting a mailbox, someone may have sent you that sign-in link: ignore it.")
+        if reason == "oauth_identity_mismatch":
+            asked, authorized = (_address(params.get(k)) for k in ("asked", "authorized"))
+            if asked and authorized:
+                return self._t("You asked to connect {asked}, but the provider signed in {authorized}, so nothing "
+                               "was connected. Start again and sign in at the provider as {asked}.",
+                               asked=asked, authorized=authorized)
+            return self._t("The provider signed in a different mailbox than the one you asked for, so nothing "
+                           "was connected.")
+        return self._t("The sign-in with the provider did not finish ({reason}); nothing was connected.",
+                       reason=reason)
 
     oauth_email: str = ""
 
@@ -77,8 +95,14 @@ class SettingsState(MailState):
             return None
         started = self._attempt(lambda db: oauth.start(db, user=self._user(db), provider=provider,
                                                        data=OAuthStart(email_address=self.oauth_email)))
-        # Another host, so Reflex loads it in this tab (window.location), no script sent.
-        return rx.redirect(started[0]) if started else None
+        if started is None:
+            return None
+        # The nonce cookie the callback wants back must be HttpOnly, which only an HTTP answer can set:
+        # the page's bridge loads the begin route, which sets it and goes on to the provider.
+        with session_scope() as db:
+            user_id = self._user(db).id
+        self.bridge_go = f"/api/v1/accounts/oauth/{provider}/begin?ticket={oauth.browser_ticket(started, user_id=user_id)}"
+        return None
 
     def _account(self, a) -> dict:  # noqa: ANN001
         total, done = a.sync_total or 0, a.sync_done or 0
@@ -229,6 +253,14 @@ class SettingsState(MailState):
             return
         self.notice = self._t("Removed the stored key.")
         self._read()
+
+
+def _address(value: object) -> str:
+    """An address from the query, or "" for anything else: a link cannot put other words on the page."""
+    try:
+        return check_address(str(value or ""))[:254]
+    except ValueError:
+        return ""
 
 
 class AuditState(MailState):

@@ -68,6 +68,34 @@ def test_first_sync_stores_inbox_and_sent_with_threads_and_attachments(env, mail
         assert e.raw and b"not base64!" in e.raw
 
 
+def test_a_stranger_naming_a_private_message_does_not_join_its_thread(env, mail_user, dovecot, relay):
+    """GIVEN a conversation between the user and Bob, and a message from a stranger whose References name
+    Bob's Message-ID (learned somehow) WHEN it syncs THEN the stranger's message starts its own thread, while
+    Bob's real follow-up, which names the same message, joins it (and so does one written to Bob by the user)."""
+    root = message(to=mail_user.address, sender="Bob <bob@example.org>", subject="Salary review",
+                   msgid="<private@example.org>")
+    follow_up = message(to=mail_user.address, sender="Bob <bob@example.org>", subject="Re: Salary review",
+                        msgid="<bob2@example.org>", in_reply_to="<private@example.org>", references=["<private@example.org>"])
+    stranger = message(to=mail_user.address, sender="Mallory <mallory@evil.example>", subject="Re: Salary review",
+                       msgid="<mallory@evil.example>", in_reply_to="<private@example.org>",
+                       references=["<private@example.org>"])
+    for raw in (root, follow_up, stranger):
+        dovecot.deliver(mail_user.name, raw)
+    account_id = connect_account(mail_user, dovecot, relay)
+    sync.sync_account(account_id=account_id)
+    dovecot.deliver(f"{mail_user.name}+Sent", message(
+        to="bob@example.org", sender=mail_user.address, subject="Re: Salary review", msgid="<ana@example.test>",
+        in_reply_to="<bob2@example.org>", references=["<private@example.org>", "<bob2@example.org>"]))
+    dovecot.deliver(mail_user.name, message(
+        to=mail_user.address, sender="Mallory <mallory@evil.example>", subject="Re: Salary review",
+        msgid="<mallory2@evil.example>", references=["<private@example.org>", "<ana@example.test>"]))
+    sync.sync_account(account_id=account_id)
+    emails = _emails(account_id)
+    assert emails["<bob2@example.org>"].thread_id == emails["<ana@example.test>"].thread_id == "<private@example.org>"
+    assert emails["<mallory@evil.example>"].thread_id == "<mallory@evil.example>"
+    assert emails["<mallory2@evil.example>"].thread_id == "<mallory2@evil.example>"
+
+
 def test_second_sync_without_changes_writes_nothing(env, mail_user, dovecot, relay):
     """GIVEN a synced mailbox WHEN it syncs again with no change on the server THEN no mail row changes."""
     for i in range(5):

@@ -29,6 +29,7 @@ from openfyxer.services.mail import drafts
 from openfyxer.services.mail.drafts import reply_subject
 from openfyxer.services.assistant.classify_text import new_text
 from openfyxer.services.mail.emails import get_owned
+from openfyxer.services.mail.mailstore import participants
 
 THREAD_MESSAGES = 4
 # Most of the worked example's reply found in a draft: copied, whatever the email asked.
@@ -47,11 +48,6 @@ def _clean(text: str) -> str:
     return re.sub(r"\n{3,}", "\n\n", text)
 
 
-def _people(email: Email, own: str) -> set[str]:
-    """Who else takes part in a message: sender, recipients and copies, the user's own address aside."""
-    return {a.lower() for a in [email.sender, *(email.recipients or []), *(email.cc or [])] if a} - {own.lower()}
-
-
 def _thread(session: Session, email: Email, own: str) -> list[Email]:
     """The earlier messages of the email's thread that share someone besides the user with it.
 
@@ -61,9 +57,9 @@ def _thread(session: Session, email: Email, own: str) -> list[Email]:
         return []
     rows = session.exec(select(Email).where(Email.account_id == email.account_id, Email.thread_id == email.thread_id,
                                             Email.id != email.id).order_by(Email.received_at.asc().nulls_first())).all()
-    people = _people(email, own)
+    people = participants(email, own)
     return [r for r in rows if (not email.received_at or not r.received_at or r.received_at <= email.received_at)
-            and people & _people(r, own)][-THREAD_MESSAGES:]
+            and people & participants(r, own)][-THREAD_MESSAGES:]
 
 
 def generate(session: Session, *, user: User, email_id: uuid.UUID, instructions: str | None = None,
@@ -136,12 +132,12 @@ def generate(session: Session, *, user: User, email_id: uuid.UUID, instructions:
     if decided is not None:
         answer, text, removed = decided
     signature = (voice or {}).get("signature")
-    participants = {a for m in [email, *earlier] for a in [m.sender, *(m.recipients or []), *(m.cc or [])] if a} \
+    addresses = {a for m in [email, *earlier] for a in [m.sender, *(m.recipients or []), *(m.cc or [])] if a} \
         | {account.email_address}
     own = "\n".join(m.body_text or "" for m in earlier if m.sender == account.email_address)
     has_files = session.exec(select(Document.id).where(Document.email_id.in_([m.id for m in [email, *earlier]]))).first()
     flags = guard.check(text, thread_text="\n".join(f"{m.subject or ''}\n{m.body_text or ''}" for m in [email, *earlier]),
-                        thread_addresses=participants, thread_has_attachments=bool(has_files),
+                        thread_addresses=addresses, thread_has_attachments=bool(has_files),
                         trusted_text="\n".join([own, grounds.trusted_text, instructions or "", signature or ""]),
                         system_prompt=messages[0]["content"])
     sender_domain = (email.sender or "").rsplit("@", 1)[-1].lower()

@@ -60,6 +60,28 @@ def _new_email(account: EmailAccount, folder: MailFolder, item: Fetched) -> Emai
     )
 
 
+def participants(email: Email, own: str) -> set[str]:
+    """Who else takes part in a message: sender, recipients and copies, the user's own address aside."""
+    return {a.lower() for a in [email.sender, *(email.recipients or []), *(email.cc or [])] if a} - {own.lower()}
+
+
+def _join_thread_or_not(session: Session, account: EmailAccount, email: Email, batch: list[Email]) -> None:
+    """A message joins the thread its References / In-Reply-To name only if it shares someone (besides
+    the user) with a message it refers to that is here: those headers are the sender's to write, and a
+    stranger who learned one Message-ID of a private conversation must not become part of it."""
+    if email.thread_id == email.message_id:
+        return
+    named = {*(email.references or []), *([email.in_reply_to] if email.in_reply_to else [])}
+    named.discard(email.message_id)
+    if not named:
+        return
+    referred = [e for e in batch if e.message_id in named and e is not email]
+    referred += session.exec(select(Email).where(Email.account_id == account.id, Email.message_id.in_(named))).all()
+    people = participants(email, account.email_address)
+    if referred and not any(people & participants(r, account.email_address) for r in referred):
+        email.thread_id = email.message_id
+
+
 def _attachments(account: EmailAccount, email_id: uuid.UUID, parsed: ParsedMessage) -> list[Document]:
     docs = []
     for a in parsed.attachments:
@@ -101,6 +123,8 @@ def store_chunk(session: Session, *, account: EmailAccount, folder: MailFolder, 
         children.append(EmailLocation(account_id=account.id, folder_id=folder.id, email_id=email_id,
                                       uidvalidity=uidvalidity, uid=item.uid, flags=list(item.flags)))
         existing_locs.add(item.uid)
+    for email in emails:
+        _join_thread_or_not(session, account, email, emails)
     # Parents first: without ORM relationships the unit of work does not order by foreign key.
     session.add_all(emails)
     session.flush()

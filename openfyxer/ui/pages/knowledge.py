@@ -58,8 +58,11 @@ def _documents() -> rx.Component:
             wrap="wrap",
         ),
         rx.button(t("Upload"), id="upload-submit", loading=KnowledgeState.uploading,
-                  on_click=KnowledgeState.handle_upload(
-                      rx.upload_files(upload_id=UPLOAD_ID, on_upload_progress=KnowledgeState.upload_progress))),
+                  # The files are taken with the click, so the choice clears at once, in the page: a clear
+                  # sent back by the handler would be a script for the browser to eval (see api/headers.py).
+                  on_click=[KnowledgeState.handle_upload(
+                      rx.upload_files(upload_id=UPLOAD_ID, on_upload_progress=KnowledgeState.upload_progress)),
+                      rx.clear_selected_files(UPLOAD_ID)]),
         rx.cond(KnowledgeState.uploading, rx.progress(value=KnowledgeState.upload_percent, max=100, width="100%",
                                                       aria_label=t("Upload progress"), id="upload-progress")),
         rx.cond(KnowledgeState.notice != "", rx.text(KnowledgeState.notice, role="status", id="knowledge-notice")),

@@ -88,7 +88,7 @@ class KnowledgeState(MailState):
         Reading runs in a thread (and a sandboxed process): the event loop serves every tab meanwhile."""
         self.error, self.notice, added = "", "", []
         if (user_id := self._signed_in_id()) is None:
-            return rx.clear_selected_files(UPLOAD_ID)
+            return None
         ip = self.router.session.client_ip
         for file in files:
             data = await file.read()
@@ -100,7 +100,7 @@ class KnowledgeState(MailState):
             self.notice = self._t("Added {names}; indexing now.", names=", ".join(n for _, n in added))
         self.uploading, self.upload_percent = False, 0
         self._read()
-        return rx.clear_selected_files(UPLOAD_ID)
+        return None
 
     def delete(self, document_id: str) -> None:
         self.error, self.notice = "", ""

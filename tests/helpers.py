@@ -33,6 +33,21 @@ def signed_up(client, email: str = "ana@example.com") -> dict:
     return tokens
 
 
+def enable_2fa(client, tokens: dict) -> tuple[str, int, list[str]]:  # noqa: ANN001
+    """Set up and confirm 2FA for the signed-in user: (TOTP secret, time step of the code spent on
+    confirming, the recovery codes shown)."""
+    import time
+
+    import pyotp
+
+    setup = client.post("/api/v1/auth/2fa/setup", json={"current_password": PASSWORD}, headers=bearer(tokens))
+    assert setup.status_code == 200, setup.text
+    secret, now = setup.json()["secret"], time.time()
+    r = client.post("/api/v1/auth/2fa/verify", json={"code": pyotp.TOTP(secret).at(now)}, headers=bearer(tokens))
+    assert r.status_code == 200 and r.json()["totp_enabled"] is True, r.text
+    return secret, int(now // 30), r.json()["recovery_codes"]
+
+
 @contextmanager
 def held_jobs() -> Iterator[list]:
     """Within: jobs declared by services are collected in the yielded list instead of queued."""

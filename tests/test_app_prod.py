@@ -392,13 +392,13 @@ def test_sign_in_with_two_factor_code(app: RunningApp, api: httpx.Client, open_b
 
     email = unique_email("totp")
     tokens = register_and_login(api, email)
-    r = api.post("/api/v1/auth/2fa/setup", headers=bearer(tokens))
+    r = api.post("/api/v1/auth/2fa/setup", headers=bearer(tokens), json={"current_password": PASSWORD})
     assert r.status_code == 200, r.text
     totp = pyotp.TOTP(r.json()["secret"])
     spent = totp.now()
     r = api.post("/api/v1/auth/2fa/verify", headers=bearer(tokens), json={"code": spent})
     assert r.status_code == 200, r.text
-    assert r.json() == {"totp_enabled": True}
+    assert r.json()["totp_enabled"] is True and len(r.json()["recovery_codes"]) == 10
 
     page = new_page(open_browser())
     page.goto(f"{app.url}/login")
@@ -892,6 +892,7 @@ def test_two_factor_is_set_up_in_settings_then_asked_at_sign_in(app: RunningApp,
 
     page, email, _ = signed_in_page(app, api, open_browser, "totp-ui")
     page.click("#nav-settings")
+    page.fill("#totp-start-password", PASSWORD)
     page.click("#totp-start")
     expect(page.locator("#totp-qr")).to_have_attribute("src", re.compile(r"^data:image/svg\+xml"))
     secret = page.locator("#totp-secret").inner_text().strip()
@@ -903,6 +904,8 @@ def test_two_factor_is_set_up_in_settings_then_asked_at_sign_in(app: RunningApp,
     page.click("#totp-verify")
     expect(page.locator("#totp-on")).to_be_visible()
     expect(page.locator("#settings-notice")).to_contain_text("Two-factor authentication is on")
+    expect(page.locator("#recovery-codes code")).to_have_count(10)
+    expect(page.locator("#recovery-left")).to_have_text("10")
 
     page.click("#sign-out")
     expect(page).to_have_url(path_is(app, "/login"))

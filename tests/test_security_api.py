@@ -107,7 +107,7 @@ def test_every_state_change_and_security_event_is_audited(client):
     client.patch("/api/v1/settings", json={"openai_api_key": "sk-audit-secret"}, headers=h)
     fresh = client.post("/api/v1/auth/refresh", json={"refresh_token": tokens["refresh_token"]}).json()
     client.cookies.clear()
-    client.post("/api/v1/auth/2fa/setup", headers=bearer(fresh))
+    client.post("/api/v1/auth/2fa/setup", headers=bearer(fresh), json={"current_password": PASSWORD})
     page = client.get("/api/v1/audit", headers=bearer(fresh)).json()
     actions = [e["action"] for e in page["items"]]
     assert actions == ["auth.2fa_setup", "auth.refresh", "settings.update", "auth.login", "auth.login_failed", "auth.register"]
@@ -140,7 +140,7 @@ def _dump(database_url: str, pg_server) -> str:  # noqa: ANN001
 
 
 def test_database_dump_contains_no_plain_text_secret(client, database_url, request):
-    """GIVEN every kind of secret stored (password, TOTP secret, API keys, webhook, refresh tokens)
+    """GIVEN every kind of secret stored (password, TOTP secret, recovery codes, API keys, webhook, refresh tokens)
     WHEN the whole database is dumped THEN none of them appears in plain text."""
     import pyotp
     from sqlmodel import select
@@ -163,15 +163,16 @@ def test_database_dump_contains_no_plain_text_secret(client, database_url, reque
     client.patch("/api/v1/settings", headers=h, json={
         "openai_api_key": secrets["openai"], "claude_api_key": secrets["claude"],
         "sms_api_key": secrets["sms"], "slack_webhook_url": secrets["hook"]})
-    totp_secret = client.post("/api/v1/auth/2fa/setup", headers=h).json()["secret"]
-    client.post("/api/v1/auth/2fa/verify", headers=h, json={"code": pyotp.TOTP(totp_secret).now()})
+    totp_secret = client.post("/api/v1/auth/2fa/setup", headers=h, json={"current_password": PASSWORD}).json()["secret"]
+    codes = client.post("/api/v1/auth/2fa/verify", headers=h,
+                        json={"code": pyotp.TOTP(totp_secret).now()}).json()["recovery_codes"]
     with session_scope() as db:
         user = db.exec(select(User)).one()
         db.add(EmailAccount(user_id=user.id, provider="imap", email_address="ana@example.com",
                             imap_password=secrets["imap"], oauth_token=secrets["oauth"]))
     pg = request.getfixturevalue("pg_server") if database_url.startswith("postgresql") else None
     dump = _dump(database_url, pg)
-    for needle in [*secrets.values(), PASSWORD, totp_secret, tokens["refresh_token"], tokens["access_token"]]:
+    for needle in [*secrets.values(), *codes, PASSWORD, totp_secret, tokens["refresh_token"], tokens["access_token"]]:
         assert needle not in dump, needle
     assert dump.count("enc:v1:") >= 7
     # ... and they still decrypt for the code that needs them.

@@ -31,14 +31,14 @@ ANONYMOUS = tuple(f"{API_PREFIX}/auth/{name}" for name in ("login", "register", 
 def _rate_key(request: Request) -> str:
     """Per user when the request carries a valid access token, else per client address."""
     if request.url.path.rstrip("/") in ANONYMOUS:
-        return f"ip:{deps.client_ip(request)}"
+        return ratelimit.address_key(deps.client_ip(request))
     token = deps.bearer_token(request) or request.cookies.get(deps.ACCESS_COOKIE)
     if token:
         try:
             return f"user:{tokens.decode(token, tokens.ACCESS).user_id}"
         except OpenFyxerError:
             pass
-    return f"ip:{deps.client_ip(request)}"
+    return ratelimit.address_key(deps.client_ip(request))
 
 
 def api_not_found_guard(fallback: ASGIApp) -> ASGIApp:

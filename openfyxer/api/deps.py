@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import ipaddress
 import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Annotated
 
 from fastapi import Depends, Request, Security
@@ -17,6 +15,7 @@ from openfyxer.core.config import get_settings
 from openfyxer.core.db import get_engine
 from openfyxer.core.errors import AuthError, PermissionDenied
 from openfyxer.models.user import AuthSession, User
+from openfyxer.security import client_address
 from openfyxer.services import auth as auth_service
 
 ACCESS_COOKIE = "openfyxer_access"
@@ -41,17 +40,9 @@ DB = Annotated[Session, Depends(get_db)]
 
 
 def client_ip(request: Request) -> str | None:
-    """The peer's address; behind a trusted proxy, the last address in X-Forwarded-For that is not
-    one of our proxies (anything before it the client may have written itself)."""
-    peer = request.client.host if request.client else None
-    proxies = _trusted_proxies(get_settings().trusted_proxies)
-    if not proxies or not _within(peer, proxies):
-        return peer
-    hops = [h.strip() for h in request.headers.get("x-forwarded-for", "").split(",") if h.strip()]
-    for hop in reversed(hops):
-        if not _within(hop, proxies):
-            return hop[:45]
-    return peer
+    """The peer's address, or the client's behind our trusted proxies (security/client_address)."""
+    return client_address.resolve(request.client.host if request.client else None,
+                                  request.headers.get("x-forwarded-for"))
 
 
 def is_https(request: Request) -> bool:
@@ -59,23 +50,8 @@ def is_https(request: Request) -> bool:
     whatever OPENFYXER_COOKIE_SECURE says, so a TLS-terminating proxy needs no extra setting."""
     if request.url.scheme == "https" or get_settings().cookie_secure:
         return True
-    proxies = _trusted_proxies(get_settings().trusted_proxies)
-    peer = request.client.host if request.client else None
-    return bool(proxies) and _within(peer, proxies) and \
+    return client_address.trusted(request.client.host if request.client else None) and \
         request.headers.get("x-forwarded-proto", "").split(",")[-1].strip().lower() == "https"
-
-
-@lru_cache
-def _trusted_proxies(spec: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
-    return tuple(ipaddress.ip_network(p.strip(), strict=False) for p in spec.split(",") if p.strip())
-
-
-def _within(address: str | None, networks: tuple) -> bool:  # noqa: ANN001
-    try:
-        ip = ipaddress.ip_address(address or "")
-    except ValueError:
-        return False
-    return any(ip in n for n in networks if n.version == ip.version)
 
 
 def bearer_token(request: Request) -> str | None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from openfyxer.models.user import TOTP_CODE
+
 
 class ErrorOut(BaseModel):
     detail: str
@@ -30,6 +32,13 @@ class PasswordChangeIn(BaseModel):
     new_password: str = Field(min_length=10, max_length=256)  # as at registration
 
 
+class CurrentPasswordIn(BaseModel):
+    """The signed-in user's password again, before a change that opens a way in."""
+
+    model_config = ConfigDict(extra="forbid")
+    current_password: str = Field(min_length=1, max_length=256)
+
+
 class TotpSetupOut(BaseModel):
     secret: str
     provisioning_uri: str
@@ -38,11 +47,27 @@ class TotpSetupOut(BaseModel):
 
 class TotpVerifyIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    code: str = Field(pattern=r"^\s*\d{3}\s?\d{3}\s*$")
+    code: str = Field(pattern=TOTP_CODE)
 
 
 class TotpVerifyOut(BaseModel):
     totp_enabled: bool
+    # Shown this once: only their hashes are kept.
+    recovery_codes: list[str]
+
+
+class RecoveryCodesOut(BaseModel):
+    recovery_codes: list[str]
+
+
+class TotpStatusOut(BaseModel):
+    totp_enabled: bool
+    recovery_codes_left: int
+
+
+class TotpDisableIn(CurrentPasswordIn):
+    # The app's six digits, or a recovery code when the app is lost: their shapes tell them apart.
+    code: str = Field(min_length=1, max_length=32)
 
 
 class CheckOut(BaseModel):

@@ -111,11 +111,19 @@ class UserCreate(BaseModel):
     invitation: str | None = PField(None, max_length=128)
 
 
+TOTP_CODE = r"^\s*\d{3}\s?\d{3}\s*$"
+
+
 class LoginRequest(BaseModel):
+    """With 2FA on, the second factor is `totp_code` (the app's six digits) or, when the app is lost,
+    `recovery_code` (one of the single-use codes shown at enrolment, like `7kq4m-x9p2h`); given both,
+    the app's code is checked and the recovery code left unspent."""
+
     model_config = ConfigDict(extra="forbid")
     email: MailAddress = PField(max_length=255)
     password: str = PField(min_length=1, max_length=256)
-    totp_code: str | None = PField(None, pattern=r"^\s*\d{3}\s?\d{3}\s*$")
+    totp_code: str | None = PField(None, pattern=TOTP_CODE)
+    recovery_code: str | None = PField(None, min_length=1, max_length=32)
 
 
 class UserPublic(BaseModel):

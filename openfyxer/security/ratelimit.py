@@ -35,6 +35,12 @@ def storage_uri() -> str:
     return s.redis_url if s.redis_url else "memory://"
 
 
+def address_key(address: str | None) -> str:
+    """The bucket of one client address: the API's sign-in routes and the dashboard's sign-in and
+    registration forms share it, so switching doors buys no extra guesses."""
+    return f"ip:{address}"
+
+
 def hit(key: str) -> Decision:
     """Count one request for `key` and say whether it may go on."""
     item = RateLimitItemPerMinute(get_settings().rate_limit_per_minute)

@@ -1,5 +1,5 @@
 """Registration (under the registration policy), sign-in, token rotation, sign-out, password reset and
-TOTP two-factor authentication."""
+TOTP two-factor authentication with its recovery codes."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from openfyxer.core.errors import AuthError, Conflict, NotFound, PermissionDenie
 from openfyxer.models.settings import UserSettings
 from openfyxer.models.user import AuthSession, RefreshToken, TotpUsedStep, User
 from openfyxer.security import passwords, tokens, totp
-from openfyxer.services import audit, ephemeral, invitations, lockout
+from openfyxer.services import audit, ephemeral, invitations, lockout, recovery_codes
 
 INVALID_CREDENTIALS = "invalid email or password"
 # What UserCreate accepts at registration.
@@ -171,9 +171,28 @@ def _issue(session: Session, user_id: uuid.UUID, session_id: uuid.UUID) -> Token
     )
 
 
+def _second_factor(session: Session, user: User, totp_code: str | None, recovery_code: str | None, *,
+                   ip: str | None) -> None:
+    """The code from the authenticator app or, instead, one recovery code (the app's first: a recovery
+    code is not spent when both come). A wrong one is a failed sign-in, so the lockout caps guesses at
+    either the same way."""
+    if totp_code:
+        if not _consume_totp(session, user, totp_code):
+            raise _fail(session, lockout.FAILED, "invalid or already used two-factor code", "invalid_totp",
+                        user_id=user.id, ip=ip, details={"reason": "totp"})
+        return
+    if not recovery_code:
+        raise AuthError("two-factor code required", code="totp_required")
+    if not recovery_codes.spend(session, user.id, recovery_code):
+        raise _fail(session, lockout.FAILED, "invalid or already used recovery code", "invalid_recovery_code",
+                    user_id=user.id, ip=ip, details={"reason": "recovery_code"})
+    audit.record(session, action="auth.recovery_code_used", user_id=user.id, entity_type="user",
+                 entity_id=user.id, details={"remaining": recovery_codes.remaining(session, user.id)}, ip=ip)
+
+
 def login(session: Session, *, email: str, password: str, totp_code: str | None = None,
-          ip: str | None = None, user_agent: str | None = None) -> TokenPair:
-    """Check the password (and the TOTP code when 2FA is on) and open a session.
+          recovery_code: str | None = None, ip: str | None = None, user_agent: str | None = None) -> TokenPair:
+    """Check the password (and, when 2FA is on, the TOTP code or a recovery code) and open a session.
 
     An unknown address and a wrong password give the same error, in about the same time.
     """
@@ -184,11 +203,7 @@ def login(session: Session, *, email: str, password: str, totp_code: str | None 
         raise _fail(session, "auth.login_failed", INVALID_CREDENTIALS, "invalid_credentials",
                     user_id=user.id if user else None, ip=ip, details={"reason": "credentials"})
     if user.totp_enabled:
-        if not totp_code:
-            raise AuthError("two-factor code required", code="totp_required")
-        if not _consume_totp(session, user, totp_code):
-            raise _fail(session, "auth.login_failed", "invalid or already used two-factor code", "invalid_totp",
-                        user_id=user.id, ip=ip, details={"reason": "totp"})
+        _second_factor(session, user, totp_code, recovery_code, ip=ip)
     if passwords.needs_rehash(user.hashed_password):
         user.hashed_password = passwords.hash_password(password)
     pair = _start_session(session, user, ip, user_agent)
@@ -355,10 +370,29 @@ def authenticate(session: Session, access_token: str) -> tuple[User, AuthSession
     return user, auth_session
 
 
-def totp_setup(session: Session, *, user: User, ip: str | None = None) -> TotpSetup:
-    """Start 2FA enrolment: a new secret, shown once; it is enabled only by `totp_verify`."""
+def _confirm_password(session: Session, user: User, password: str, *, purpose: str, ip: str | None) -> None:
+    """The signed-in user types the password again before a change that opens a way in. A wrong one
+    counts as a failed sign-in: a stolen session must not become a way to guess the password freely."""
+    lockout.check(session, user)
+    if not passwords.verify_password(password, user.hashed_password):
+        # 403, not 401: the caller is signed in; only the password they typed is wrong.
+        session.rollback()
+        audit.record_now(action=lockout.FAILED, user_id=user.id, entity_type="user", entity_id=user.id,
+                         details={"reason": "current_password", "for": purpose}, ip=ip)
+        raise PermissionDenied("the current password is not right", code="wrong_password")
+
+
+def _require_2fa(user: User) -> None:
+    if not user.totp_enabled:
+        raise Conflict("two-factor authentication is not enabled", code="totp_not_enabled")
+
+
+def totp_setup(session: Session, *, user: User, current_password: str, ip: str | None = None) -> TotpSetup:
+    """Start 2FA enrolment, given the current password: a new secret, shown once; it is enabled only
+    by `totp_verify`."""
     if user.totp_enabled:
         raise Conflict("two-factor authentication is already enabled", code="totp_enabled")
+    _confirm_password(session, user, current_password, purpose="2fa_setup", ip=ip)
     secret = totp.new_secret()
     user.totp_secret = secret
     user.updated_at = _now()
@@ -369,15 +403,51 @@ def totp_setup(session: Session, *, user: User, ip: str | None = None) -> TotpSe
     return TotpSetup(secret=secret, provisioning_uri=uri, qr_svg=totp.qr_svg_data_uri(uri))
 
 
-def totp_verify(session: Session, *, user: User, code: str, ip: str | None = None) -> None:
-    """Confirm enrolment with a first code from the authenticator app."""
+def totp_verify(session: Session, *, user: User, code: str, ip: str | None = None) -> list[str]:
+    """Confirm enrolment with a first code from the authenticator app; the recovery codes it returns
+    are shown this once."""
+    if user.totp_enabled:
+        # A second confirmation would hand out new recovery codes without the password.
+        raise Conflict("two-factor authentication is already enabled", code="totp_enabled")
     if not user.totp_secret:
         raise Conflict("call 2fa/setup first", code="totp_not_setup")
     if not _consume_totp(session, user, code):
         raise _fail(session, "auth.2fa_verify_failed", "invalid or already used two-factor code", "invalid_totp",
                     user_id=user.id, ip=ip)
-    if not user.totp_enabled:
-        user.totp_enabled = True
-        user.updated_at = _now()
-        session.add(user)
-    audit.record(session, action="auth.2fa_enabled", user_id=user.id, entity_type="user", entity_id=user.id, ip=ip)
+    user.totp_enabled = True
+    user.updated_at = _now()
+    session.add(user)
+    codes = recovery_codes.replace(session, user.id)
+    audit.record(session, action="auth.2fa_enabled", user_id=user.id, entity_type="user", entity_id=user.id,
+                 details={"recovery_codes": len(codes)}, ip=ip)
+    return codes
+
+
+def new_recovery_codes(session: Session, *, user: User, current_password: str, ip: str | None = None) -> list[str]:
+    """A fresh set of recovery codes, given the current password; every earlier code stops working."""
+    _require_2fa(user)
+    _confirm_password(session, user, current_password, purpose="recovery_codes", ip=ip)
+    codes = recovery_codes.replace(session, user.id)
+    audit.record(session, action="auth.recovery_codes_replaced", user_id=user.id, entity_type="user",
+                 entity_id=user.id, details={"recovery_codes": len(codes)}, ip=ip)
+    return codes
+
+
+def recovery_codes_left(session: Session, *, user: User) -> int:
+    return recovery_codes.remaining(session, user.id) if user.totp_enabled else 0
+
+
+def totp_disable(session: Session, *, user: User, current_password: str, code: str, ip: str | None = None) -> None:
+    """Turn 2FA off, given the current password and a valid code, the app's or a recovery code (told
+    apart by their shapes): a stolen session alone cannot take the second factor away. The secret and
+    the recovery codes go."""
+    _require_2fa(user)
+    _confirm_password(session, user, current_password, purpose="2fa_disable", ip=ip)
+    recovery = recovery_codes.looks_like_one(code)
+    _second_factor(session, user, None if recovery else code, code if recovery else None, ip=ip)
+    user.totp_enabled = False
+    user.totp_secret = None
+    user.updated_at = _now()
+    session.add(user)
+    recovery_codes.forget(session, user.id)
+    audit.record(session, action="auth.2fa_disabled", user_id=user.id, entity_type="user", entity_id=user.id, ip=ip)

@@ -55,6 +55,10 @@ SERVICE_MESSAGES = (
     N_("registration is closed on this server"),
     N_("registration on this server needs an invitation"),
     N_("this invitation is not valid"),
+    N_("invalid or already used recovery code"),
+    N_("the current password is not right"),
+    N_("two-factor authentication is not enabled"),
+    N_("this invitation was already used"),
 )
 ERROR_CODES = {
     "imap_auth_failed": N_("The mail server refused the sign-in: check the user name and the password or app password."),

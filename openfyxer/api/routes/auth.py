@@ -6,8 +6,9 @@ from fastapi import APIRouter, Request, Response, status
 
 from openfyxer.api import deps
 from openfyxer.api.deps import DB, CurrentCaller, client_ip
-from openfyxer.api.schemas import (ERRORS, ErrorOut, PasswordChangeIn, RefreshIn, TokenOut, TotpSetupOut,
-                                   TotpVerifyIn, TotpVerifyOut)
+from openfyxer.api.schemas import (ERRORS, CurrentPasswordIn, ErrorOut, PasswordChangeIn, RecoveryCodesOut,
+                                   RefreshIn, TokenOut, TotpDisableIn, TotpSetupOut, TotpStatusOut, TotpVerifyIn,
+                                   TotpVerifyOut)
 from openfyxer.core.config import get_settings
 from openfyxer.core.errors import AuthError
 from openfyxer.models.user import LoginRequest, UserCreate, UserPublic
@@ -43,7 +44,8 @@ def register(body: UserCreate, request: Request, db: DB) -> UserPublic:
 @router.post("/login", response_model=TokenOut)
 def login(body: LoginRequest, request: Request, response: Response, db: DB) -> TokenOut:
     pair = auth.login(db, email=body.email, password=body.password, totp_code=body.totp_code,
-                      ip=client_ip(request), user_agent=request.headers.get("user-agent"))
+                      recovery_code=body.recovery_code, ip=client_ip(request),
+                      user_agent=request.headers.get("user-agent"))
     db.commit()
     return _token_response(response, pair)
 
@@ -92,17 +94,46 @@ def change_password(body: PasswordChangeIn, caller: CurrentCaller, db: DB) -> Re
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
+WRONG_PASSWORD = {403: {"model": ErrorOut, "description": "The current password is not right"}}
+
+
+@router.get("/2fa", response_model=TotpStatusOut)
+def totp_status(caller: CurrentCaller, db: DB) -> TotpStatusOut:
+    """Whether 2FA is on, and how many recovery codes are still unused."""
+    return TotpStatusOut(totp_enabled=caller.user.totp_enabled,
+                         recovery_codes_left=auth.recovery_codes_left(db, user=caller.user))
+
+
 @router.post("/2fa/setup", response_model=TotpSetupOut,
-             responses={409: {"model": ErrorOut, "description": "2FA already enabled"}})
-def totp_setup(caller: CurrentCaller, db: DB) -> TotpSetupOut:
-    setup = auth.totp_setup(db, user=caller.user, ip=caller.ip)
+             responses={**WRONG_PASSWORD, 409: {"model": ErrorOut, "description": "2FA already enabled"}})
+def totp_setup(body: CurrentPasswordIn, caller: CurrentCaller, db: DB) -> TotpSetupOut:
+    setup = auth.totp_setup(db, user=caller.user, current_password=body.current_password, ip=caller.ip)
     db.commit()
     return TotpSetupOut(secret=setup.secret, provisioning_uri=setup.provisioning_uri, qr_svg=setup.qr_svg)
 
 
 @router.post("/2fa/verify", response_model=TotpVerifyOut,
-             responses={409: {"model": ErrorOut, "description": "2FA was not set up"}})
+             responses={409: {"model": ErrorOut, "description": "2FA was not set up, or is already enabled"}})
 def totp_verify(body: TotpVerifyIn, caller: CurrentCaller, db: DB) -> TotpVerifyOut:
-    auth.totp_verify(db, user=caller.user, code=body.code, ip=caller.ip)
+    """Turn 2FA on with a first code from the app; the answer carries the recovery codes, shown this once."""
+    codes = auth.totp_verify(db, user=caller.user, code=body.code, ip=caller.ip)
     db.commit()
-    return TotpVerifyOut(totp_enabled=True)
+    return TotpVerifyOut(totp_enabled=True, recovery_codes=codes)
+
+
+@router.post("/2fa/recovery-codes", response_model=RecoveryCodesOut,
+             responses={**WRONG_PASSWORD, 409: {"model": ErrorOut, "description": "2FA is not enabled"}})
+def new_recovery_codes(body: CurrentPasswordIn, caller: CurrentCaller, db: DB) -> RecoveryCodesOut:
+    """A fresh set of recovery codes, shown this once; the earlier ones stop working."""
+    codes = auth.new_recovery_codes(db, user=caller.user, current_password=body.current_password, ip=caller.ip)
+    db.commit()
+    return RecoveryCodesOut(recovery_codes=codes)
+
+
+@router.post("/2fa/disable", response_model=TotpStatusOut,
+             responses={**WRONG_PASSWORD, 409: {"model": ErrorOut, "description": "2FA is not enabled"}})
+def totp_disable(body: TotpDisableIn, caller: CurrentCaller, db: DB) -> TotpStatusOut:
+    """Turn 2FA off, given the current password and a code from the app or a recovery code."""
+    auth.totp_disable(db, user=caller.user, current_password=body.current_password, code=body.code, ip=caller.ip)
+    db.commit()
+    return TotpStatusOut(totp_enabled=False, recovery_codes_left=0)

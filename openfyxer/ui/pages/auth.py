@@ -23,6 +23,24 @@ def _error(message) -> rx.Component:  # noqa: ANN001
     return rx.cond(message != "", rx.callout(message, color_scheme="red", role="alert", id="form-error"))
 
 
+def _second_factor() -> rx.Component:
+    """The app's code, or, when the phone is lost, one of the recovery codes shown at enrolment."""
+    return rx.vstack(
+        rx.cond(
+            LoginState.use_recovery,
+            _field(N_("Recovery code"), "recovery_code", "text", auto_complete="off", max_length=32,
+                   placeholder="xxxxx-xxxxx"),
+            _field(N_("Two-factor code"), "totp_code", "text", input_mode="numeric",
+                   auto_complete="one-time-code", max_length=7),
+        ),
+        rx.button(rx.cond(LoginState.use_recovery, t("Use the code from the app"), t("Use a recovery code")),
+                  type="button", variant="ghost", size="1", on_click=LoginState.toggle_recovery,
+                  id="toggle-recovery"),
+        spacing="1",
+        width="100%",
+    )
+
+
 def login_page() -> rx.Component:
     return auth_card(
         N_("Sign in"),
@@ -30,11 +48,7 @@ def login_page() -> rx.Component:
             rx.vstack(
                 _field(N_("Email"), "email", "email", required=True, auto_complete="username"),
                 _field(N_("Password"), "password", "password", required=True, auto_complete="current-password"),
-                rx.cond(
-                    LoginState.needs_totp,
-                    _field(N_("Two-factor code"), "totp_code", "text", input_mode="numeric",
-                           auto_complete="one-time-code", max_length=7),
-                ),
+                rx.cond(LoginState.needs_totp, _second_factor()),
                 _error(LoginState.error),
                 rx.button(t("Sign in"), type="submit", width="100%", id="login-submit"),
                 spacing="3",

@@ -163,12 +163,60 @@ def _model_form() -> rx.Component:
     )
 
 
+def _current_password(form: str) -> rx.Component:
+    return rx.input(name="current_password", id=f"{form}-password", type="password", required=True,
+                    auto_complete="current-password", placeholder=t("Current password"),
+                    aria_label=t("Current password"))
+
+
+def _recovery_codes() -> rx.Component:
+    """The codes just made: shown this once, with what they are for."""
+    return rx.cond(
+        SettingsState.shown_codes.length() > 0,
+        rx.callout.root(
+            rx.callout.text(t("Your recovery codes. Keep them somewhere safe, away from your phone: each signs you "
+                              "in once if you lose your authenticator app. They are not shown again."),
+                            weight="bold"),
+            rx.grid(rx.foreach(SettingsState.shown_codes, lambda c: rx.code(c, size="3")),
+                    columns="2", spacing="2", id="recovery-codes", width="fit-content"),
+            rx.button(t("I have saved them"), on_click=SettingsState.done_with_codes, variant="soft", size="1",
+                      id="recovery-done"),
+            color_scheme="amber", role="status", width="100%",
+        ),
+    )
+
+
+def _two_factor_on() -> rx.Component:
+    return rx.vstack(
+        rx.text(t("On: signing in asks for a code from your authenticator app."), id="totp-on"),
+        rx.text(t("Unused recovery codes:"), " ", rx.el.strong(SettingsState.recovery_left, id="recovery-left"),
+                size="2"),
+        _recovery_codes(),
+        rx.form(
+            rx.flex(_current_password("recovery"),
+                    rx.button(t("Make new recovery codes"), type="submit", variant="soft", id="recovery-new"),
+                    spacing="2", wrap="wrap"),
+            on_submit=SettingsState.new_recovery_codes, reset_on_submit=True,
+        ),
+        rx.form(
+            rx.flex(_current_password("totp-off"),
+                    rx.input(name="code", id="totp-off-code", required=True, auto_complete="one-time-code",
+                             placeholder=t("Code from the app or a recovery code"),
+                             aria_label=t("Code from the app or a recovery code")),
+                    rx.button(t("Turn off"), type="submit", color_scheme="red", variant="soft", id="totp-off"),
+                    spacing="2", wrap="wrap"),
+            on_submit=SettingsState.disable_two_factor, reset_on_submit=True,
+        ),
+        width="100%",
+    )
+
+
 def _two_factor() -> rx.Component:
     return rx.vstack(
         rx.heading(t("Two-factor authentication"), size="4", as_="h2"),
         rx.cond(
             SettingsState.totp_enabled,
-            rx.text(t("On: signing in asks for a code from your authenticator app."), id="totp-on"),
+            _two_factor_on(),
             rx.cond(
                 SettingsState.totp_qr != "",
                 rx.form(
@@ -185,9 +233,68 @@ def _two_factor() -> rx.Component:
                     ),
                     on_submit=SettingsState.verify_two_factor,
                 ),
-                rx.button(t("Set up two-factor authentication"), on_click=SettingsState.start_two_factor,
-                          variant="soft", id="totp-start"),
+                rx.form(
+                    rx.flex(_current_password("totp-start"),
+                            rx.button(t("Set up two-factor authentication"), type="submit", variant="soft",
+                                      id="totp-start"),
+                            spacing="2", wrap="wrap"),
+                    on_submit=SettingsState.start_two_factor, reset_on_submit=True,
+                ),
             ),
+        ),
+        width="100%",
+    )
+
+
+def _invitation_row(i: dict) -> rx.Component:
+    return rx.table.row(
+        rx.table.cell(i["email"]),
+        rx.table.cell(i["expires"]),
+        rx.table.cell(rx.badge(i["state_label"], custom_attrs={"data-state": i["state"]})),
+        rx.table.cell(rx.cond(i["revocable"].to(bool),
+                              rx.button(t("Revoke"), on_click=SettingsState.revoke_invitation(i["id"]),
+                                        color_scheme="red", variant="ghost", size="1"))),
+    )
+
+
+def _invitations() -> rx.Component:
+    """Only an administrator sees this (and only an administrator's handlers get past the service)."""
+    return rx.vstack(
+        rx.heading(t("Invitations"), size="4", as_="h2"),
+        rx.text(t("Someone you invite can create an account while registration is by invitation. "
+                  "An invitation works once, until it expires."), size="2", color_scheme="gray"),
+        rx.form(
+            rx.flex(
+                rx.input(name="invitation_email", id="invitation_email", type="email", min_width="16em",
+                         placeholder=t("Email address (optional)"), aria_label=t("Email address (optional)")),
+                rx.input(name="invitation_days", id="invitation_days", default_value="7", input_mode="numeric",
+                         width="5em", aria_label=t("Days valid")),
+                rx.text(t("days"), size="2"),
+                rx.button(t("Invite"), type="submit", id="invitation-create"),
+                spacing="2", wrap="wrap", align="center",
+            ),
+            on_submit=SettingsState.create_invitation, reset_on_submit=True,
+        ),
+        rx.cond(
+            SettingsState.invitation_code != "",
+            rx.callout.root(
+                rx.callout.text(t("Send this link (or the code) to the person you invite. It is not shown again."),
+                                weight="bold"),
+                rx.code(SettingsState.invitation_link, id="invitation-link", word_break="break-all"),
+                rx.code(SettingsState.invitation_code, id="invitation-code", word_break="break-all"),
+                color_scheme="amber", role="status", width="100%",
+            ),
+        ),
+        rx.cond(
+            SettingsState.invitation_list.length() > 0,
+            rx.table.root(
+                rx.table.header(rx.table.row(
+                    rx.table.column_header_cell(t("For")), rx.table.column_header_cell(t("Expires")),
+                    rx.table.column_header_cell(t("State")), rx.table.column_header_cell(""))),
+                rx.table.body(rx.foreach(SettingsState.invitation_list, _invitation_row)),
+                width="100%", id="invitation-list",
+            ),
+            rx.text(t("No invitations yet."), color_scheme="gray", size="2"),
         ),
         width="100%",
     )
@@ -210,6 +317,7 @@ def settings_page() -> rx.Component:
             _model_form(),
             rx.divider(),
             _two_factor(),
+            rx.cond(SettingsState.is_admin, rx.fragment(rx.divider(), _invitations())),
             spacing="4", width="100%", max_width="900px", padding_top="1em",
         ),
     )

@@ -1,10 +1,15 @@
-"""Settings (mail accounts, model, preferences) and the audit log: handlers over services.accounts,
-services.settings and services.audit, as the REST API's routes are."""
+"""Settings (mail accounts, model, preferences, two-factor sign-in, an administrator's invitations)
+and the audit log: handlers over services.accounts, services.settings, services.auth,
+services.invitations and services.audit, as the REST API's routes are."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import TypeVar
 
 import reflex as rx
 from pydantic import ValidationError as PydanticError
@@ -15,10 +20,11 @@ from openfyxer.models.account import AccountCreate
 from openfyxer.models.oauth import OAuthStart
 from openfyxer.models.settings import SettingsUpdate
 from openfyxer.models.types import check_address
-from openfyxer.services import audit, auth
+from openfyxer.models.user import InvitationCreate
+from openfyxer.services import audit, auth, invitations
 from openfyxer.services.mail import accounts, oauth
 from openfyxer.services import settings as settings_service
-from openfyxer.ui.state.auth import _first_error
+from openfyxer.ui.state.auth import _first_error, client_ip
 from openfyxer.ui.state.mail import MailState
 
 PROVIDERS = ["local", "ollama", "openai", "gemini", "claude", "cohere"]
@@ -27,6 +33,17 @@ SECRETS = ("openai_api_key", "gemini_api_key", "claude_api_key", "cohere_api_key
 CHANNEL_SECRETS = ("slack_webhook_url", "sms_api_key")
 SMS_PROVIDERS = ["none", "twilio", "vonage"]
 AUDIT_PAGE = 50
+T = TypeVar("T")
+
+
+def as_user(session_id: str, action: Callable[..., T]) -> T:
+    """action(db, user) in one unit of work for the tab's signed-in user: what a handler hands to a
+    worker thread when the work checks a password (argon2 is slow on purpose: off the event loop)."""
+    with session_scope() as db:
+        user = auth.live_user(db, session_id=uuid.UUID(session_id)) if session_id else None
+        if user is None:
+            raise OpenFyxerError("your session has ended; sign in again")
+        return action(db, user)
 
 
 class SettingsState(MailState):
@@ -57,6 +74,8 @@ class SettingsState(MailState):
 
     def _load(self) -> None:
         self.notice = ""
+        # Shown once: whoever comes back to the page later does not see them again.
+        self.shown_codes, self.invitation_code, self.invitation_link = [], "", ""
         self._read()
         # Back from a provider's sign-in page (the API's OAuth callback redirects here).
         params = self.router.url.query_parameters
@@ -120,6 +139,8 @@ class SettingsState(MailState):
             with session_scope() as db:
                 user = self._user(db)
                 self.totp_enabled = user.totp_enabled
+                self.recovery_left = auth.recovery_codes_left(db, user=user)
+                self._read_invitations(db, user)
                 self.accounts = [self._account(a) for a in accounts.list_accounts(db, user=user)]
                 s = settings_service.read(db, user=user)
         except OpenFyxerError as e:
@@ -134,30 +155,106 @@ class SettingsState(MailState):
 
     totp_qr: str = ""  # the enrolment QR code (a data: URI), shown until verified
     totp_secret: str = ""
+    shown_codes: list[str] = []  # the recovery codes just made: shown this once
+    recovery_left: int = 0
 
-    def start_two_factor(self) -> None:
-        """A new secret, shown once as a QR code and as text; enabled only once a code checks out."""
-        self.error, self.notice = "", ""
+    async def _off_loop(self, action: Callable[..., T]) -> T | None:
+        """action(db, user) in a worker thread, for work that checks the password; a refused change
+        shows as the page's error and gives None."""
         try:
-            with session_scope() as db:
-                setup = auth.totp_setup(db, user=self._user(db), ip=self.router.session.client_ip)
+            return await asyncio.to_thread(as_user, self._session_id, action)
         except OpenFyxerError as e:
             self._fail(e)
-            return
-        self.totp_qr, self.totp_secret = setup.qr_svg, setup.secret
+            return None
+
+    async def start_two_factor(self, form: dict) -> None:
+        """Given the current password, a new secret, shown once as a QR code and as text; enabled only
+        once a code checks out."""
+        self.error, self.notice = "", ""
+        password, ip = form.get("current_password") or "", client_ip(self.router)
+        setup = await self._off_loop(lambda db, user: auth.totp_setup(db, user=user, current_password=password, ip=ip))
+        if setup is not None:
+            self.totp_qr, self.totp_secret = setup.qr_svg, setup.secret
 
     def verify_two_factor(self, form: dict) -> None:
         self.error, self.notice = "", ""
         code = (form.get("totp_setup_code") or "").strip()
         try:
             with session_scope() as db:
-                auth.totp_verify(db, user=self._user(db), code=code, ip=self.router.session.client_ip)
+                codes = auth.totp_verify(db, user=self._user(db), code=code, ip=client_ip(self.router))
         except OpenFyxerError as e:
             self._fail(e)
             return
         self.totp_qr = self.totp_secret = ""
         self.totp_enabled = True
+        self.shown_codes, self.recovery_left = codes, len(codes)
         self.notice = self._t("Two-factor authentication is on: sign-in now asks for a code from your app.")
+
+    async def new_recovery_codes(self, form: dict) -> None:
+        """A fresh set, given the current password; the earlier codes stop working."""
+        self.error, self.notice = "", ""
+        password, ip = form.get("current_password") or "", client_ip(self.router)
+        codes = await self._off_loop(
+            lambda db, user: auth.new_recovery_codes(db, user=user, current_password=password, ip=ip))
+        if codes is not None:
+            self.shown_codes, self.recovery_left = codes, len(codes)
+            self.notice = self._t("New recovery codes are ready; the earlier ones no longer work.")
+
+    async def disable_two_factor(self, form: dict) -> None:
+        """Given the current password and a code: from the app, or a recovery code."""
+        self.error, self.notice = "", ""
+        password, code, ip = form.get("current_password") or "", (form.get("code") or "").strip(), client_ip(self.router)
+        done = await self._off_loop(lambda db, user: auth.totp_disable(
+            db, user=user, current_password=password, code=code, ip=ip) or True)
+        if done:
+            self.totp_enabled, self.shown_codes, self.recovery_left = False, [], 0
+            self.notice = self._t("Two-factor authentication is off: sign-in asks only for your password.")
+
+    def done_with_codes(self) -> None:
+        self.shown_codes = []
+
+    is_admin: bool = False
+    invitation_list: list[dict] = []
+    invitation_code: str = ""  # the new invitation's code and link, shown once
+    invitation_link: str = ""
+
+    def _read_invitations(self, db, user) -> None:  # noqa: ANN001
+        """Only an administrator's page lists them; the service refuses anyone else anyway."""
+        self.is_admin = user.is_admin
+        self.invitation_list = [self._invitation(i) for i in invitations.list_all(db, user)] if user.is_admin else []
+
+    def _invitation(self, i) -> dict:  # noqa: ANN001
+        state = "used" if i.used_at else "expired" if i.expires_at <= datetime.now(UTC) else "open"
+        return {"id": str(i.id), "email": i.email or self._t("anyone"), "expires": self._when(i.expires_at),
+                "state": state, "revocable": i.used_at is None,
+                "state_label": {"used": self._t("used"), "expired": self._t("expired"), "open": self._t("open")}[state]}
+
+    def create_invitation(self, form: dict) -> None:
+        """An invitation for one person (for one address when given); its code and link are shown once."""
+        self.error, self.notice = "", ""
+        self.invitation_code = self.invitation_link = ""
+        days = (form.get("invitation_days") or "").strip() or "7"
+        if not days.isdigit():
+            self.error = self._t("invitation_days: a number of days")
+            return
+        ip = client_ip(self.router)
+        made = self._attempt(lambda db: invitations.create(
+            db, self._user(db), ip=ip, **InvitationCreate(email=(form.get("invitation_email") or "").strip() or None,
+                                                          days=int(days)).model_dump()))
+        if made is None:
+            return
+        self.invitation_code = made[1]
+        self.invitation_link = f"{self.router.url.origin}/register?invitation={made[1]}"
+        self._read()
+
+    def revoke_invitation(self, invitation_id: str) -> None:
+        self.error, self.notice = "", ""
+        ip = client_ip(self.router)
+        if self._attempt(lambda db: invitations.revoke(db, self._user(db), uuid.UUID(invitation_id), ip=ip)
+                         or True) is None:
+            return
+        self.notice = self._t("The invitation was withdrawn.")
+        self._read()
 
     def _attempt(self, action):  # noqa: ANN001, ANN202
         """action(db) in one transaction; a bad field or a refused change shows as the page's error

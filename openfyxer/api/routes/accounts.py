@@ -80,10 +80,12 @@ def oauth_start(provider: str, body: OAuthStart, request: Request, response: Res
 
 
 @router.get("/oauth/{provider}/begin", status_code=status.HTTP_303_SEE_OTHER, response_class=RedirectResponse,
-            responses={303: {"description": "On to the provider, or back to the dashboard"}})
+            responses={303: {"description": "On to the provider, or back to the dashboard"},
+                       404: {"model": ErrorOut, "description": "Unknown provider"}})
 def oauth_begin(provider: str, request: Request, db: DB, ticket: str = "") -> Response:
     """The dashboard's way into a flow it started: sets the nonce cookie, HttpOnly, for a browser
     signed in to the dashboard as the flow's user (the ticket alone, forwarded, is not enough)."""
+    oauth.known(provider)
     token = request.cookies.get(deps.UI_REFRESH_COOKIE, "")
     user = auth.user_of_refresh(db, token) if token else None
     started = oauth.claim_ticket(ticket, user_id=user.id if user else None)
@@ -96,13 +98,17 @@ def oauth_begin(provider: str, request: Request, db: DB, ticket: str = "") -> Re
 
 
 @router.get("/oauth/{provider}/callback", status_code=status.HTTP_303_SEE_OTHER, response_class=RedirectResponse,
-            responses={303: {"description": "Back to the dashboard"}, 400: {"model": ErrorOut}})
+            responses={303: {"description": "Back to the dashboard"}, 400: {"model": ErrorOut},
+                       404: {"model": ErrorOut, "description": "Unknown provider"}})
 def oauth_callback(provider: str, request: Request, db: DB, state: str = "", code: str = "",
                    error: str = "") -> Response:
     """The provider sends the browser here; the state finds the flow, the nonce cookie proves this is
     the browser that started it. The cookie is cleared whatever the outcome."""
+    oauth.known(provider)
     if error or not code or not state:
-        response: Response = RedirectResponse(f"/settings?oauth_error={error or 'missing_code'}", status_code=303)
+        # The provider's word, kept to what an OAuth error code can be (RFC 6749: printable ASCII).
+        reason = "".join(c for c in error if c.isascii() and (c.isalnum() or c in "_-."))[:60] or "missing_code"
+        response: Response = RedirectResponse(f"/settings?{urlencode({'oauth_error': reason})}", status_code=303)
     else:
         response = _finish(provider, request, db, state=state, code=code)
     if state:

@@ -71,6 +71,13 @@ class Started:
     cookie: BrowserCookie
 
 
+def known(provider: str) -> str:
+    """The provider's name, or NotFound: it becomes part of a path, a cookie's path and a redirect."""
+    if provider not in PROVIDERS:
+        raise NotFound(f"unknown OAuth provider {provider[:40]!r}")
+    return provider
+
+
 def endpoints(provider: str) -> Endpoints:
     s = get_settings()
     if provider == "google":

@@ -20,7 +20,7 @@ from openfyxer.models.account import AccountCreate
 from openfyxer.models.oauth import OAuthStart
 from openfyxer.models.settings import SettingsUpdate
 from openfyxer.models.types import check_address
-from openfyxer.models.user import InvitationCreate
+from openfyxer.models.user import InvitationCreate, User
 from openfyxer.services import audit, auth, invitations
 from openfyxer.services.mail import accounts, oauth
 from openfyxer.services import settings as settings_service
@@ -274,16 +274,31 @@ class SettingsState(MailState):
     def set_provider(self, value: str) -> None:
         self.provider = value if value in PROVIDERS else "local"
 
-    def connect(self, form: dict):  # noqa: ANN201
-        """The IMAP form: connect_account checks the login against the servers before saving."""
+    async def connect(self, form: dict):  # noqa: ANN201
+        """The IMAP form: connect_account checks the login against the servers before saving. That is
+        network work (up to the servers' timeouts), so it runs in a thread: the event loop keeps
+        serving every other tab meanwhile."""
         self.error, self.notice = "", ""
         fields = {k: v.strip() for k, v in form.items() if isinstance(v, str) and v.strip()}
         for port in ("imap_port", "smtp_port"):
             if port in fields and not fields[port].isdigit():
                 self.error = self._t("{field}: a port is a number", field=port)
                 return None
-        account = self._attempt(lambda db: accounts.connect_account(
-            db, user=self._user(db), data=AccountCreate(**fields), ip=self.router.session.client_ip))
+        if (user_id := self._signed_in_id()) is None:
+            return None
+        ip = self.router.session.client_ip
+
+        def work():  # noqa: ANN202
+            with session_scope() as db:
+                return accounts.connect_account(db, user=db.get(User, user_id), data=AccountCreate(**fields), ip=ip)
+
+        try:
+            account = await asyncio.to_thread(work)
+        except PydanticError as e:
+            self.error, account = _first_error(e), None
+        except OpenFyxerError as e:
+            self._fail(e)
+            account = None
         if account is None:
             return None
         self.notice = self._t("Connected {address}; the first sync has started.", address=account.email_address)

@@ -328,8 +328,9 @@ class SettingsState(MailState):
         self.notice = self._t("Removed the account and {count} messages.", count=self._num(counts.get("emails", 0)))
         self._read()
 
-    def save(self, form: dict):  # noqa: ANN201
-        """Model and preferences; an API key field left empty keeps the stored key (keys are write-only)."""
+    async def save(self, form: dict):  # noqa: ANN201
+        """Model and preferences; an API key field left empty keeps the stored key (keys are write-only).
+        A webhook address is resolved and checked by the outbound policy: in a thread, off the event loop."""
         self.error, self.notice = "", ""
         contacts = [c.strip() for c in (form.get("priority_contacts") or "").replace(",", "\n").splitlines() if c.strip()]
         changes: dict = {"llm_provider": form.get("llm_provider") or None, "llm_model": (form.get("llm_model") or "").strip(),
@@ -348,8 +349,22 @@ class SettingsState(MailState):
         if "sms_provider" in form:
             changes["sms_provider"] = "" if form["sms_provider"] == "none" else form["sms_provider"]
         data = {k: v for k, v in changes.items() if v is not None}
-        if self._attempt(lambda db: settings_service.update(db, user=self._user(db), data=SettingsUpdate(**data),
-                                                            ip=self.router.session.client_ip)) is None:
+        if (user_id := self._signed_in_id()) is None:
+            return None
+        ip = self.router.session.client_ip
+
+        def work() -> bool:
+            with session_scope() as db:
+                settings_service.update(db, user=db.get(User, user_id), data=SettingsUpdate(**data), ip=ip)
+            return True
+
+        try:
+            await asyncio.to_thread(work)
+        except PydanticError as e:
+            self.error = _first_error(e)
+            return None
+        except OpenFyxerError as e:
+            self._fail(e)
             return None
         self.notice = self._t("Settings saved.")
         self._read()

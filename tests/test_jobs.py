@@ -56,6 +56,106 @@ def test_in_process_queue_runs_the_task(sqlite_url):
     assert jobs.status(jid) == "finished" and _tokens_left() == 0
 
 
+def _until(condition, timeout_s: float = 15) -> bool:  # noqa: ANN001
+    """Wait for a condition (bounded); True once it holds."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.02)
+    return condition()
+
+
+def test_every_task_has_a_deadline():
+    """GIVEN every task in workers.tasks WHEN its deadline is asked THEN it has one, of at most half an hour;
+    a task without one is refused rather than run unbounded."""
+    import inspect
+
+    import workers.tasks
+
+    names = [n for n, f in inspect.getmembers(workers.tasks, inspect.isfunction)
+             if f.__module__ == "workers.tasks" and not n.startswith("_")]
+    assert "sync_account" in names and "send_draft" in names
+    for name in names:
+        assert 0 < jobs.deadline_for(name) <= 1800, name
+    assert jobs.deadline_for("send_draft") <= 180 and jobs.deadline_for("sync_all") <= 120
+
+
+@pytest.fixture
+def recorded_task(monkeypatch):
+    """`index_document` replaced by a task that records each start (its argument, in order) and, for an
+    argument in `block`, waits on `gate` first; `threads` holds the thread of each blocked run."""
+    import workers.tasks
+
+    class Task:
+        started: list[str] = []
+        block: set[str] = set()
+        gate = threading.Event()
+        entered: dict[str, threading.Event] = {}
+        threads: dict[str, threading.Thread] = {}
+
+    def task(arg: str) -> None:
+        Task.started.append(arg)
+        if arg in Task.block:
+            Task.threads.setdefault(arg, threading.current_thread())
+            Task.entered.setdefault(arg, threading.Event()).set()
+            Task.gate.wait(30)
+
+    monkeypatch.setattr(workers.tasks, "index_document", task, raising=True)
+    yield Task
+    Task.gate.set()  # never leave a thread behind, whatever failed
+    for t in Task.threads.values():
+        t.join(30)
+    jobs.local_queue().join(30)
+
+
+def test_one_users_slow_jobs_do_not_hold_another_users(sqlite_url, recorded_task):
+    """GIVEN user A's two jobs stuck on a slow server WHEN user B's job and another of A's are queued THEN
+    B's runs to its end meanwhile, A's third waits (A never takes the last worker), and A's jobs start in
+    the order they were asked."""
+    task = recorded_task
+    task.block = {"a1", "a2"}
+    a1 = jobs.enqueue("index_document", "a1", owner="user-a")
+    assert _until(lambda: "a1" in task.entered)
+    a2 = jobs.enqueue("index_document", "a2", owner="user-a")
+    assert _until(lambda: "a2" in task.entered)
+    a3 = jobs.enqueue("index_document", "a3", owner="user-a")
+    b1 = jobs.enqueue("index_document", "b1", owner="user-b")
+    assert _until(lambda: jobs.status(b1) == "finished"), jobs.local_queue().depth()
+    assert jobs.status(a1) == jobs.status(a2) == "started" and jobs.status(a3) == "queued"
+    task.gate.set()
+    assert jobs.local_queue().join(30)
+    assert [a for a in task.started if a.startswith("a")] == ["a1", "a2", "a3"]
+    assert {jobs.status(j) for j in (a1, a2, a3)} == {"finished"}
+
+
+def test_a_job_past_its_deadline_fails_and_the_pool_keeps_working(sqlite_url, recorded_task, monkeypatch):
+    """GIVEN three users' jobs that never answer, as many as the pool has workers WHEN their deadline passes
+    THEN each is marked failed and its worker replaced: a fourth user's job runs; the same job asked again
+    waits for the stuck run to end (two runs never overlap); the stuck runs' late results change nothing."""
+    import workers.tasks
+
+    monkeypatch.setitem(workers.tasks.DEADLINES, "index_document", 0.5)
+    task = recorded_task
+    task.block = {"stuck-a", "stuck-b", "stuck-c"}
+    stuck = {o: jobs.enqueue("index_document", f"stuck-{o}", owner=o) for o in "abc"}
+    assert _until(lambda: all(jobs.status(j) == "failed" for j in stuck.values()))
+    assert all(t.is_alive() for t in task.threads.values())  # a thread cannot be stopped: it goes on
+
+    other = jobs.enqueue("index_document", "d1", owner="d")
+    assert _until(lambda: jobs.status(other) == "finished")
+    again = jobs.enqueue("index_document", "stuck-a", owner="a")
+    assert again == stuck["a"] and jobs.status(again) == "queued"
+    assert not jobs.local_queue().join(0.5) and task.started.count("stuck-a") == 1
+
+    task.gate.set()
+    for t in task.threads.values():
+        t.join(10)
+    assert jobs.local_queue().join(10)
+    assert jobs.status(stuck["b"]) == jobs.status(stuck["c"]) == "failed"  # their late results were dropped
+    assert task.started.count("stuck-a") == 2 and jobs.status(again) == "finished"
+
+
 def test_in_process_queue_deduplicates_pending_jobs(sqlite_url, monkeypatch):
     """GIVEN a job that is still running WHEN the same job is queued again THEN it runs once."""
     import workers.tasks
@@ -89,14 +189,18 @@ def rq_env(redis_server, sqlite_url, monkeypatch):
 
 
 def test_rq_enqueue_dedupes_and_a_worker_runs_it(rq_env, sqlite_url):
-    """GIVEN Redis WHEN the same job is queued twice and a worker drains the queue THEN one RQ job ran the task."""
+    """GIVEN Redis WHEN the same job is queued twice and a worker drains the queue THEN one RQ job ran the
+    task, with the task's deadline as its timeout."""
     from rq import Queue, SimpleWorker
+
+    import workers.tasks
 
     _expired_token(sqlite_url)
     jid = jobs.enqueue("purge_expired")
     assert jobs.enqueue("purge_expired") == jid
     q = Queue(jobs.QUEUE, connection=rq_env)
     assert q.count == 1 and jobs.status(jid) == "queued"
+    assert q.fetch_job(jid).timeout == workers.tasks.DEADLINES["purge_expired"]  # the deadline is RQ's timeout
     SimpleWorker([q], connection=rq_env).work(burst=True)
     assert jobs.status(jid) == "finished" and _tokens_left() == 0
     assert q.fetch_job(jid).return_value() == {"refresh_tokens": 1, "sessions": 0, "totp_steps": 0}
@@ -185,7 +289,8 @@ def test_each_change_declares_the_job_that_follows_it(sqlite_url, declared_jobs)
     """GIVEN a user with an account, mail, a draft and a document WHEN each change is made through its
     service THEN the service itself declares the follow-up job (no route or page decides it): read
     state -> push, approval -> send, document added / removed -> index / forget, sync now and the
-    periodic sync -> sync, due drafts -> send, account removed -> forget its knowledge."""
+    periodic sync -> sync, due drafts -> send, account removed -> forget its knowledge; each job names the
+    user as its owner, the periodic ones included, so the in-process runner can take users in turn."""
     from openfyxer.core.db import session_scope
     from openfyxer.models.draft import DraftCreate
     from openfyxer.models.email_api import EmailUpdate
@@ -194,10 +299,13 @@ def test_each_change_declares_the_job_that_follows_it(sqlite_url, declared_jobs)
     from openfyxer.services.mail import accounts, drafts, emails, outbox
     from tests.assistanthelpers import add_email, make_user_account
 
+    owners = set()
+
     def made(action) -> list[tuple[str, tuple]]:  # noqa: ANN001
         declared_jobs.clear()
         with session_scope() as s:
             action(s)
+        owners.update(j.owner for j in declared_jobs)
         return [(j.name, j.args) for j in declared_jobs]
 
     with session_scope() as s:
@@ -237,3 +345,4 @@ def test_each_change_declares_the_job_that_follows_it(sqlite_url, declared_jobs)
     assert made(accounts.sync_all) == [("sync_account", (str(account_id),))]
     assert made(lambda s: accounts.remove_account(s, user=u(s), account_id=account_id)) == \
         [("forget_account", (str(user_id), str(account_id)))]
+    assert owners == {str(user_id)}

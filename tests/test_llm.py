@@ -144,8 +144,12 @@ def test_answers_are_cached_in_redis_when_configured(monkeypatch, server, redis_
 
 
 def test_health_reports_the_embedded_default_honestly(client, no_ollama, monkeypatch):
-    """GIVEN the embedded default WHEN /health/llm is asked THEN ok with the model, or down when it is missing."""
-    r = client.get("/health/llm").json()
+    """GIVEN the embedded default WHEN an administrator asks /health/llm THEN ok with the model, or down when
+    it is missing."""
+    from tests.helpers import bearer, signed_up
+
+    admin = bearer(signed_up(client))  # the first account is the administrator
+    r = client.get("/health/llm", headers=admin).json()
     assert r["status"] == "ok" and r["backend"] == "embedded" and r["model"] == "smollm2-135m"
     apply_env(monkeypatch, local_model="qwen-nonexistent")
     assert client.get("/health/llm").json()["status"] == "down"

@@ -104,6 +104,19 @@ def test_every_job_a_service_declares_is_a_task():
         jobs.resolve(name)
 
 
+def test_every_job_a_service_declares_names_its_owner():
+    """GIVEN every `later(...)` in services WHEN its arguments are read THEN it names the user the job works
+    for (`owner=`): the in-process runner takes users in turn, and a job without one would share the
+    system's lane with the periodic jobs."""
+    missing = []
+    for path in (PKG / "services").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "later":
+                if not any(k.arg == "owner" for k in node.keywords):
+                    missing.append(f"{path.relative_to(PKG.parent)}:{node.lineno}")
+    assert not missing, missing
+
+
 def test_log_lines_do_not_carry_secrets(caplog):
     """GIVEN a log line with a password, token or API key WHEN it is logged THEN the values are masked."""
     log = logging.getLogger("openfyxer.test")

@@ -17,6 +17,27 @@ from openfyxer.services.knowledge import indexing
 from openfyxer.services.mail import accounts, mailactions, outbox, sync
 
 
+# Each task's overall deadline, in seconds: RQ's job timeout, and in process the moment the job is
+# marked failed and its worker replaced. Socket timeouts (settings.mail_timeout_seconds and the like)
+# end most stalls well before; this bounds what they cannot, such as a server that answers slowly
+# forever. Work that commits as it goes (sync, indexing) resumes on its next run.
+MINUTE = 60
+DEADLINES: dict[str, float] = {
+    "purge_expired": 5 * MINUTE,
+    "sync_all": 1 * MINUTE,  # the periodic ones only declare one job per account or draft
+    "send_due": 1 * MINUTE,
+    "sync_account": 20 * MINUTE,  # a first sync of a large mailbox continues at the next one
+    "send_draft": 2 * MINUTE,  # a send cut short is checked in Sent before any retry (outbox.due)
+    "push_read_state": 2 * MINUTE,
+    "process_account": 15 * MINUTE,  # triage asks the model only for ties on recent mail
+    "draft_email": 5 * MINUTE,  # the wait for the embedded model included
+    "index_account": 15 * MINUTE,
+    "forget_account": 10 * MINUTE,
+    "index_document": 10 * MINUTE,
+    "forget_document": 5 * MINUTE,
+}
+
+
 def _id(value: str) -> uuid.UUID:
     return uuid.UUID(str(value))
 

@@ -9,11 +9,12 @@ from typing import Annotated
 
 from fastapi import Depends, Request, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
 from openfyxer.core.config import get_settings
 from openfyxer.core.db import get_engine
-from openfyxer.core.errors import AuthError, PermissionDenied
+from openfyxer.core.errors import AuthError, OpenFyxerError, PermissionDenied
 from openfyxer.models.user import AuthSession, User
 from openfyxer.security import client_address
 from openfyxer.services import auth as auth_service
@@ -97,3 +98,23 @@ def current_caller(request: Request, db: DB,
 
 
 CurrentCaller = Annotated[Caller, Depends(current_caller)]
+
+
+def administrator(request: Request,
+                  _credentials: Annotated[HTTPAuthorizationCredentials | None, Security(_bearer_scheme)] = None,
+                  ) -> User | None:
+    """The caller when the request carries an active administrator's bearer token, else None: for
+    what anyone may ask and an administrator sees more of (/health). It never refuses: a missing,
+    wrong or expired token, or a database that is down, just gets the public answer."""
+    token = bearer_token(request)
+    if token is None:
+        return None
+    try:
+        with Session(get_engine(), expire_on_commit=False) as db:
+            user, _ = auth_service.authenticate(db, token)
+            return user if user.is_admin else None
+    except (OpenFyxerError, SQLAlchemyError):
+        return None
+
+
+Administrator = Annotated[User | None, Depends(administrator)]

@@ -80,8 +80,18 @@ class CheckOut(BaseModel):
 
 
 class HealthOut(BaseModel):
+    """Anyone sees `status`; an administrator's bearer token also gets each check."""
+
     status: str
-    checks: dict[str, CheckOut]
+    checks: dict[str, CheckOut] | None = None
+
+
+class ModelQueueOut(BaseModel):
+    """The caller's place at the embedded model, which answers one request at a time."""
+
+    waiting: bool = Field(description="a request of yours waits for its turn")
+    ahead: int = Field(description="requests that come before it, the one being written counted")
+    generating: bool = Field(description="the model is writing an answer of yours now")
 
 
 class InvalidOut(BaseModel):

@@ -97,6 +97,13 @@ class Settings(BaseSettings):
     parse_workers: int = Field(0, ge=0, le=64)  # 0: one per core (at most 4); 1: parse inline
     tls_ca_file: str = ""
     send_max_attempts: int = Field(5, ge=1, le=50)
+    # How long a mail server may stay silent before the operation fails: IMAP and Exchange, and SMTP,
+    # whose servers may check a whole message before they answer its end.
+    mail_timeout_seconds: float = Field(30, gt=0, le=600)
+    smtp_timeout_seconds: float = Field(60, gt=0, le=600)
+    # Jobs run in the app process (no Redis) by this many worker threads, taken in turn by each user,
+    # so one user's slow mail server or long model call holds one of them at most.
+    job_workers: int = Field(3, ge=2, le=32)
     oauth_redirect_base: str = ""
     google_client_id: str = ""
     google_client_secret: str = ""

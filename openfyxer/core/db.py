@@ -40,7 +40,11 @@ def _create(url: str) -> Engine:
             cur.close()
 
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    # A server that stops answering must fail a job, not hold its worker: a bounded connect, and
+    # TCP keepalives that notice a dead peer within about a minute (libpq's settings).
+    libpq = {"connect_timeout": 10, "keepalives": 1, "keepalives_idle": 30, "keepalives_interval": 10,
+             "keepalives_count": 3} if url.startswith("postgresql") else {}
+    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20, connect_args=libpq)
 
 
 def get_engine() -> Engine:

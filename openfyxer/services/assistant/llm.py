@@ -4,16 +4,22 @@ Choice, per user: a cloud provider with their own (encrypted) API key when they 
 otherwise the server named by OPENFYXER_LLM_BASE_URL; otherwise Ollama when it answers at its
 address; otherwise the embedded model that ships in a package. Answers are cached by model and
 prompt (Redis with a TTL when configured, memory otherwise).
+
+The embedded model answers one request at a time: a choice carries its user (`owner`), whose turn
+in the model's queue it takes, and `model_wait` says whether a user's request waits and behind how
+many. `follow` reads a stream from async code, saying meanwhile how long the wait is.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import threading
 import time
 from collections import OrderedDict
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Iterable
+from dataclasses import dataclass, replace
 
 from openfyxer.core.config import get_settings
 from openfyxer.core.errors import ValidationError
@@ -33,6 +39,7 @@ class Choice:
     model: str
     api_base: str | None = None
     api_key: str | None = None
+    owner: str | None = None  # the user it answers: whose turn it takes at the embedded model
 
     @property
     def label(self) -> str:
@@ -64,6 +71,12 @@ def _ollama_models(url: str) -> list[str]:
 
 
 def choose(user_settings: UserSettings | None) -> Choice:
+    """The model that answers this user (their settings; None: the server's default)."""
+    choice = _choose(user_settings)
+    return replace(choice, owner=str(user_settings.user_id)) if user_settings else choice
+
+
+def _choose(user_settings: UserSettings | None) -> Choice:
     s = get_settings()
     provider = (user_settings.llm_provider if user_settings else None) or "local"
     wanted = user_settings.llm_model if user_settings else None
@@ -152,7 +165,8 @@ def complete(choice: Choice, messages: list[dict], *, max_tokens: int = 512, tem
         return Answer(hit, choice.label, True, 0.0)
     start = time.perf_counter()
     if choice.provider == "embedded":
-        text = llm_local.chat(choice.model, messages, max_tokens=max_tokens, temperature=temperature, stop=stop)
+        text = llm_local.chat(choice.model, messages, max_tokens=max_tokens, temperature=temperature, stop=stop,
+                              owner=choice.owner)
     else:
         if messages and messages[-1]["role"] == "assistant":
             messages = messages[:-1]  # not every API continues a started answer; the others answer whole
@@ -164,12 +178,100 @@ def complete(choice: Choice, messages: list[dict], *, max_tokens: int = 512, tem
     return Answer(text, choice.label, False, time.perf_counter() - start)
 
 
-def stream(choice: Choice, messages: list[dict], *, max_tokens: int = 512, temperature: float = 0.2):  # noqa: ANN201
+class Pieces:
+    """A stream's pieces, as every model's stream looks to its reader: iterate it; `close()` may come
+    from any thread and ends it at the next piece; `place()` says where a request waiting for the
+    embedded model stands (None here: nothing else waits in line for a server's answer)."""
+
+    def __init__(self, pieces: Iterable[str]) -> None:
+        self._pieces, self._closed = iter(pieces), False
+
+    def __iter__(self) -> Pieces:
+        return self
+
+    def __next__(self) -> str:
+        if self._closed:
+            raise StopIteration
+        return next(self._pieces)
+
+    def place(self) -> llm_local.Place | None:
+        return None
+
+    def close(self) -> None:
+        self._closed = True  # a generator cannot be closed from another thread while it runs
+
+
+AnyStream = Pieces | llm_local.Stream  # what `stream` gives: both read, place and close alike
+
+
+def stream(choice: Choice, messages: list[dict], *, max_tokens: int = 512, temperature: float = 0.2) -> AnyStream:
     """The answer in pieces as the model writes them (for a chat that shows it growing); not cached."""
     if choice.provider == "embedded":
-        return llm_local.stream(choice.model, messages, max_tokens=max_tokens, temperature=temperature)
-    return llm_remote.stream(choice.provider, choice.model, messages, api_key=choice.api_key, api_base=choice.api_base,
-                             max_tokens=max_tokens, temperature=temperature, timeout=get_settings().llm_timeout_seconds)
+        return llm_local.stream(choice.model, messages, max_tokens=max_tokens, temperature=temperature,
+                                owner=choice.owner)
+    return Pieces(llm_remote.stream(choice.provider, choice.model, messages, api_key=choice.api_key,
+                                    api_base=choice.api_base, max_tokens=max_tokens, temperature=temperature,
+                                    timeout=get_settings().llm_timeout_seconds))
+
+
+def model_wait(user_id: object) -> llm_local.Place | None:
+    """Whether the user's request waits for the embedded model in this process, and how many requests
+    are ahead of it (the one being written counted); None when they have none there."""
+    return llm_local.position(str(user_id))
+
+
+POLL_S = 1.0  # how often a reader waiting for its first piece says where it stands
+
+
+async def follow(pieces: AnyStream, *, join: bool = False) -> AsyncIterator[tuple[str, object]]:
+    """A stream read from async code: ("waiting", ahead) now and then while the request waits for the
+    model, then ("text", piece) for each piece; with `join`, one piece for all that came since the
+    last (a page redrawn once per burst, not per word). Leaving early (the loop broken, the task cancelled
+    because the reader went away) closes the stream, which gives up its place or stops the model."""
+    loop = asyncio.get_running_loop()
+    arrived: asyncio.Queue = asyncio.Queue()
+
+    def hand_over(item: object) -> None:
+        try:
+            loop.call_soon_threadsafe(arrived.put_nowait, item)
+        except RuntimeError:  # the loop is gone: so is the reader
+            pieces.close()
+
+    def read() -> None:
+        try:
+            for piece in pieces:
+                hand_over(("text", piece))
+        except Exception as e:  # noqa: BLE001  (raised again on the reader's side)
+            hand_over(("error", e))
+        finally:
+            hand_over(None)
+
+    threading.Thread(target=read, name="llm-follow", daemon=True).start()
+    started = False
+    try:
+        while True:
+            if not started and (place := pieces.place()) is not None and place.waiting:
+                yield "waiting", place.ahead
+            try:
+                items = [await asyncio.wait_for(arrived.get(), POLL_S)]
+            except TimeoutError:
+                continue
+            while join and not arrived.empty():
+                items.append(arrived.get_nowait())
+            text = []
+            for item in items:
+                if item is None:
+                    break
+                if item[0] == "error":
+                    raise item[1]
+                text.append(item[1])
+            if text:
+                started = True
+                yield "text", "".join(text)
+            if None in items:
+                return
+    finally:
+        pieces.close()
 
 
 def describe_default() -> dict:

@@ -31,14 +31,14 @@ def process_account(*, account_id: uuid.UUID) -> int:
             for e in batch:
                 if (e.needs_reply and e.folder_role == "inbox" and e.received_at and e.received_at >= recent
                         and not drafting.has_pending_draft(s, e.id)):
-                    later(s, "draft_email", e.id)
+                    later(s, "draft_email", e.id, owner=user.id)
             triaged += len(batch)
     with session_scope() as s:
-        user = triage.owner(s, account_id) if saw_sent else None
-        if user:
+        user = triage.owner(s, account_id)
+        if user and saw_sent:
             style.refresh(s, user=user)  # the user's voice follows what they send
         # After the drafts: answering questions over the mail can wait longer than a reply.
-        later(s, "index_account", account_id)
+        later(s, "index_account", account_id, owner=user.id if user else None)
     return triaged
 
 

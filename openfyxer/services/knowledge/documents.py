@@ -47,7 +47,7 @@ def add(session: Session, *, user: User, filename: str | None, content_type: str
     session.flush()
     audit.record(session, action="document.upload", user_id=user.id, entity_type="document", entity_id=doc.id,
                  details={"filename": name, "size": len(data)}, ip=ip)
-    later(session, "index_document", doc.id)
+    later(session, "index_document", doc.id, owner=user.id)
     return doc
 
 
@@ -83,7 +83,7 @@ def remove(session: Session, *, user: User, document_id: uuid.UUID, ip: str | No
         (get_settings().data_dir / Path(path)).unlink(missing_ok=True)
     audit.record(session, action="document.delete", user_id=user.id, entity_type="document", entity_id=document_id,
                  details={"filename": doc.filename}, ip=ip)
-    later(session, "forget_document", user.id, document_id)
+    later(session, "forget_document", user.id, document_id, owner=user.id)
 
 
 def text_of(doc: Document) -> str | None:

@@ -300,11 +300,11 @@ def answer(session: Session, *, user: User, question: str, k: int = 6, history: 
     return complete(prepare(session, user=user, question=question, k=k, history=history, search=search))
 
 
-def stream(prepared: Prepared):  # noqa: ANN201
+def stream(prepared: Prepared) -> llm.AnyStream:
     """The model's answer as it is written (pieces of text); `finish` the joined text afterwards.
-    An answer written already comes in one piece."""
+    An answer written already comes in one piece. Read it with `llm.follow` from async code."""
     if prepared.text is not None:
-        return iter((prepared.text,))
+        return llm.Pieces((prepared.text,))
     if prepared.messages is None:
-        return iter(())
+        return llm.Pieces(())
     return llm.stream(prepared.choice, prepared.messages, max_tokens=ANSWER_TOKENS, temperature=0.1)

@@ -43,7 +43,7 @@ def imap_config(account: EmailAccount, access_token: str | None = None) -> imap.
     return imap.ImapConfig(
         host=account.imap_host or "", port=account.imap_port or 993, security=account.imap_security or "ssl",
         username=account.username or account.email_address, password=account.imap_password,
-        access_token=access_token, ca_file=_ca(),
+        access_token=access_token, ca_file=_ca(), timeout=get_settings().mail_timeout_seconds,
     )
 
 
@@ -51,14 +51,15 @@ def smtp_config(account: EmailAccount, access_token: str | None = None) -> smtp.
     return smtp.SmtpConfig(
         host=account.smtp_host or "", port=account.smtp_port or 465, security=account.smtp_security or "ssl",
         username=account.username or account.email_address, password=account.imap_password,
-        access_token=access_token, ca_file=_ca(),
+        access_token=access_token, ca_file=_ca(), timeout=get_settings().smtp_timeout_seconds,
     )
 
 
 def ews_config(account: EmailAccount, access_token: str | None = None) -> ews.EwsConfig:
     return ews.EwsConfig(url=account.ews_url or "", username=account.username or account.email_address,
                          password=account.imap_password, access_token=access_token,
-                         email_address=account.email_address, ca_file=_ca())
+                         email_address=account.email_address, ca_file=_ca(),
+                         timeout=get_settings().mail_timeout_seconds)
 
 
 def mailbox_for(account: EmailAccount, access_token: str | None = None) -> Mailbox:
@@ -121,7 +122,7 @@ def connect_account(session: Session, *, user: User, data: AccountCreate, ip: st
     audit.record(session, action="account.connect", user_id=user.id, entity_type="email_account", entity_id=account.id,
                  details={"provider": account.provider, "email_address": account.email_address,
                           "imap_host": account.imap_host}, ip=ip)
-    later(session, "sync_account", account.id)
+    later(session, "sync_account", account.id, owner=user.id)
     return account
 
 
@@ -145,15 +146,15 @@ def get_account(session: Session, *, user: User, account_id: uuid.UUID) -> Email
 def request_sync(session: Session, *, user: User, account_id: uuid.UUID) -> tuple[EmailAccount, str]:
     """"Sync now": the account and the id of its sync job (one per account, so asking twice adds nothing)."""
     account = get_account(session, user=user, account_id=account_id)
-    return account, later(session, "sync_account", account.id)
+    return account, later(session, "sync_account", account.id, owner=user.id)
 
 
 def sync_all(session: Session) -> int:
-    """The periodic sync: one job per active account."""
-    ids = session.exec(select(EmailAccount.id).where(EmailAccount.is_active)).all()
-    for account_id in ids:
-        later(session, "sync_account", account_id)
-    return len(ids)
+    """The periodic sync: one job per active account, each its owner's, so a slow server holds its own."""
+    rows = session.exec(select(EmailAccount.id, EmailAccount.user_id).where(EmailAccount.is_active)).all()
+    for account_id, user_id in rows:
+        later(session, "sync_account", account_id, owner=user_id)
+    return len(rows)
 
 
 def _count(session: Session, model, *where) -> int:  # noqa: ANN001
@@ -179,7 +180,7 @@ def remove_account(session: Session, *, user: User, account_id: uuid.UUID, ip: s
     _remove_unreferenced_files(session, paths)
     audit.record(session, action="account.remove", user_id=user.id, entity_type="email_account", entity_id=account_id,
                  details={"email_address": account.email_address, **counts}, ip=ip)
-    later(session, "forget_account", user.id, account_id)  # its mail leaves the knowledge store
+    later(session, "forget_account", user.id, account_id, owner=user.id)  # its mail leaves the knowledge store
     return counts
 
 

@@ -170,7 +170,7 @@ def update_email(session: Session, *, user: User, email_id: uuid.UUID, data: Ema
     audit.record(session, action="email.update", user_id=user.id, entity_type="email", entity_id=e.id,
                  details={k: v for k, v in changes.items() if v is not None}, ip=ip)
     if read_changed:
-        later(session, "push_read_state", e.id)
+        later(session, "push_read_state", e.id, owner=user.id)
     return e
 
 

@@ -260,7 +260,7 @@ def finish(session: Session, *, provider: str, state: str, code: str, browser_no
     audit.record(session, action="account.connect", user_id=flow.user_id, entity_type="email_account",
                  entity_id=account.id, details={"provider": account.provider, "oauth": provider,
                                                 "email_address": account.email_address}, ip=ip)
-    later(session, "sync_account", account.id)
+    later(session, "sync_account", account.id, owner=flow.user_id)
     return account
 
 

@@ -53,7 +53,7 @@ def approve(session: Session, *, user: User, draft_id: uuid.UUID, content: str |
     if content is not None and content != draft.content and draft.status not in ("approved", "sending", "sent"):
         drafts.update(session, user=user, draft_id=draft_id, data=DraftUpdate(content=content), ip=ip)
     if draft.status == "approved":
-        later(session, "send_draft", draft.id)  # a repeat after a lost job; the job id keeps it single
+        later(session, "send_draft", draft.id, owner=user.id)  # a repeat after a lost job; the job id keeps it single
         return draft
     if draft.status in ("sending", "sent"):
         return draft
@@ -90,7 +90,7 @@ def approve(session: Session, *, user: User, draft_id: uuid.UUID, content: str |
     audit.record(session, action="draft.approve", user_id=user.id, entity_type="draft", entity_id=draft.id,
                  details={"message_id": draft.message_id, "to": draft.to_addresses,
                           "edit_ratio": draft.edit_ratio, **({"resend": True} if resend else {})}, ip=ip)
-    later(session, "send_draft", draft.id)
+    later(session, "send_draft", draft.id, owner=user.id)
     return draft
 
 
@@ -211,18 +211,23 @@ def _send_claimed(draft_id: uuid.UUID, progress: dict) -> str:
 
 def due(session: Session) -> list[uuid.UUID]:
     """Drafts to (re)try now; a 'sending' left behind by a killed worker is treated as uncertain."""
+    return [draft_id for draft_id, _user in _due(session)]
+
+
+def _due(session: Session) -> list[tuple[uuid.UUID, uuid.UUID]]:
     session.execute(
         update(Draft).where(Draft.status == "sending", Draft.sending_started_at < _now() - STALE_SENDING)
         .values(status="approved", delivery_uncertain=True, next_attempt_at=_now(),
                 last_error="the sending worker stopped mid-send")
     )
-    return list(session.exec(select(Draft.id).where(
-        Draft.status == "approved", (Draft.next_attempt_at.is_(None)) | (Draft.next_attempt_at <= _now()))).all())
+    return [(d, u) for d, u in session.exec(select(Draft.id, Draft.user_id).where(
+        Draft.status == "approved", (Draft.next_attempt_at.is_(None)) | (Draft.next_attempt_at <= _now()))).all()]
 
 
 def send_due(session: Session) -> int:
-    """The periodic retry: a send job for every draft that is due (retries, and sends a dead worker left)."""
-    ids = due(session)
-    for draft_id in ids:
-        later(session, "send_draft", draft_id)
-    return len(ids)
+    """The periodic retry: a send job for every draft that is due (retries, and sends a dead worker
+    left), each its user's, so one slow server holds only its own."""
+    rows = _due(session)
+    for draft_id, user_id in rows:
+        later(session, "send_draft", draft_id, owner=user_id)
+    return len(rows)

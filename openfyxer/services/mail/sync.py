@@ -209,7 +209,7 @@ def sync_account(*, account_id: uuid.UUID) -> SyncResult:
         s.execute(update(EmailAccount).where(EmailAccount.id == account_id)
                   .values(sync_state="idle", last_sync=datetime.now(UTC)))
         if result.new:
-            later(s, "process_account", account_id)  # triage, drafts and indexing of what arrived
+            later(s, "process_account", account_id, owner=account.user_id)  # triage, drafts and indexing of what arrived
     return result
 
 

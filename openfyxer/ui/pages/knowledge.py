@@ -143,7 +143,8 @@ def chat_page() -> rx.Component:
                     rx.text(t("Ask anything about your mail and documents; answers name their sources."),
                             color_scheme="gray", size="2")),
             rx.cond(ChatState.thinking, rx.box(
-                rx.text(rx.cond(ChatState.partial != "", ChatState.partial, t("Looking through your mail…")),
+                rx.text(rx.cond(ChatState.partial != "", ChatState.partial,
+                                rx.cond(ChatState.waiting != "", ChatState.waiting, t("Looking through your mail…"))),
                         white_space="pre-wrap", size="2"),
                 max_width="85%", padding="0.6em 0.9em", border_radius="12px", background=rx.color("gray", 3),
                 id="chat-partial",

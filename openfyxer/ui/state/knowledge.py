@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from contextlib import aclosing
 
 import reflex as rx
 
@@ -12,6 +13,7 @@ from openfyxer.core.db import session_scope
 from openfyxer.core.errors import OpenFyxerError
 from openfyxer.models.knowledge_api import Answer
 from openfyxer.models.user import User
+from openfyxer.services.assistant import llm
 from openfyxer.services.knowledge import chat, documents, indexing, rag
 from openfyxer.ui.state.mail import MailState
 
@@ -192,6 +194,7 @@ class ChatState(MailState):
     messages: list[dict] = []
     draft: str = ""
     partial: str = ""  # the answer as it is being written
+    waiting: str = ""  # where the question stands while the model answers others first
     thinking: bool = False
 
     def load(self):  # noqa: ANN201
@@ -222,7 +225,7 @@ class ChatState(MailState):
             message = self.draft.strip()
             if self.thinking or not message:
                 return
-            self.thinking, self.error, self.draft, self.partial = True, "", "", ""
+            self.thinking, self.error, self.draft, self.partial, self.waiting = True, "", "", "", ""
             self.messages = [*self.messages, self._message("user", message, [], True)]
             nothing = self._t("I could not find anything about this in your mail or documents.")
             if (user_id := self._signed_in_id()) is None:
@@ -233,25 +236,24 @@ class ChatState(MailState):
             with session_scope() as db:
                 return chat.prepare(db, user=db.get(User, user_id), message=message)
 
-        loop, queue = asyncio.get_running_loop(), asyncio.Queue()
-
-        def produce(prepared: rag.Prepared) -> None:
-            try:
-                for piece in rag.stream(prepared):
-                    loop.call_soon_threadsafe(queue.put_nowait, piece)
-            finally:
-                loop.call_soon_threadsafe(queue.put_nowait, None)
-
         try:
             prepared = await asyncio.to_thread(prepare)
-            writer = asyncio.create_task(asyncio.to_thread(produce, prepared))
             pieces: list[str] = []
-            while (piece := await queue.get()) is not None:
-                pieces.append(piece)
-                if queue.empty():  # redraw once per burst, not per token
+            ahead = None
+            # Leaving this loop any way (an error, the task cancelled) closes the stream: a question
+            # nobody waits for any more gives up its place at the model.
+            async with aclosing(llm.follow(rag.stream(prepared), join=True)) as followed:
+                async for kind, value in followed:
+                    if kind == "waiting":
+                        if value != ahead:  # redrawn when the count changes, not at every look
+                            ahead = value
+                            async with self:
+                                self.waiting = self._t("Waiting for the model ({ahead} ahead)…",
+                                                       ahead=self._num(value))
+                        continue
+                    pieces.append(value)
                     async with self:
-                        self.partial = "".join(pieces)
-            await writer  # raises what the model raised
+                        self.partial, self.waiting = "".join(pieces), ""
             answer = rag.finish(prepared, "".join(pieces), nothing=nothing)
 
             def save() -> None:
@@ -261,10 +263,10 @@ class ChatState(MailState):
             await asyncio.to_thread(save)
         except OpenFyxerError as e:
             async with self:
-                self.thinking, self.partial = False, ""
+                self.thinking, self.partial, self.waiting = False, "", ""
                 self._fail(e)
             return
         async with self:
-            self.thinking, self.partial = False, ""
+            self.thinking, self.partial, self.waiting = False, "", ""
             self.messages = [*self.messages, self._message(
                 "assistant", answer.answer, [s.model_dump(mode="json") for s in answer.sources], answer.grounded)]

@@ -135,3 +135,15 @@ def test_the_upload_endpoint_needs_a_live_sign_in_before_anything_is_read(client
         auth.logout(db, user_id=pair.user_id, session_id=pair.session_id)
     assert _call(guard, "/_upload", cookie(pair.refresh_token), method="POST")["status"] == 401
     assert reached == ["/_upload", "/_upload", "/inbox"]
+
+
+def test_the_apis_sign_in_cookies_are_secure_over_https(client):
+    """GIVEN the API reached over HTTPS (OPENFYXER_COOKIE_SECURE not set) THEN the session cookies it sets are
+    Secure; over plain HTTP on 127.0.0.1 they are not (a browser would drop them)."""
+    signed_up(client)
+    body = {"email": "ana@example.com", "password": PASSWORD}
+    over_tls = client.post("https://127.0.0.1:3000/api/v1/auth/login", json=body)
+    assert over_tls.status_code == 200
+    assert all("Secure" in c for c in over_tls.headers.get_list("set-cookie"))
+    plain = client.post("/api/v1/auth/login", json=body)
+    assert not any("Secure" in c for c in plain.headers.get_list("set-cookie"))

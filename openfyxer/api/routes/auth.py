@@ -18,11 +18,11 @@ from openfyxer.services import auth
 router = APIRouter(prefix="/auth", tags=["auth"], responses=ERRORS)
 
 
-def _token_response(response: Response, pair: auth.TokenPair) -> TokenOut:
+def _token_response(request: Request, response: Response, pair: auth.TokenPair) -> TokenOut:
     """Tokens in the body for API clients, and as httpOnly cookies for the browser."""
     s = get_settings()
     csrf = new_csrf_token()
-    common = {"secure": s.cookie_secure, "samesite": "strict"}
+    common = {"secure": deps.is_https(request), "samesite": "strict"}  # Secure whenever served over HTTPS
     response.set_cookie(deps.ACCESS_COOKIE, pair.access_token, max_age=pair.expires_in, httponly=True, path="/", **common)
     response.set_cookie(deps.REFRESH_COOKIE, pair.refresh_token, max_age=s.refresh_token_days * 86400,
                         httponly=True, path="/api/v1/auth", **common)
@@ -47,7 +47,7 @@ def login(body: LoginRequest, request: Request, response: Response, db: DB) -> T
                       recovery_code=body.recovery_code, ip=client_ip(request),
                       user_agent=request.headers.get("user-agent"))
     db.commit()
-    return _token_response(response, pair)
+    return _token_response(request, response, pair)
 
 
 @router.post("/refresh", response_model=TokenOut)
@@ -60,7 +60,7 @@ def refresh(request: Request, response: Response, db: DB, body: RefreshIn | None
         deps.check_csrf(request)
     pair = auth.refresh(db, refresh_token=token, ip=client_ip(request))
     db.commit()
-    return _token_response(response, pair)
+    return _token_response(request, response, pair)
 
 
 @router.post("/logout", status_code=status.HTTP_204_NO_CONTENT)

@@ -337,3 +337,65 @@ def test_a_fact_shares_the_emails_subject_not_its_greetings_or_the_users_name(sq
         got = grounding.gather(s, user=s.get(User, user_id), email=s.get(Email, email_id), user_name="Ana Popescu",
                                user_email="ana.pop@example.com")
     assert [x["id"] for x in got.sources if x["role"] == "fact"] == [str(lease)]
+
+
+def _price_mailbox(wrap_up: str) -> dict:
+    """Ana's Sent mail to her colleague Tom closing another discovery phase (`wrap_up`), and a new client's
+    question about the cost of one, indexed."""
+    with session_scope() as s:
+        user, account = make_user_account(s)
+        ids = {"user": user.id}
+        add_email(s, account, subject="Discovery wrap-up", sender=account.email_address, to=["tom@brightlane.example"],
+                  folder_role="sent", category=None, received_at=NOW - timedelta(days=12), body=wrap_up)
+        ids["email"] = add_email(
+            s, account, subject="Discovery phase - cost", sender="daniel.fischer@alpenwerk.de",
+            sender_name="Daniel Fischer", received_at=NOW - timedelta(hours=3),
+            body="Dear Ana,\n\nBefore our board meets, could you tell me roughly what a two-week discovery phase "
+                 "with your team would cost us? A range is fine.\n\nKind regards,\nDaniel Fischer\nAlpenwerk GmbH").id
+        account_id = account.id
+    indexing.index_account(account_id=account_id)
+    return ids
+
+
+def test_another_clients_price_is_not_quoted_to_a_new_one(sqlite_url, scripted):
+    """GIVEN another client's discovery phase invoiced at EUR 9,800 (Ana's mail to a colleague, found as a fact)
+    WHEN a new client asks what a discovery phase would cost them and the model quotes that figure THEN the
+    sentence is taken out, the user is asked instead ([[Ask: ...]] with the client's question), and the draft
+    is flagged; the same mail about this client's own deal may be quoted."""
+    ids = _price_mailbox("Hi Tom,\n\nThe Northwind discovery phase is closed: ten days, two people, invoiced at "
+                         "EUR 9,800 as agreed.\n\nBest,\nAna")
+    scripted.reply = ("Dear Daniel,\n\nThank you for your message. A two-week discovery phase costs EUR 9,800. "
+                      "We can start in March.\n\nKind regards,\nAna")
+    draft = _draft(ids)
+    assert "9,800" in scripted.prompt()[1]  # the other client's figure was among the facts offered
+    assert "9,800" not in draft.content and "We can start in March." in draft.content
+    assert "[[Ask: Before our board meets, could you tell me roughly what a two-week discovery phase" in draft.content
+    assert any(f.startswith("amount_removed: ") and "9,800" in f for f in draft.flags)
+
+    own = _price_mailbox("Hi Tom,\n\nI told Alpenwerk a discovery phase like Northwind's would be EUR 9,800 for "
+                         "two weeks.\n\nBest,\nAna")
+    draft = _draft(own)
+    assert "EUR 9,800" in draft.content and not any(f.startswith("amount_removed") for f in draft.flags)
+
+
+def test_an_amount_from_nowhere_is_taken_out_and_one_from_the_thread_kept(sqlite_url, scripted):
+    """An amount the model made up (in no source, not in the email) goes; one the email itself states stays."""
+    ids = _price_mailbox("Hi Tom,\n\nThe Northwind workshops are done.\n\nBest,\nAna")
+    scripted.reply = ("Dear Daniel,\n\nA range of 5,000 to 8,000 EUR is typical. I will confirm after the board "
+                      "meets.\n\nKind regards,\nAna")
+    draft = _draft(ids)
+    assert "5,000" not in draft.content and "I will confirm after the board meets." in draft.content
+    assert "[[Ask:" in draft.content
+
+
+def test_amounts_are_read_in_every_common_spelling():
+    from openfyxer.services.assistant import amounts
+
+    assert amounts.figures("EUR 12,400 or €12.400 or 12 400 lei or 12400 RON") == {"12400"}
+    assert amounts.figures("$4,800.00 and 10k EUR and 45 EUR pe oră") == {"4800", "10000", "45"}
+    assert amounts.figures("on 16 March 2026, 3 people") == set()
+    assert amounts.numbers("Total: 18.600, paid on 9 February") >= {"18600", "9"}
+    assert amounts.asks_price("Cât ne-ar costa?") and amounts.asks_price("What rate did we agree?")
+    assert not amounts.asks_price("When is the dry run?")
+    assert amounts.unsourced("We agreed EUR 12,400. See you.", "the price: 12.400 euro") == []
+    assert amounts.unsourced("It is EUR 9,800. See you.", "nothing") == ["It is EUR 9,800."]

@@ -18,6 +18,7 @@ and a question they miss only means the draft panel offers no buttons.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from openfyxer.services.assistant.classify_text import fold, new_text
 
@@ -201,12 +202,18 @@ def deciding(draft: str, offered: list[str]) -> list[str]:
 def without_decision(draft: str, offered: list[str], question: str) -> str:
     """The draft with its deciding sentences taken out, and the decision left to the user as a
     [[Ask: ...]] (the sender's own question) if the draft asks them nothing yet."""
+    return without_sentences(draft, lambda s: _decides(s, offered), question)
+
+
+def without_sentences(draft: str, drop: Callable[[str], bool], question: str) -> str:
+    """The draft without the sentences `drop` picks, with a [[Ask: question]] for the user before the
+    sign-off if the draft asks them nothing yet. Lines holding a [[...]] block are kept whole."""
     lines = []
     for line in (draft or "").splitlines():
         if "[[" in line:
             lines.append(line)
             continue
-        kept = "".join(s for s in (m.group(0) for m in _SPAN.finditer(line)) if not (s.strip() and _decides(s, offered)))
+        kept = "".join(s for s in (m.group(0) for m in _SPAN.finditer(line)) if not (s.strip() and drop(s)))
         if kept.strip() or not line.strip():
             lines.append(kept.strip() if kept.strip() else line)
     text = re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
@@ -217,6 +224,14 @@ def without_decision(draft: str, offered: list[str], question: str) -> str:
         at = len(paragraphs) - 1 if len(paragraphs) >= 2 else len(paragraphs)
         text = "\n\n".join([*paragraphs[:at], ask, *paragraphs[at:]])
     return text
+
+
+def sentences(draft: str) -> list[str]:
+    """The draft's sentences outside [[...]] blocks, as without_sentences cuts them."""
+    out = []
+    for line in _ASK_BLOCK.sub(" ", draft or "").splitlines():
+        out += [s.strip() for s in (m.group(0) for m in _SPAN.finditer(line)) if s.strip()]
+    return out
 
 
 def question(body: str | None) -> str | None:

@@ -23,7 +23,7 @@ from openfyxer.models.draft import REPLACED, Draft
 from openfyxer.models.email import Email
 from openfyxer.models.user import User
 from openfyxer.services import audit
-from openfyxer.services.assistant import decisions, grounding, guard, language, llm, prompts, style
+from openfyxer.services.assistant import amounts, decisions, grounding, guard, language, llm, prompts, style
 from openfyxer.services import settings as settings_service
 from openfyxer.services.mail import drafts
 from openfyxer.services.mail.drafts import reply_subject
@@ -132,9 +132,12 @@ def generate(session: Session, *, user: User, email_id: uuid.UUID, instructions:
     if decided is not None:
         answer, text, removed = decided
     signature = (voice or {}).get("signature")
+    own = "\n".join(m.body_text or "" for m in earlier if m.sender == account.email_address)
+    quotable = "\n".join([f"{m.subject or ''}\n{m.body_text or ''}" for m in [email, *earlier]]
+                         + [grounds.trusted_text, grounds.amount_text, instructions or "", signature or ""])
+    text, unfounded = amounts.without_unsourced(text, quotable, decisions.question(email.body_text) or email.subject or "?")
     addresses = {a for m in [email, *earlier] for a in [m.sender, *(m.recipients or []), *(m.cc or [])] if a} \
         | {account.email_address}
-    own = "\n".join(m.body_text or "" for m in earlier if m.sender == account.email_address)
     has_files = session.exec(select(Document.id).where(Document.email_id.in_([m.id for m in [email, *earlier]]))).first()
     flags = guard.check(text, thread_text="\n".join(f"{m.subject or ''}\n{m.body_text or ''}" for m in [email, *earlier]),
                         thread_addresses=addresses, thread_has_attachments=bool(has_files),
@@ -143,6 +146,8 @@ def generate(session: Session, *, user: User, email_id: uuid.UUID, instructions:
     sender_domain = (email.sender or "").rsplit("@", 1)[-1].lower()
     if decided is not None and removed:
         flags.append(f"decision_removed: {removed[0][:160]}")
+    if unfounded:
+        flags.append(f"amount_removed: {unfounded[0][:160]}")
     if echo > guard.ECHO_LIMIT:
         flags.append(f"repeats_email: {echo:.0%} of it is the sender's words")
     flags += [f"reply_to_differs: {a}" for a in email.reply_to or [] if a.rsplit("@", 1)[-1].lower() != sender_domain]

@@ -16,6 +16,7 @@ added when nothing is relevant.
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass, field
 from datetime import UTC
 
@@ -24,10 +25,11 @@ from sqlmodel import Session, select
 
 from openfyxer.models.email import Email
 from openfyxer.models.user import User
-from openfyxer.services.assistant import prompts
-from openfyxer.services.assistant.classify_text import new_text
+from openfyxer.services.assistant import amounts, prompts
+from openfyxer.services.assistant.classify_text import fold, new_text
 from openfyxer.services.assistant.language import without_names
 from openfyxer.services.knowledge import rag
+from openfyxer.services.knowledge.entities import company_domain
 from openfyxer.services.mail.accounts import owned_ids
 
 log = logging.getLogger(__name__)
@@ -58,6 +60,7 @@ class Grounding:
     fact_blocks: list[str] = field(default_factory=list)
     sources: list[dict] = field(default_factory=list)  # as models.draft.DraftSource, JSON-ready
     trusted_text: str = ""  # what the user wrote themselves (their earlier replies)
+    amount_text: str = ""  # the facts whose amounts the draft may quote (services/assistant/amounts.py)
 
     @property
     def size(self) -> int:
@@ -132,6 +135,29 @@ def facts(session: Session, *, user: User, email: Email, exclude: set,
     return kept
 
 
+def _marks(email: Email) -> set[str]:
+    """What names the sender in a text: their names, and their company as its domain says (not a mail provider)."""
+    marks = {w for w in fold(email.sender_name or "").replace("-", " ").split() if len(w) >= 3}
+    domain = company_domain(email.sender or "")
+    if domain:
+        label = domain.split(".")[0]
+        marks |= {label.replace("-", "")} | {w for w in label.split("-") if len(w) >= 4}
+    return marks
+
+
+def concerns(email: Email, *, kind: str, row, text: str) -> bool:  # noqa: ANN001
+    """A fact is about the sender when it is the user's document (a price list, a contract), mail they
+    took part in, or mail that names them or their company; another client's invoice is not."""
+    if kind != "email":
+        return True
+    sender = (email.sender or "").lower()
+    if sender and sender in {(a or "").lower() for a in [row.sender, *(row.recipients or []), *(row.cc or [])]}:
+        return True
+    said = fold(f"{row.subject or ''} {text}")
+    squeezed = said.replace(" ", "").replace("-", "")
+    return any(re.search(rf"\b{re.escape(m)}\b", said) or (len(m) >= 6 and m in squeezed) for m in _marks(email))
+
+
 def gather(session: Session, *, user: User, email: Email, user_name: str, user_email: str) -> Grounding:
     """The examples and facts for a reply to `email`, as untrusted blocks within BUDGET, and their sources."""
     out = Grounding()
@@ -156,6 +182,7 @@ def gather(session: Session, *, user: User, email: Email, user_name: str, user_e
     except Exception:  # noqa: BLE001  (a store or embedding model that is down costs the facts, not the draft)
         log.warning("draft grounding: the knowledge store could not be searched", exc_info=True)
         found = []
+    price_asked = amounts.asks_price(f"{email.subject or ''}\n{new_text(email.body_text or '')}")
     for n, (c, row) in enumerate(found, 1):
         source, _ = rag._source(n, c, row)
         label = f"[{'Email' if c.kind == 'email' else 'Document'}, {source.date or 'no date'}]\n"
@@ -170,4 +197,7 @@ def gather(session: Session, *, user: User, email: Email, user_name: str, user_e
         used += len(block)
         out.sources.append({"kind": c.kind, "id": str(row.id), "title": source.title, "date": source.date,
                             "snippet": _snippet(body), "role": "fact"})
+        # Asked for their price, the sender gets a figure from their own deal or the user's documents.
+        if not price_asked or concerns(email, kind=c.kind, row=row, text=body):
+            out.amount_text += body + "\n"
     return out

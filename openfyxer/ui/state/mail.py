@@ -81,6 +81,8 @@ class MailState(SessionState):
             "language_mismatch": self._t("It is not in the language of the email"),
             "asks_user": self._t("It asks you something before it can be sent"),
             "decision_removed": self._t("It had decided for you: that sentence was taken out, the choice is yours"),
+            "amount_removed": self._t("It stated an amount that none of its sources gives for this sender: that "
+                                      "sentence was taken out"),
         }.get(code, code)
         return f"{text} ({detail})" if detail else text
 

@@ -1053,13 +1053,8 @@ def test_the_sign_in_cookie_is_http_only_and_no_token_reaches_a_file(app: Runnin
     any token the browser was given; signing out removes the cookie."""
     from playwright.sync_api import expect
 
-    email = unique_email("cookie")
-    register_and_login(api, email)
-    context = open_browser()
-    page = new_page(context)
-    page.goto(f"{app.url}/login")
-    fill_login(page, email)
-    expect_dashboard(page, app, email)
+    page, email, _ = signed_in_page(app, api, open_browser, "cookie")
+    context = page.context
 
     def ui_cookie() -> dict | None:
         return next((c for c in context.cookies() if c["name"] == "openfyxer_ui_refresh"), None)

@@ -2,22 +2,16 @@
 
 from __future__ import annotations
 
-import json
 
 import pytest
 
 from tests.assistanthelpers import scripted, scripted_server  # noqa: F401
+from tests.helpers import sse_events
 from tests.test_rag_api import mailbox  # noqa: F401
 
 pytestmark = pytest.mark.timeout(600)
 
 
-def _events(text: str) -> list[tuple[str, object]]:
-    out = []
-    for block in text.strip().split("\n\n"):
-        lines = dict(line.split(": ", 1) for line in block.splitlines())
-        out.append((lines["event"], json.loads(lines["data"])))
-    return out
 
 
 def test_a_conversation_is_kept_and_follows_on(mailbox, scripted) -> None:  # noqa: ANN001, F811
@@ -53,7 +47,7 @@ def test_the_answer_streams_then_is_saved(mailbox, scripted) -> None:  # noqa: A
     scripted.reply = "Dan asked for the Q2 budget numbers by Friday [1]."
     r = client.post("/api/v1/chat/stream", headers=h, json={"message": "What did Dan ask for?"})
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/event-stream")
-    events = _events(r.text)
+    events = sse_events(r.text)
     kinds = [k for k, _ in events]
     assert kinds[0] == "sources" and kinds[-1] == "message" and kinds.count("text") >= 5
     assert "".join(d for k, d in events if k == "text") == scripted.reply
@@ -66,6 +60,6 @@ def test_the_answer_streams_then_is_saved(mailbox, scripted) -> None:  # noqa: A
         r = client.post("/api/v1/chat/stream", headers=h, json={"message": "What did Dan ask for?"})
     finally:
         scripted.status = 200
-    events = _events(r.text)
+    events = sse_events(r.text)
     assert [k for k, _ in events] == ["sources", "error"]
     assert len(client.get("/api/v1/chat/history", headers=h).json()) == 2  # only the first exchange

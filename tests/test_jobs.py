@@ -12,6 +12,7 @@ import redis
 from openfyxer import jobs
 from openfyxer.core.errors import JobError
 from tests.conftest import apply_env
+from tests.helpers import until
 
 
 def _expired_token(db_url: str) -> None:
@@ -56,14 +57,6 @@ def test_in_process_queue_runs_the_task(sqlite_url):
     assert jobs.status(jid) == "finished" and _tokens_left() == 0
 
 
-def _until(condition, timeout_s: float = 15) -> bool:  # noqa: ANN001
-    """Wait for a condition (bounded); True once it holds."""
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.02)
-    return condition()
 
 
 def test_every_task_has_a_deadline():
@@ -116,12 +109,12 @@ def test_one_users_slow_jobs_do_not_hold_another_users(sqlite_url, recorded_task
     task = recorded_task
     task.block = {"a1", "a2"}
     a1 = jobs.enqueue("index_document", "a1", owner="user-a")
-    assert _until(lambda: "a1" in task.entered)
+    assert until(lambda: "a1" in task.entered)
     a2 = jobs.enqueue("index_document", "a2", owner="user-a")
-    assert _until(lambda: "a2" in task.entered)
+    assert until(lambda: "a2" in task.entered)
     a3 = jobs.enqueue("index_document", "a3", owner="user-a")
     b1 = jobs.enqueue("index_document", "b1", owner="user-b")
-    assert _until(lambda: jobs.status(b1) == "finished"), jobs.local_queue().depth()
+    assert until(lambda: jobs.status(b1) == "finished"), jobs.local_queue().depth()
     assert jobs.status(a1) == jobs.status(a2) == "started" and jobs.status(a3) == "queued"
     task.gate.set()
     assert jobs.local_queue().join(30)
@@ -139,11 +132,11 @@ def test_a_job_past_its_deadline_fails_and_the_pool_keeps_working(sqlite_url, re
     task = recorded_task
     task.block = {"stuck-a", "stuck-b", "stuck-c"}
     stuck = {o: jobs.enqueue("index_document", f"stuck-{o}", owner=o) for o in "abc"}
-    assert _until(lambda: all(jobs.status(j) == "failed" for j in stuck.values()))
+    assert until(lambda: all(jobs.status(j) == "failed" for j in stuck.values()))
     assert all(t.is_alive() for t in task.threads.values())  # a thread cannot be stopped: it goes on
 
     other = jobs.enqueue("index_document", "d1", owner="d")
-    assert _until(lambda: jobs.status(other) == "finished")
+    assert until(lambda: jobs.status(other) == "finished")
     again = jobs.enqueue("index_document", "stuck-a", owner="a")
     assert again == stuck["a"] and jobs.status(again) == "queued"
     assert not jobs.local_queue().join(0.5) and task.started.count("stuck-a") == 1

@@ -4,7 +4,6 @@ told where they stand, and a reader that goes away gives up its place or stops t
 from __future__ import annotations
 
 import asyncio
-import json
 import threading
 import time
 import uuid
@@ -15,7 +14,7 @@ import pytest
 from openfyxer.integrations import llm_local
 from openfyxer.integrations.llm_local import Place
 from openfyxer.services.assistant import llm
-from tests.helpers import bearer, signed_up
+from tests.helpers import bearer, signed_up, sse_events, until
 
 pytestmark = pytest.mark.timeout(600)
 
@@ -26,14 +25,6 @@ QUEUE = llm_local.model_queue
 def _owner() -> str:
     return str(uuid.uuid4())
 
-
-def _until(condition, timeout_s: float = 30) -> bool:  # noqa: ANN001
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.02)
-    return condition()
 
 
 @pytest.fixture
@@ -94,7 +85,7 @@ def test_a_reader_that_leaves_gives_up_its_place_and_the_model(held):
     assert next(writing)
     assert llm.model_wait(b) == Place(waiting=False, ahead=0, generating=True)
     writing.close()
-    assert _until(lambda: llm.model_wait(b) is None)
+    assert until(lambda: llm.model_wait(b) is None, 30)
     with QUEUE.turn(c):
         assert llm.model_wait(c) == Place(waiting=False, ahead=0, generating=True)
 
@@ -130,12 +121,6 @@ def test_the_api_tells_a_user_where_their_request_stands(client, held):
     assert client.get("/api/v1/model/queue").status_code == 401
 
 
-def _events(text: str) -> list[tuple[str, object]]:
-    out = []
-    for block in text.strip().split("\n\n"):
-        lines = dict(line.split(": ", 1) for line in block.splitlines())
-        out.append((lines["event"], json.loads(lines["data"])))
-    return out
 
 
 def test_a_streamed_chat_answer_says_it_waits_for_the_model(client, held):
@@ -157,7 +142,7 @@ def test_a_streamed_chat_answer_says_it_waits_for_the_model(client, held):
     indexing.index_account(account_id=account_id)
 
     def release_once_seen_waiting() -> None:
-        _until(lambda: llm.model_wait(user_id) is not None)
+        until(lambda: llm.model_wait(user_id) is not None, 30)
         time.sleep(3 * llm.POLL_S)  # the stream says where it stands meanwhile
         held()
 
@@ -165,7 +150,7 @@ def test_a_streamed_chat_answer_says_it_waits_for_the_model(client, held):
     releaser.start()
     r = client.post("/api/v1/chat/stream", headers=h, json={"message": "What is the Q2 budget for Apollo?"})
     releaser.join(60)
-    events = _events(r.text)
+    events = sse_events(r.text)
     kinds = [k for k, _ in events]
     assert kinds[0] == "sources" and kinds[-1] == "message", kinds
     assert ("waiting", {"ahead": 1}) in events

@@ -48,6 +48,23 @@ def test_a_password_change_needs_the_current_one_and_ends_the_other_sign_ins(cli
     assert "auth.password_change" in actions and "auth.password_change_failed" in actions
 
 
+def test_wrong_current_passwords_count_toward_the_lockout(client):
+    """GIVEN a signed-in session (say, a stolen one) WHEN it guesses the current password three times THEN the
+    next change and the next sign-in both wait, the right password included: guessing through the change
+    form is no way around the per-account slow-down."""
+    register(client)
+    session = login(client)
+    for _ in range(3):
+        r = client.post("/api/v1/auth/password", headers=bearer(session),
+                        json={"current_password": "a wrong guess here", "new_password": NEW_PASSWORD})
+        assert r.status_code == 403
+    held = client.post("/api/v1/auth/password", headers=bearer(session),
+                       json={"current_password": PASSWORD, "new_password": NEW_PASSWORD})
+    assert held.status_code == 429 and held.json()["code"] == "login_delayed"
+    signing_in = client.post("/api/v1/auth/login", json={"email": "ana@example.com", "password": PASSWORD})
+    assert signing_in.status_code == 429
+
+
 def test_sign_out_everywhere_ends_every_sign_in(client):
     register(client)
     first, second = login(client), login(client)

@@ -310,6 +310,7 @@ def logout_everywhere(session: Session, *, user_id: uuid.UUID, ip: str | None = 
 def change_password(session: Session, *, user: User, current: str, new: str, keep_session: uuid.UUID | None = None,
                     ip: str | None = None) -> None:
     """A new password, given the current one; every other sign-in ends (whoever knew the old one)."""
+    lockout.check(session, user)  # a stolen session must not become a way to guess the password
     if not passwords.verify_password(current, user.hashed_password):
         # 403, not 401: the caller is signed in; only the password they typed is wrong.
         session.rollback()

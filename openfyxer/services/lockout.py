@@ -26,6 +26,8 @@ MAX_DELAY = 60
 LOCK_AFTER = 10
 LOCK_WINDOW = timedelta(minutes=15)
 FAILED, SIGNED_IN = "auth.login_failed", "auth.login"
+# A wrong current password when changing it is a guess at the password too.
+FAILURES = (FAILED, "auth.password_change_failed")
 
 
 def check(session: Session, user: User, now: datetime | None = None) -> None:
@@ -36,7 +38,7 @@ def check(session: Session, user: User, now: datetime | None = None) -> None:
         AuditLog.user_id == user.id, AuditLog.action == SIGNED_IN, AuditLog.created_at >= since)).one()
     start = max(since, _utc(last_ok)) if last_ok else since
     failures = [_utc(t) for t in session.exec(
-        select(AuditLog.created_at).where(AuditLog.user_id == user.id, AuditLog.action == FAILED,
+        select(AuditLog.created_at).where(AuditLog.user_id == user.id, AuditLog.action.in_(FAILURES),
                                           AuditLog.created_at > start)
         .order_by(AuditLog.created_at.desc()).limit(LOCK_AFTER)).all()]
     if len(failures) >= LOCK_AFTER:

@@ -103,3 +103,24 @@ def test_two_tabs_refreshing_at_once_stay_signed_in(client, store, request, monk
     late = client.post("/api/v1/auth/refresh", json=body)
     assert late.status_code == 401 and late.json()["code"] == "refresh_reuse"
     assert _me(client, one.json()) == 401
+
+
+def test_the_sign_in_address_changes_only_with_the_current_password(client):
+    """GIVEN two sign-ins WHEN one changes the account's address with a wrong password THEN 403 and nothing
+    changes; to another account's address THEN 409; with the right password THEN the other sign-in ends, the
+    new address signs in and the old one no longer does."""
+    register(client)
+    register(client, "eve@example.com")
+    laptop, phone = login(client), login(client)
+    wrong = client.post("/api/v1/auth/email", headers=bearer(laptop),
+                        json={"current_password": "not it at all", "email": "ana.pop@example.com"})
+    assert wrong.status_code == 403 and _me(client, phone) == 200
+    taken = client.post("/api/v1/auth/email", headers=bearer(laptop),
+                        json={"current_password": PASSWORD, "email": "Eve@Example.com"})
+    assert taken.status_code == 409 and taken.json()["code"] == "email_taken"
+    ok = client.post("/api/v1/auth/email", headers=bearer(laptop),
+                     json={"current_password": PASSWORD, "email": "Ana.Pop@example.com"})
+    assert ok.status_code == 200 and ok.json()["email"] == "ana.pop@example.com"
+    assert _me(client, laptop) == 200 and _me(client, phone) == 401
+    assert client.post("/api/v1/auth/login", json={"email": "ana@example.com", "password": PASSWORD}).status_code == 401
+    assert client.post("/api/v1/auth/login", json={"email": "ana.pop@example.com", "password": PASSWORD}).status_code == 200

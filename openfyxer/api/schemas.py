@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from openfyxer.models.types import MailAddress
 from openfyxer.models.user import TOTP_CODE
 
 
@@ -30,6 +31,12 @@ class PasswordChangeIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     current_password: str = Field(min_length=1, max_length=256)
     new_password: str = Field(min_length=10, max_length=256)  # as at registration
+
+
+class EmailChangeIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    current_password: str = Field(min_length=1, max_length=256)
+    email: MailAddress = Field(max_length=255)
 
 
 class CurrentPasswordIn(BaseModel):

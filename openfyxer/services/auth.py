@@ -330,6 +330,31 @@ def change_password(session: Session, *, user: User, current: str, new: str, kee
                  details={"sessions_ended": n}, ip=ip)
 
 
+def change_email(session: Session, *, user: User, current: str, email: str, keep_session: uuid.UUID | None = None,
+                 ip: str | None = None) -> User:
+    """The account's sign-in address, given the current password; every other sign-in ends, as for a new
+    password (whoever holds one of them signed in under the old address)."""
+    _confirm_password(session, user, current, purpose="email_change", ip=ip)
+    new = normalise_email(email)
+    if new == user.email:
+        raise ValidationError("that is already the account's address", code="same_email")
+    if session.exec(select(User.id).where(User.email == new, User.id != user.id)).first() is not None:
+        raise Conflict("another account uses that address", code="email_taken")
+    old, user.email, user.updated_at = user.email, new, _now()
+    session.add(user)
+    try:
+        session.flush()
+    except IntegrityError as e:  # registered at the same moment
+        raise Conflict("another account uses that address", code="email_taken") from e
+    others = update(AuthSession).where(AuthSession.user_id == user.id, AuthSession.revoked_at.is_(None))
+    if keep_session is not None:
+        others = others.where(AuthSession.id != keep_session)
+    n = session.execute(others.values(revoked_at=_now(), revoked_reason="email_changed")).rowcount
+    audit.record(session, action="auth.email_change", user_id=user.id, entity_type="user", entity_id=user.id,
+                 details={"from": old, "to": new, "sessions_ended": n}, ip=ip)
+    return user
+
+
 def _live_session(session: Session, session_id: uuid.UUID) -> AuthSession | None:
     auth_session = session.get(AuthSession, session_id)
     return auth_session if auth_session is not None and auth_session.revoked_at is None else None

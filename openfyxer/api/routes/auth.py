@@ -6,7 +6,7 @@ from fastapi import APIRouter, Request, Response, status
 
 from openfyxer.api import deps
 from openfyxer.api.deps import DB, CurrentCaller, client_ip
-from openfyxer.api.schemas import (ERRORS, CurrentPasswordIn, ErrorOut, PasswordChangeIn, RecoveryCodesOut,
+from openfyxer.api.schemas import (ERRORS, CurrentPasswordIn, EmailChangeIn, ErrorOut, PasswordChangeIn, RecoveryCodesOut,
                                    RefreshIn, TokenOut, TotpDisableIn, TotpSetupOut, TotpStatusOut, TotpVerifyIn,
                                    TotpVerifyOut)
 from openfyxer.core.config import get_settings
@@ -102,6 +102,17 @@ def totp_status(caller: CurrentCaller, db: DB) -> TotpStatusOut:
     """Whether 2FA is on, and how many recovery codes are still unused."""
     return TotpStatusOut(totp_enabled=caller.user.totp_enabled,
                          recovery_codes_left=auth.recovery_codes_left(db, user=caller.user))
+
+
+@router.post("/email", response_model=UserPublic,
+             responses={403: {"model": ErrorOut, "description": "The current password is not right"},
+                        409: {"model": ErrorOut, "description": "Another account uses that address"}})
+def change_email(body: EmailChangeIn, caller: CurrentCaller, db: DB) -> UserPublic:
+    """A new sign-in address, given the current password; every other sign-in of the account ends."""
+    user = auth.change_email(db, user=caller.user, current=body.current_password, email=str(body.email),
+                             keep_session=caller.session.id, ip=caller.ip)
+    db.commit()
+    return UserPublic.model_validate(user)
 
 
 @router.post("/2fa/setup", response_model=TotpSetupOut,

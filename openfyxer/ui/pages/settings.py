@@ -246,6 +246,30 @@ def _two_factor() -> rx.Component:
     )
 
 
+def _sign_in() -> rx.Component:
+    """The account's own keys: each change asks for the current password and ends the other sign-ins."""
+    return rx.vstack(
+        rx.heading(t("Password and sign-in address"), size="4", as_="h2"),
+        rx.form(
+            rx.flex(_current_password("password-change"),
+                    rx.input(name="new_password", id="new-password", type="password", required=True, min_length=10,
+                             auto_complete="new-password", placeholder=t("New password"), aria_label=t("New password")),
+                    rx.button(t("Change password"), type="submit", variant="soft", id="password-change"),
+                    spacing="2", wrap="wrap"),
+            on_submit=SettingsState.change_password, reset_on_submit=True,
+        ),
+        rx.form(
+            rx.flex(_current_password("email-change"),
+                    rx.input(name="new_email", id="new-email", type="email", required=True, auto_complete="email",
+                             placeholder=t("New sign-in address"), aria_label=t("New sign-in address")),
+                    rx.button(t("Change address"), type="submit", variant="soft", id="email-change"),
+                    spacing="2", wrap="wrap"),
+            on_submit=SettingsState.change_email, reset_on_submit=True,
+        ),
+        width="100%",
+    )
+
+
 def _invitation_row(i: dict) -> rx.Component:
     return rx.table.row(
         rx.table.cell(i["email"]),
@@ -316,6 +340,7 @@ def settings_page() -> rx.Component:
             rx.divider(),
             _model_form(),
             rx.divider(),
+            _sign_in(),
             _two_factor(),
             rx.cond(SettingsState.is_admin, rx.fragment(rx.divider(), _invitations())),
             spacing="4", width="100%", max_width="900px", padding_top="1em",

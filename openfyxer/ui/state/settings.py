@@ -213,6 +213,34 @@ class SettingsState(MailState):
     def done_with_codes(self) -> None:
         self.shown_codes = []
 
+    async def change_password(self, form: dict) -> None:
+        """Given the current password; this tab stays signed in, every other sign-in ends."""
+        self.error, self.notice = "", ""
+        current, new = form.get("current_password") or "", form.get("new_password") or ""
+        if len(new) < auth.MIN_PASSWORD:
+            self.error = self._t("The new password needs at least {n} characters.", n=auth.MIN_PASSWORD)
+            return
+        session_id, ip = uuid.UUID(self._session_id), client_ip(self.router)
+        if await self._off_loop(lambda db, user: auth.change_password(
+                db, user=user, current=current, new=new, keep_session=session_id, ip=ip) or True):
+            self.notice = self._t("Password changed; you were signed out everywhere else.")
+
+    async def change_email(self, form: dict) -> None:
+        """The sign-in address, given the current password; every other sign-in ends."""
+        self.error, self.notice = "", ""
+        current, email = form.get("current_password") or "", (form.get("new_email") or "").strip()
+        try:
+            address = check_address(email)
+        except ValueError:
+            self.error = self._t("That is not an e-mail address.")
+            return
+        session_id, ip = uuid.UUID(self._session_id), client_ip(self.router)
+        user = await self._off_loop(lambda db, user: auth.change_email(
+            db, user=user, current=current, email=address, keep_session=session_id, ip=ip))
+        if user is not None:
+            self.user_email = user.email
+            self.notice = self._t("You now sign in as {email}; you were signed out everywhere else.", email=user.email)
+
     is_admin: bool = False
     invitation_list: list[dict] = []
     invitation_code: str = ""  # the new invitation's code and link, shown once

@@ -16,7 +16,7 @@ from openfyxer.models.email import Email
 from openfyxer.services.knowledge import indexing, inbox_queries
 from tests.assistanthelpers import add_email, make_user_account, scripted, scripted_server, user_by_email  # noqa: F401
 from tests.helpers import bearer, signed_up
-from tests.test_chat_api import _events
+from tests.helpers import sse_events
 
 pytestmark = pytest.mark.timeout(600)
 
@@ -141,7 +141,7 @@ def test_waiting_drafts_stream_at_once(inbox, scripted) -> None:  # noqa: ANN001
     saved message is that text; no model is asked."""
     client, h, ids = inbox
     r = client.post("/api/v1/chat/stream", headers=h, json={"message": "which drafts are waiting?"})
-    events = _events(r.text)
+    events = sse_events(r.text)
     assert [k for k, _ in events] == ["sources", "text", "message"]
     assert [(s["kind"], s["id"]) for s in events[0][1]] == [("draft", ids["draft_offsite"]),
                                                            ("draft", ids["draft_budget"])]

@@ -169,6 +169,12 @@ def _current_password(form: str) -> rx.Component:
                     aria_label=t("Current password"))
 
 
+def _with_password(form: str, on_submit, *fields: rx.Component, button: rx.Component) -> rx.Component:  # noqa: ANN001
+    """A change that asks for the current password first; the form empties once sent."""
+    return rx.form(rx.flex(_current_password(form), *fields, button, spacing="2", wrap="wrap"),
+                   on_submit=on_submit, reset_on_submit=True)
+
+
 def _recovery_codes() -> rx.Component:
     """The codes just made: shown this once, with what they are for."""
     return rx.cond(
@@ -192,21 +198,14 @@ def _two_factor_on() -> rx.Component:
         rx.text(t("Unused recovery codes:"), " ", rx.el.strong(SettingsState.recovery_left, id="recovery-left"),
                 size="2"),
         _recovery_codes(),
-        rx.form(
-            rx.flex(_current_password("recovery"),
-                    rx.button(t("Make new recovery codes"), type="submit", variant="soft", id="recovery-new"),
-                    spacing="2", wrap="wrap"),
-            on_submit=SettingsState.new_recovery_codes, reset_on_submit=True,
-        ),
-        rx.form(
-            rx.flex(_current_password("totp-off"),
-                    rx.input(name="code", id="totp-off-code", required=True, auto_complete="one-time-code",
-                             placeholder=t("Code from the app or a recovery code"),
-                             aria_label=t("Code from the app or a recovery code")),
-                    rx.button(t("Turn off"), type="submit", color_scheme="red", variant="soft", id="totp-off"),
-                    spacing="2", wrap="wrap"),
-            on_submit=SettingsState.disable_two_factor, reset_on_submit=True,
-        ),
+        _with_password("recovery", SettingsState.new_recovery_codes,
+                       button=rx.button(t("Make new recovery codes"), type="submit", variant="soft", id="recovery-new")),
+        _with_password("totp-off", SettingsState.disable_two_factor,
+                       rx.input(name="code", id="totp-off-code", required=True, auto_complete="one-time-code",
+                                placeholder=t("Code from the app or a recovery code"),
+                                aria_label=t("Code from the app or a recovery code")),
+                       button=rx.button(t("Turn off"), type="submit", color_scheme="red", variant="soft",
+                                        id="totp-off")),
         width="100%",
     )
 
@@ -233,13 +232,9 @@ def _two_factor() -> rx.Component:
                     ),
                     on_submit=SettingsState.verify_two_factor,
                 ),
-                rx.form(
-                    rx.flex(_current_password("totp-start"),
-                            rx.button(t("Set up two-factor authentication"), type="submit", variant="soft",
-                                      id="totp-start"),
-                            spacing="2", wrap="wrap"),
-                    on_submit=SettingsState.start_two_factor, reset_on_submit=True,
-                ),
+                _with_password("totp-start", SettingsState.start_two_factor,
+                               button=rx.button(t("Set up two-factor authentication"), type="submit", variant="soft",
+                                                id="totp-start")),
             ),
         ),
         width="100%",
@@ -250,22 +245,15 @@ def _sign_in() -> rx.Component:
     """The account's own keys: each change asks for the current password and ends the other sign-ins."""
     return rx.vstack(
         rx.heading(t("Password and sign-in address"), size="4", as_="h2"),
-        rx.form(
-            rx.flex(_current_password("password-change"),
-                    rx.input(name="new_password", id="new-password", type="password", required=True, min_length=10,
-                             auto_complete="new-password", placeholder=t("New password"), aria_label=t("New password")),
-                    rx.button(t("Change password"), type="submit", variant="soft", id="password-change"),
-                    spacing="2", wrap="wrap"),
-            on_submit=SettingsState.change_password, reset_on_submit=True,
-        ),
-        rx.form(
-            rx.flex(_current_password("email-change"),
-                    rx.input(name="new_email", id="new-email", type="email", required=True, auto_complete="email",
-                             placeholder=t("New sign-in address"), aria_label=t("New sign-in address")),
-                    rx.button(t("Change address"), type="submit", variant="soft", id="email-change"),
-                    spacing="2", wrap="wrap"),
-            on_submit=SettingsState.change_email, reset_on_submit=True,
-        ),
+        _with_password("password-change", SettingsState.change_password,
+                       rx.input(name="new_password", id="new-password", type="password", required=True, min_length=10,
+                                auto_complete="new-password", placeholder=t("New password"),
+                                aria_label=t("New password")),
+                       button=rx.button(t("Change password"), type="submit", variant="soft", id="password-change")),
+        _with_password("email-change", SettingsState.change_email,
+                       rx.input(name="new_email", id="new-email", type="email", required=True, auto_complete="email",
+                                placeholder=t("New sign-in address"), aria_label=t("New sign-in address")),
+                       button=rx.button(t("Change address"), type="submit", variant="soft", id="email-change")),
         width="100%",
     )
 

@@ -11,6 +11,7 @@ import pytest
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import create_engine, text, update
+from sqlmodel import select
 
 from openfyxer import cli
 from tests import servers
@@ -96,6 +97,30 @@ def test_an_invitation_lets_one_person_in_once(client, monkeypatch):
     used_id = listed[0]["id"]
     assert client.delete(f"{INVITATIONS}/{used_id}", headers=bearer(admin)).status_code == 409
     assert client.post(INVITATIONS, json={"days": 0}, headers=bearer(admin)).status_code == 422
+
+
+def test_long_expired_unused_invitations_are_purged_used_ones_kept(client, monkeypatch):
+    """GIVEN an invitation used, one unused that expired 31 days ago and one that expired yesterday WHEN the
+    housekeeping job runs THEN only the long-expired unused one is gone."""
+    from openfyxer.core.db import session_scope
+    from openfyxer.models.user import Invitation
+    from openfyxer.services import maintenance
+
+    apply_env(monkeypatch, registration="")
+    admin = signed_up(client, "ana@example.com")
+    assert _register(client, "bob@example.com", _invite(client, admin)).status_code == 201
+    for _ in range(2):
+        _invite(client, admin)
+    with session_scope() as db:
+        unused = db.exec(select(Invitation).where(Invitation.used_at.is_(None))).all()
+        for row, days in zip(unused, (31, 1)):
+            row.expires_at = datetime.now(UTC) - timedelta(days=days)
+        kept_id = unused[1].id
+    with session_scope() as db:
+        assert maintenance.purge_expired(db)["invitations"] == 1
+    with session_scope() as db:
+        left = db.exec(select(Invitation)).all()
+    assert len(left) == 2 and kept_id in {i.id for i in left} and any(i.used_at for i in left)
 
 
 def test_only_an_administrator_manages_invitations(client, monkeypatch):

@@ -875,9 +875,10 @@ def test_the_app_shell_opens_offline(app: RunningApp, api: httpx.Client, open_br
         expect(page.locator("#nav-inbox")).to_be_visible()
         page.goto(f"{app.url}/drafts")
         expect(page.locator("#nav-drafts")).to_be_visible()
+        # Read while still offline: back online, assets/offline.js reloads the page, which would race this.
+        cached = page.evaluate("caches.open('openfyxer-shell-v3').then(c => c.keys()).then(ks => ks.map(k => k.url))")
     finally:
         context.set_offline(False)
-    cached = page.evaluate("caches.open('openfyxer-shell-v3').then(c => c.keys()).then(ks => ks.map(k => k.url))")
     assert cached and not [u for u in cached if "/api/" in u]
 
 

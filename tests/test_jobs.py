@@ -196,7 +196,7 @@ def test_rq_enqueue_dedupes_and_a_worker_runs_it(rq_env, sqlite_url):
     assert q.fetch_job(jid).timeout == workers.tasks.DEADLINES["purge_expired"]  # the deadline is RQ's timeout
     SimpleWorker([q], connection=rq_env).work(burst=True)
     assert jobs.status(jid) == "finished" and _tokens_left() == 0
-    assert q.fetch_job(jid).return_value() == {"refresh_tokens": 1, "sessions": 0, "totp_steps": 0}
+    assert q.fetch_job(jid).return_value() == {"refresh_tokens": 1, "sessions": 0, "totp_steps": 0, "invitations": 0}
 
 
 def test_rq_worker_entry_point_runs_jobs(rq_env, sqlite_url):

@@ -20,7 +20,7 @@ from openfyxer.security import client_address
 from openfyxer.services import auth as auth_service
 
 ACCESS_COOKIE = "openfyxer_access"
-UI_REFRESH_COOKIE = "openfyxer_ui_refresh"  # the dashboard's sign-in (api/routes/ui_cookie.py)
+UI_REFRESH_COOKIE = auth_service.UI_REFRESH_COOKIE  # the dashboard's sign-in (api/routes/ui_cookie.py)
 REFRESH_COOKIE = "openfyxer_refresh"
 CSRF_COOKIE = "openfyxer_csrf"
 CSRF_HEADER = "x-csrf-token"

@@ -9,23 +9,12 @@ checked here first, without being spent; the handler still checks the tab's own 
 from __future__ import annotations
 
 import json
-from http.cookies import CookieError, SimpleCookie
 
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from openfyxer.api.deps import UI_REFRESH_COOKIE
 from openfyxer.core.db import session_scope
 from openfyxer.services import auth
-
-
-def _cookie(scope: Scope) -> str:
-    header = dict(scope.get("headers") or []).get(b"cookie", b"").decode("latin-1")
-    try:
-        jar = SimpleCookie(header)
-    except CookieError:
-        return ""
-    return jar[UI_REFRESH_COOKIE].value if UI_REFRESH_COOKIE in jar else ""
 
 
 def _signed_in(token: str) -> bool:
@@ -40,7 +29,7 @@ class UploadGuard:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope.get("path", "") if scope["type"] == "http" else ""
         if (path.rstrip("/") == "/_upload" or path.startswith("/_upload/")) and scope.get("method") != "OPTIONS":
-            token = _cookie(scope)
+            token = auth.ui_refresh_token(dict(scope.get("headers") or []).get(b"cookie", b"").decode("latin-1"))
             # A database lookup: off the event loop, like every other blocking call here.
             if not token or not await run_in_threadpool(_signed_in, token):
                 body = json.dumps({"detail": "sign in to upload", "code": "not_authenticated"}).encode()

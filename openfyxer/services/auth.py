@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import secrets
+from http.cookies import CookieError, SimpleCookie
 import uuid
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
@@ -270,6 +271,20 @@ def _recall(token_hash: str) -> TokenPair | None:
         return None
     data = json.loads(sealed)
     return TokenPair(**{**data, "session_id": uuid.UUID(data["session_id"]), "user_id": uuid.UUID(data["user_id"])})
+
+
+# The dashboard's sign-in cookie: set by api/routes/ui_cookie.py, read by the dashboard's state and
+# the upload guard from a request's Cookie header.
+UI_REFRESH_COOKIE = "openfyxer_ui_refresh"
+
+
+def ui_refresh_token(cookie_header: str | None) -> str:
+    """The dashboard's refresh token in a Cookie header, or ""."""
+    try:
+        jar = SimpleCookie(cookie_header or "")
+    except CookieError:
+        return ""
+    return jar[UI_REFRESH_COOKIE].value if UI_REFRESH_COOKIE in jar else ""
 
 
 # The dashboard's refresh token lives in an HttpOnly cookie that only an HTTP response can set, while

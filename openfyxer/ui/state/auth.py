@@ -77,7 +77,6 @@ class LoginState(SessionState):
     error: str = ""
     needs_totp: bool = False
     use_recovery: bool = False  # a recovery code instead of the app's code
-    busy: bool = False
 
     def toggle_recovery(self) -> None:
         self.use_recovery = not self.use_recovery

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from http.cookies import CookieError, SimpleCookie
 
 import reflex as rx
 
@@ -14,18 +13,6 @@ from openfyxer.models.user import User
 from openfyxer.services import auth
 from openfyxer.services import settings as settings_service
 from openfyxer.ui import i18n
-
-
-# Set by the server only (api/routes/ui_cookie.py), HttpOnly: no script and no saved state holds it.
-REFRESH_COOKIE = "openfyxer_ui_refresh"
-
-
-def _cookie(header: str, name: str) -> str:
-    try:
-        jar = SimpleCookie(header or "")
-    except CookieError:
-        return ""
-    return jar[name].value if name in jar else ""
 
 
 class SessionState(rx.State):
@@ -112,7 +99,7 @@ class SessionState(rx.State):
                 self._use_preferences(user)  # changed in another tab, or through the API
                 return None
             # The cookie as the browser sent it when this tab's websocket opened.
-            if token := _cookie(self.router.headers.cookie, REFRESH_COOKIE):
+            if token := auth.ui_refresh_token(self.router.headers.cookie):
                 try:
                     pair = auth.refresh(db, refresh_token=token, ip=self.router.session.client_ip)
                     self._adopt(pair, db.get(User, pair.user_id))

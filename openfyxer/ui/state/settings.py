@@ -20,7 +20,7 @@ from openfyxer.models.account import AccountCreate
 from openfyxer.models.oauth import OAuthStart
 from openfyxer.models.settings import SettingsUpdate
 from openfyxer.models.types import check_address
-from openfyxer.models.user import InvitationCreate, User
+from openfyxer.models.user import InvitationCreate
 from openfyxer.services import audit, auth, invitations
 from openfyxer.services.mail import accounts, oauth
 from openfyxer.services import settings as settings_service
@@ -159,13 +159,15 @@ class SettingsState(MailState):
     recovery_left: int = 0
 
     async def _off_loop(self, action: Callable[..., T]) -> T | None:
-        """action(db, user) in a worker thread, for work that checks the password; a refused change
-        shows as the page's error and gives None."""
+        """action(db, user) in a worker thread, for work that checks a password or talks to a server; a
+        bad field or a refused change shows as the page's error and gives None."""
         try:
             return await asyncio.to_thread(as_user, self._session_id, action)
+        except PydanticError as e:
+            self.error = _first_error(e)
         except OpenFyxerError as e:
             self._fail(e)
-            return None
+        return None
 
     async def start_two_factor(self, form: dict) -> None:
         """Given the current password, a new secret, shown once as a QR code and as text; enabled only
@@ -312,21 +314,9 @@ class SettingsState(MailState):
             if port in fields and not fields[port].isdigit():
                 self.error = self._t("{field}: a port is a number", field=port)
                 return None
-        if (user_id := self._signed_in_id()) is None:
-            return None
         ip = self.router.session.client_ip
-
-        def work():  # noqa: ANN202
-            with session_scope() as db:
-                return accounts.connect_account(db, user=db.get(User, user_id), data=AccountCreate(**fields), ip=ip)
-
-        try:
-            account = await asyncio.to_thread(work)
-        except PydanticError as e:
-            self.error, account = _first_error(e), None
-        except OpenFyxerError as e:
-            self._fail(e)
-            account = None
+        account = await self._off_loop(lambda db, user: accounts.connect_account(
+            db, user=user, data=AccountCreate(**fields), ip=ip))
         if account is None:
             return None
         self.notice = self._t("Connected {address}; the first sync has started.", address=account.email_address)
@@ -377,22 +367,9 @@ class SettingsState(MailState):
         if "sms_provider" in form:
             changes["sms_provider"] = "" if form["sms_provider"] == "none" else form["sms_provider"]
         data = {k: v for k, v in changes.items() if v is not None}
-        if (user_id := self._signed_in_id()) is None:
-            return None
         ip = self.router.session.client_ip
-
-        def work() -> bool:
-            with session_scope() as db:
-                settings_service.update(db, user=db.get(User, user_id), data=SettingsUpdate(**data), ip=ip)
-            return True
-
-        try:
-            await asyncio.to_thread(work)
-        except PydanticError as e:
-            self.error = _first_error(e)
-            return None
-        except OpenFyxerError as e:
-            self._fail(e)
+        if not await self._off_loop(lambda db, user: settings_service.update(
+                db, user=user, data=SettingsUpdate(**data), ip=ip) or True):
             return None
         self.notice = self._t("Settings saved.")
         self._read()

@@ -1,4 +1,4 @@
-"""Triage classifiers on real data: the SpamAssassin corpus, the local embeddings, the seed set."""
+"""Triage classifiers on real data: the SpamAssassin corpus, the local embeddings, the sentences that ship."""
 
 from __future__ import annotations
 
@@ -7,11 +7,12 @@ from datetime import UTC, date, datetime, timedelta
 import numpy as np
 import pytest
 
-from openfyxer.services.assistant import classify, classify_bulk
+from openfyxer.services.assistant import classify, classify_bulk, intent_data
 from openfyxer.services.assistant.classify_deadline import age_words, day_words, passed_deadline
-from openfyxer.services.assistant.classify_intent import default_embedder
+from openfyxer.services.assistant.classify_intent import default_embedder, shipped_examples
 from openfyxer.services.assistant.classify_spam import CORPUS_DIR, CORPUS_GROUPS, corpus_messages
 from openfyxer.services.assistant.classify_text import new_text, sentences
+from openfyxer.services.assistant.intent_data import public_examples
 from openfyxer.services.assistant.intent_seed import seed_examples
 from openfyxer.services.mail.mime import ParsedMessage, parse_message
 
@@ -122,7 +123,7 @@ NOT_REQUESTS = [
 
 
 def test_seed_model_tells_requests_from_the_rest_in_english_and_romanian(seed_model):
-    """GIVEN the model trained on the seed set only WHEN clear EN and RO emails are classified
+    """GIVEN the model a fresh install trains WHEN clear EN and RO emails are classified
     THEN requests (with or without diacritics) ask, statements, notices and thanks do not."""
     asks = {s: seed_model.predict_email(s, b) for s, b in REQUESTS}
     rest = {s: seed_model.predict_email(s, b) for s, b in NOT_REQUESTS}
@@ -198,6 +199,22 @@ def test_seed_set_is_bilingual_balanced_and_has_diacritic_free_twins():
     assert len(seed) >= 400 and 0.4 < np.mean([y for _, y in seed]) < 0.6
     assert "Vă rog să confirmați primirea facturii." in texts and "Va rog sa confirmati primirea facturii." in texts
     assert len(texts) == len(seed), "duplicate seed sentences"
+
+
+def test_the_public_labelled_set_ships_with_its_licence_and_is_learned(seed_model):
+    """GIVEN the package WHEN the default intent model is trained THEN it learned from the public
+    email-intent sentences as well as the seed set (a licence file beside them says Apache-2.0), and a
+    terse invitation the seed set alone leaves unsure is read as asking."""
+    public = public_examples()
+    assert len(public) > 3000 and {True, False} == {label for _, label in public}
+    assert ("Please forward to Jeff.", True) in public
+    assert "Apache License" in (intent_data.DATA.parent / "email_intent.LICENSE").read_text()
+    assert set(shipped_examples()) >= set(public) | set(seed_examples())
+    seed_only = classify.train_intent([s for s, _ in seed_examples()], [y for _, y in seed_examples()],
+                                      embedder=cached_embedder)
+    text = ("Thursday", "Want to grab a beer after work Thursday?")
+    assert seed_model.predict_email(*text).asks and seed_model.trained_on != "seed:"
+    assert seed_model.predict_email(*text).probability > seed_only.predict_email(*text).probability
 
 
 @needs_corpus

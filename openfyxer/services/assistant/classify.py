@@ -4,7 +4,8 @@ Pure functions and small model classes, no database: the triage service loads th
 (`ensure_spam_model`, `ensure_intent_model`, both under the data folder), feeds them parsed
 messages, and stores the user's corrections itself, handing them back through
 `IntentModel.with_examples`. Both models are trained on the user's machine, from the SpamAssassin
-corpus package and from the seed sentences in `intent_seed`; no weights are shipped.
+corpus package and from the sentences that ship (our seed set in `intent_seed` and the public
+labelled set in `intent_data`); no weights are shipped.
 
 The implementation lives in classify_spam (hashed n-gram logistic regression), classify_intent
 (embeddings + n-grams + cue features), classify_linear (the numpy regression) and classify_text;
@@ -26,6 +27,7 @@ from openfyxer.services.assistant.classify_intent import (
     IntentResult,
     email_text,
     seed_fingerprint,
+    shipped_examples,
     train_intent,
 )
 from openfyxer.services.assistant.classify_spam import (
@@ -60,11 +62,9 @@ def needs_reply(parsed: ParsedMessage, model: IntentModel) -> IntentResult:
 
 
 def train_default_intent(*, embedder: Embedder | None = None) -> IntentModel:
-    """The intent model the product ships by default: trained on the seed sentences only."""
-    from openfyxer.services.assistant.intent_seed import seed_examples
-
-    seed = seed_examples()
-    return train_intent([s for s, _ in seed], [label for _, label in seed], trained_on=seed_fingerprint(),
+    """The intent model the product ships by default: trained on what ships (`shipped_examples`)."""
+    examples = shipped_examples()
+    return train_intent([s for s, _ in examples], [label for _, label in examples], trained_on=seed_fingerprint(),
                         embedder=embedder)
 
 

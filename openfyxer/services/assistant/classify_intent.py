@@ -3,9 +3,10 @@
 Each sentence is described by its 384-dim embedding, hashed word n-grams and a handful of cue
 features in English and Romanian. The embedding model is English-only, so Romanian leans on the
 n-grams and cues (on folded text, so "vă rog" and "va rog" are one cue). The default model is
-trained on the hand-written seed set in `intent_seed` on the user's machine; the user's own
-corrections are kept as labelled email vectors and decide for near-duplicates (same template,
-same sender habit), where one correction should change how the next such mail is sorted.
+trained on the user's machine on the sentences that ship (the hand-written seed set in
+`intent_seed` and the public labelled set in `intent_data`); the user's own corrections are kept
+as labelled email vectors and decide for near-duplicates (same template, same sender habit),
+where one correction should change how the next such mail is sorted.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import numpy as np
 from openfyxer.services.assistant.classify_linear import Linear, Sparse, fit_logistic, sparse_rows
 from openfyxer.services.assistant.classify_spam import ClassifierError
 from openfyxer.services.assistant.classify_text import fold, new_text, sentences, tokens
+from openfyxer.services.assistant.intent_data import public_examples
 from openfyxer.services.assistant.intent_seed import seed_examples
 
 INTENT_DIM = 1 << 15
@@ -211,6 +213,11 @@ def train_intent(sentences_: list[str], labels: list[bool] | np.ndarray, *, vect
     return IntentModel(linear, trained_on=trained_on, embedder=embedder)
 
 
+def shipped_examples() -> list[tuple[str, bool]]:
+    """Everything the default model learns from: our seed sentences and the public labelled set."""
+    return seed_examples() + list(public_examples())
+
+
 def seed_fingerprint() -> str:
-    """Names the seed set a model was trained on, so a release with new seed sentences retrains."""
-    return "seed:" + hashlib.sha256(json.dumps(seed_examples()).encode()).hexdigest()[:16]
+    """Names the examples a model was trained on, so a release with new ones retrains."""
+    return "seed:" + hashlib.sha256(json.dumps(shipped_examples()).encode()).hexdigest()[:16]

@@ -1,9 +1,10 @@
 """Seed sentences for the "asks for something" classifier, written for OpenFyxer (no outside data).
 
-The product trains its default intent model on these alone, on the user's machine, so they
-cover what arrives in a mailbox in English and Romanian: questions, polite requests, meeting
-proposals and deadlines (a request: somebody waits for the user) against statements, news,
-thanks, newsletters, marketing and automatic notifications (nobody waits for an answer).
+The product trains its default intent model on these and the public set in `intent_data`, on
+the user's machine. These cover what that English business mail lacks, in English and
+Romanian: questions, polite requests, meeting proposals and deadlines (a request: somebody
+waits for the user) against statements, news, thanks, newsletters, marketing and automatic
+notifications (nobody waits for an answer).
 Automatic calls to action ("click to verify", "buy now") and rhetorical marketing questions are
 not requests here: they never need a reply. Romanian is written both with and without
 diacritics, as people type it; `seed_examples()` adds the diacritic-free twin of every sentence

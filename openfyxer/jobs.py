@@ -48,6 +48,7 @@ def periodic() -> tuple[Periodic, ...]:
     return (
         Periodic("purge_expired", 3600),
         Periodic("sync_all", get_settings().sync_interval_seconds),
+        Periodic("sync_calendars", get_settings().sync_interval_seconds),
         Periodic("send_due", 60),
     )
 

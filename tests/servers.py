@@ -118,3 +118,27 @@ def create_database(admin_url: str, name: str) -> str:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         conn.execute(f'CREATE DATABASE "{name}"')
     return admin_url.rsplit("/", 1)[0] + f"/{name}"
+
+
+def start_radicale(users: dict[str, str]) -> Server:
+    """A real CalDAV server (Radicale, in its own process) with these users' plain passwords."""
+    import sys
+
+    tmp = Path(tempfile.mkdtemp(prefix="of-radicale-"))
+    port = free_port()
+    (tmp / "users").write_text("".join(f"{name}:{password}\n" for name, password in users.items()))
+    (tmp / "config").write_text(
+        f"[server]\nhosts = 127.0.0.1:{port}\n"
+        f"[auth]\ntype = htpasswd\nhtpasswd_filename = {tmp / 'users'}\nhtpasswd_encryption = plain\n"
+        f"[storage]\nfilesystem_folder = {tmp / 'collections'}\n"
+        "[rights]\ntype = owner_only\n[logging]\nlevel = warning\n")
+    log = tmp / "radicale.log"
+    proc = subprocess.Popen([sys.executable, "-m", "radicale", "--config", str(tmp / "config")],
+                            stdout=log.open("wb"), stderr=subprocess.STDOUT)
+
+    def up() -> bool:
+        with socket.create_connection(("127.0.0.1", port), timeout=1):
+            return True
+
+    wait_for(up, 20, "radicale", proc, log)
+    return Server(proc=proc, tmp=tmp, port=port, url=f"http://127.0.0.1:{port}/")

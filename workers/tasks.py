@@ -13,6 +13,7 @@ import openfyxer.jobs  # noqa: F401  (installs the sender of declared jobs in an
 from openfyxer.core.db import session_scope
 from openfyxer.services import maintenance
 from openfyxer.services.assistant import processing
+from openfyxer.services.calendar import accounts as calendars, sync as calendar_sync
 from openfyxer.services.knowledge import indexing
 from openfyxer.services.mail import accounts, mailactions, outbox, sync
 
@@ -35,6 +36,8 @@ DEADLINES: dict[str, float] = {
     "forget_account": 10 * MINUTE,
     "index_document": 10 * MINUTE,
     "forget_document": 5 * MINUTE,
+    "sync_calendars": 1 * MINUTE,
+    "sync_calendar": 10 * MINUTE,  # a first sync of thousands of events, parsed in the sandbox
 }
 
 
@@ -97,3 +100,15 @@ def forget_document(user_id: str, document_id: str) -> None:
 def draft_email(email_id: str) -> str | None:
     draft_id = processing.draft_for(email_id=_id(email_id))
     return str(draft_id) if draft_id else None
+
+
+def sync_calendar(calendar_id: str) -> dict:
+    """Sync one calendar; the job id (one per calendar) keeps two from overlapping."""
+    result = calendar_sync.sync_calendar(calendar_id=_id(calendar_id))
+    return {"full": result.full, "changed": result.changed, "deleted": result.deleted,
+            "instances": result.instances, "skipped": len(result.skipped)}
+
+
+def sync_calendars() -> int:
+    with session_scope() as session:
+        return calendars.sync_all(session)

@@ -2,7 +2,7 @@
 
 from openfyxer.models.account import EmailAccount, MailFolder
 from openfyxer.models.audit import AuditLog
-from openfyxer.models.calendar import CalendarEvent
+from openfyxer.models.calendar import Calendar, CalendarAccount, CalendarEvent, CalendarObject
 from openfyxer.models.document import Document
 from openfyxer.models.draft import Draft
 from openfyxer.models.email import Email, EmailLocation, Notification, TriageFeedback
@@ -15,7 +15,10 @@ from openfyxer.models.user import AuthSession, Invitation, RefreshToken, TotpUse
 __all__ = [
     "AuditLog",
     "AuthSession",
+    "Calendar",
+    "CalendarAccount",
     "CalendarEvent",
+    "CalendarObject",
     "ChatMessage",
     "Document",
     "Draft",

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field as PField, HttpUrl
+from pydantic import BaseModel, ConfigDict, Field as PField, HttpUrl, field_validator
 from sqlalchemy import Column, ForeignKey, Text
 from sqlmodel import Field, SQLModel
 
@@ -48,8 +49,50 @@ class UserSettings(SQLModel, table=True):
     email_style: str | None = Field(default=None, sa_type=Text)
     follow_up_days: int = 3
     priority_contacts: list[str] = Field(default_factory=list, sa_type=JSONType)
+    scheduling: dict = Field(default_factory=dict, sa_type=JSONType)  # SchedulingPrefs; {} = the defaults
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+_RANGE = r"^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-4]):[0-5]\d$"
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+class SchedulingPrefs(BaseModel):
+    """When the user meets: local working hours per weekday ("09:00-17:00"; a day left out is not
+    worked), buffers around meetings, the notice a new one needs, and a cap per day."""
+
+    model_config = ConfigDict(extra="forbid")
+    hours: dict[Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"], list[str]] = PField(
+        default_factory=lambda: {d: ["09:00-17:00"] for d in WEEKDAYS[:5]})
+    buffer_before_minutes: int = PField(0, ge=0, le=240)
+    buffer_after_minutes: int = PField(0, ge=0, le=240)
+    min_notice_minutes: int = PField(120, ge=0, le=60 * 24 * 14)
+    max_per_day: int | None = PField(None, ge=1, le=50)
+    count_tentative: bool = True  # a tentative event blocks its time
+    preferred: list[str] = PField(default_factory=list, max_length=8)  # local ranges proposed first
+
+    @field_validator("hours")
+    @classmethod
+    def _ranges(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
+        for day, ranges in value.items():
+            if len(ranges) > 8:
+                raise ValueError(f"at most 8 ranges on {day}")
+            for r in ranges:
+                _check_range(r)
+        return value
+
+    @field_validator("preferred")
+    @classmethod
+    def _preferred(cls, value: list[str]) -> list[str]:
+        for r in value:
+            _check_range(r)
+        return value
+
+
+def _check_range(r: str) -> None:
+    if not re.match(_RANGE, r) or r[:5] >= r[6:]:
+        raise ValueError(f"{r!r} is not a range of the day such as 09:00-17:00")
 
 
 class SettingsUpdate(BaseModel):
@@ -71,6 +114,7 @@ class SettingsUpdate(BaseModel):
     priority_contacts: list[MailAddress] | None = PField(None, max_length=500)
     language: Literal["en", "ro"] | None = None
     timezone: str | None = PField(None, max_length=50)
+    scheduling: SchedulingPrefs | None = None
 
 
 class SettingsPublic(BaseModel):
@@ -83,5 +127,6 @@ class SettingsPublic(BaseModel):
     priority_contacts: list[str]
     language: str
     timezone: str
+    scheduling: SchedulingPrefs
     secrets_set: dict[str, bool]
     updated_at: datetime

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 from sqlmodel import Session, select
 
-from openfyxer.models.settings import SECRET_FIELDS, SettingsPublic, SettingsUpdate, UserSettings
+from openfyxer.models.settings import SECRET_FIELDS, SchedulingPrefs, SettingsPublic, SettingsUpdate, UserSettings
 from openfyxer.models.user import User
 from openfyxer.security import outbound
 from openfyxer.services import audit
@@ -38,9 +38,14 @@ def to_public(row: UserSettings, user: User) -> SettingsPublic:
         priority_contacts=list(row.priority_contacts or []),
         language=user.language,
         timezone=user.timezone,
+        scheduling=scheduling_prefs(row),
         secrets_set={name: bool(getattr(row, name)) for name in SECRET_FIELDS},
         updated_at=row.updated_at,
     )
+
+
+def scheduling_prefs(row: UserSettings) -> SchedulingPrefs:
+    return SchedulingPrefs.model_validate(row.scheduling or {})
 
 
 def read(session: Session, *, user: User) -> SettingsPublic:
@@ -67,7 +72,7 @@ def update(session: Session, *, user: User, data: SettingsUpdate, ip: str | None
             outbound.check_url(value, purpose=_WEBHOOKS[name])
         if name in SECRET_FIELDS or name in ("sms_provider", "notification_email", "sms_phone_number"):
             value = value or None  # "" clears
-        if value is None and name in ("llm_provider", "follow_up_days", "priority_contacts"):
+        if value is None and name in ("llm_provider", "follow_up_days", "priority_contacts", "scheduling"):
             continue  # these have no "unset" state
         setattr(row, name, value)
     now = datetime.now(UTC)

@@ -1,0 +1,95 @@
+"""/api/v1/calendar: connected calendar servers, their calendars and sync, events."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, Query, status
+
+from openfyxer.api.deps import DB, CurrentCaller
+from openfyxer.api.schemas import ERRORS, ErrorOut
+from openfyxer.models.calendar import (
+    CalDavConnect,
+    CalendarAccountPublic,
+    CalendarPublic,
+    CalendarSyncOut,
+    CalendarUpdate,
+    EventPublic,
+    SlotOut,
+)
+from openfyxer.services.calendar import accounts, events, scheduling
+
+router = APIRouter(prefix="/calendar", tags=["calendar"], responses=ERRORS)
+_CONNECT_ERRORS = {400: {"model": ErrorOut, "description": "Wrong credentials, unreachable or refused server"},
+                   409: {"model": ErrorOut, "description": "Already connected"}}
+_NOT_FOUND = {404: {"model": ErrorOut, "description": "No such calendar or account"}}
+
+
+@router.get("/accounts", response_model=list[CalendarAccountPublic])
+def list_accounts(caller: CurrentCaller, db: DB) -> list[CalendarAccountPublic]:
+    return accounts.list_accounts(db, user=caller.user)
+
+
+@router.post("/accounts/caldav", status_code=status.HTTP_201_CREATED, response_model=CalendarAccountPublic,
+             responses=_CONNECT_ERRORS)
+def connect_caldav(body: CalDavConnect, caller: CurrentCaller, db: DB) -> CalendarAccountPublic:
+    """Checks the sign-in and lists the calendars before anything is saved; each is then synced by a job."""
+    account = accounts.connect_caldav(db, user=caller.user, data=body, ip=caller.ip)
+    db.commit()
+    return next(a for a in accounts.list_accounts(db, user=caller.user) if a.id == account.id)
+
+
+@router.delete("/accounts/{account_id}", response_model=dict[str, int], responses=_NOT_FOUND)
+def remove_account(account_id: uuid.UUID, caller: CurrentCaller, db: DB) -> dict[str, int]:
+    count = accounts.remove_account(db, user=caller.user, account_id=account_id, ip=caller.ip)
+    db.commit()
+    return {"calendars": count}
+
+
+@router.patch("/calendars/{calendar_id}", response_model=CalendarPublic, responses=_NOT_FOUND)
+def update_calendar(calendar_id: uuid.UUID, body: CalendarUpdate, caller: CurrentCaller, db: DB) -> CalendarPublic:
+    cal = accounts.update_calendar(db, user=caller.user, calendar_id=calendar_id, data=body)
+    db.commit()
+    return accounts.public(cal)
+
+
+@router.post("/calendars/{calendar_id}/sync", status_code=status.HTTP_202_ACCEPTED, response_model=CalendarSyncOut,
+             responses=_NOT_FOUND)
+def start_sync(calendar_id: uuid.UUID, caller: CurrentCaller, db: DB) -> CalendarSyncOut:
+    cal, job_id = accounts.request_sync(db, user=caller.user, calendar_id=calendar_id)
+    db.commit()
+    return CalendarSyncOut(calendar=accounts.public(cal), job_id=job_id)
+
+
+@router.get("/calendars/{calendar_id}/sync", response_model=CalendarSyncOut, responses=_NOT_FOUND)
+def sync_progress(calendar_id: uuid.UUID, caller: CurrentCaller, db: DB) -> CalendarSyncOut:
+    return CalendarSyncOut(calendar=accounts.public(accounts.get_calendar(db, user=caller.user,
+                                                                          calendar_id=calendar_id)))
+
+
+@router.get("/events", response_model=list[EventPublic])
+def list_events(caller: CurrentCaller, db: DB, start: datetime = Query(alias="from"), end: datetime = Query(alias="to"),
+                calendar_id: uuid.UUID | None = None, include_hidden: bool = False) -> list[EventPublic]:
+    """Instances overlapping [from, to) (at most 400 days), soonest first; from and to need an offset."""
+    found = events.list_events(db, user=caller.user, start=start, end=end, calendar_id=calendar_id,
+                               include_hidden=include_hidden)
+    return [EventPublic.of(e) for e in found]
+
+
+@router.get("/slots", response_model=list[SlotOut])
+def free_slots(caller: CurrentCaller, db: DB, start: datetime = Query(alias="from"), end: datetime = Query(alias="to"),
+               duration: int = Query(30, ge=5, le=480, description="minutes"),
+               propose: int = Query(0, ge=0, le=10, description="if set, only this many ranked proposals")
+               ) -> list[SlotOut]:
+    """Free slots of the signed-in user in [from, to): working hours, buffers, notice and the daily cap
+    from Settings, busy time from every calendar that counts."""
+    if propose:
+        found = scheduling.proposals(db, user=caller.user, start=start, end=end, duration_minutes=duration,
+                                     count=propose)
+    else:
+        found = scheduling.free_slots(db, user=caller.user, start=start, end=end, duration_minutes=duration)
+    zone = ZoneInfo(caller.user.timezone or "UTC")
+    return [SlotOut(start=s.start, end=s.end, local_start=s.start.astimezone(zone), local_end=s.end.astimezone(zone))
+            for s in found]

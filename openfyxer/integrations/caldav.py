@@ -1,0 +1,272 @@
+"""CalDAV servers (Nextcloud, Fastmail, iCloud, Radicale, Baikal) through the `caldav` library.
+
+The library does discovery, sign-in and the WebDAV reports; this module turns its answers into
+plain values and its errors into ours, and does the writes itself with explicit preconditions
+(`If-Match` on an update or delete, `If-None-Match: *` on a create) so a change made on the server
+in between is never overwritten: the server answers 412 and the caller re-reads.
+
+Every address goes through the outbound policy: the checked address is pinned in the HTTP
+session's resolver, so a DNS answer that changed since the check (rebinding) and a redirect to
+another name both fail to connect.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from urllib.parse import unquote, urljoin, urlsplit
+
+from openfyxer.core.errors import OpenFyxerError
+from openfyxer.security import outbound
+
+log = logging.getLogger(__name__)
+
+
+class CalDavError(OpenFyxerError):
+    """The calendar server failed or answered something unexpected."""
+
+    status = 502
+    code = "calendar_error"
+
+
+class CalDavAuthError(CalDavError):
+    """The calendar server refused the user name or password."""
+
+    status = 400
+    code = "calendar_auth_failed"
+
+
+class CalDavUnreachable(CalDavError):
+    """The calendar server cannot be reached."""
+
+    status = 400
+    code = "calendar_unreachable"
+
+
+class CalDavConflict(CalDavError):
+    """The event changed on the server since it was read (412): the server's copy wins."""
+
+    status = 409
+    code = "calendar_conflict"
+
+
+class CalDavRateLimited(CalDavError):
+    """The calendar server asks to slow down (429/503)."""
+
+    status = 503
+    code = "calendar_rate_limited"
+
+
+class SyncTokenExpired(CalDavError):
+    """The server no longer knows the sync token: a full sync is needed."""
+
+    code = "calendar_sync_token_expired"
+
+
+# The policy's own refusals pass through as they are: they say why better than a wrapped error.
+OUR_REFUSALS = (outbound.OutboundRefused, outbound.HostNotFound)
+
+
+@dataclass(frozen=True)
+class CalDavConfig:
+    url: str
+    username: str
+    password: str
+    timeout: float = 20.0
+
+
+@dataclass(frozen=True)
+class RemoteCalendar:
+    url: str
+    name: str
+    color: str | None
+
+
+@dataclass(frozen=True)
+class RemoteObject:
+    href: str  # the path on the server, unquoted: one spelling whatever the server returns
+    etag: str | None
+    data: str
+
+
+@dataclass(frozen=True)
+class Changes:
+    token: str | None
+    changed: list[RemoteObject]
+    deleted: list[str]  # hrefs
+
+
+def href_of(url: str) -> str:
+    return unquote(urlsplit(str(url)).path)
+
+
+def _client(cfg: CalDavConfig):  # noqa: ANN202
+    import caldav  # lazily: it pulls niquests and lxml, which the web process rarely needs
+    import niquests
+
+    target = outbound.url_target(cfg.url, purpose="calendar server")
+    client = caldav.DAVClient(url=cfg.url, username=cfg.username, password=cfg.password, timeout=int(cfg.timeout))
+    if target.address != target.host:
+        client.session.close()
+        client.session = niquests.Session(resolver=f"in-memory://default/?hosts={target.host}:{target.address}")
+        client.session.trust_env = False  # a proxy would resolve the name itself, past the check
+    return client
+
+
+def _wrap(e: Exception, what: str) -> CalDavError:
+    from caldav.lib import error
+
+    if isinstance(e, CalDavError):
+        return e
+    text = str(e)
+    if isinstance(e, error.AuthorizationError) and ("401" in text or "Unauthorized" in text):
+        return CalDavAuthError(f"the calendar server refused the user name or password ({what})")
+    if isinstance(e, error.RateLimitError) or " 429" in text:
+        return CalDavRateLimited(f"the calendar server asks to slow down ({what}); the sync retries later")
+    if isinstance(e, error.DAVError):
+        return CalDavError(f"the calendar server failed to {what}: {text[:300]}")
+    if isinstance(e, OSError) or type(e).__name__ in ("ConnectionError", "Timeout", "ReadTimeout", "ConnectTimeout"):
+        return CalDavUnreachable(f"the calendar server cannot be reached ({what}): {text[:200]}")
+    return CalDavError(f"the calendar server failed to {what}: {type(e).__name__}: {text[:300]}")
+
+
+def calendars(cfg: CalDavConfig) -> list[RemoteCalendar]:
+    """The event calendars the user has on the server; fails on a wrong password or a dead server."""
+    try:
+        with _client(cfg) as client:
+            found = []
+            for cal in client.principal().calendars():
+                components = _components(cal)
+                if components and "VEVENT" not in components:
+                    continue  # a task list or an address book
+                found.append(RemoteCalendar(url=str(cal.url), name=cal.get_display_name() or href_of(cal.url),
+                                            color=_color(cal)))
+            return found
+    except OUR_REFUSALS:
+        raise
+    except Exception as e:
+        raise _wrap(e, "list the calendars") from e
+
+
+def _components(cal) -> list[str]:  # noqa: ANN001
+    try:
+        return list(cal.get_supported_components())
+    except Exception:  # not every server says; then it holds events
+        return []
+
+
+def _color(cal) -> str | None:  # noqa: ANN001
+    from caldav.elements import ical
+
+    try:
+        value = cal.get_property(ical.CalendarColor())
+    except Exception:
+        return None
+    return str(value)[:20] if value else None
+
+
+def snapshot(cfg: CalDavConfig, calendar_url: str) -> Changes:
+    """Every event of a calendar with its etag, and a sync token taken before the listing (so a change
+    made during it comes again at the next incremental sync, never goes missing)."""
+    from caldav.elements import dav
+
+    try:
+        with _client(cfg) as client:
+            cal = client.calendar(url=calendar_url)
+            try:
+                token = cal.get_property(dav.SyncToken())
+            except Exception:  # a server without sync-collection: every sync is a full one
+                token = None
+            objects = [RemoteObject(href_of(o.url), _etag(o), o.data) for o in cal.events() if o.data]
+            return Changes(token=str(token) if token else None, changed=objects, deleted=[])
+    except OUR_REFUSALS:
+        raise
+    except Exception as e:
+        raise _wrap(e, "read the calendar") from e
+
+
+def changes(cfg: CalDavConfig, calendar_url: str, token: str) -> Changes:
+    """What changed since `token` (RFC 6578 sync-collection), the changed events read in one
+    multiget. Raises SyncTokenExpired when the server no longer knows the token."""
+    from caldav.lib import error
+
+    try:
+        with _client(cfg) as client:
+            cal = client.calendar(url=calendar_url)
+            try:
+                found = cal.get_objects_by_sync_token(token, load_objects=False, disable_fallback=True)
+            except error.DAVError as e:
+                preconditions = getattr(e, "preconditions", None) or []
+                if any("valid-sync-token" in str(p) for p in preconditions) or "412" in str(e):
+                    raise SyncTokenExpired("the calendar server no longer knows where the last sync stopped") from e
+                raise
+            deleted = {href_of(u) for u in found.deleted_urls}
+            wanted = [o.url for o in found if href_of(o.url) not in deleted]
+            loaded = cal.multiget(wanted) if wanted else []
+            changed = [RemoteObject(href_of(o.url), _etag(o), o.data) for o in loaded if o.data]
+            return Changes(token=str(found.sync_token) if found.sync_token else None, changed=changed,
+                           deleted=sorted(deleted))
+    except (SyncTokenExpired, *OUR_REFUSALS):
+        raise
+    except Exception as e:
+        raise _wrap(e, "read what changed") from e
+
+
+def _etag(obj) -> str | None:  # noqa: ANN001
+    from caldav.elements import dav
+
+    value = (obj.props or {}).get(dav.GetEtag.tag)
+    return str(value) if value else None
+
+
+def put(cfg: CalDavConfig, *, calendar_url: str, uid: str, data: str, href: str | None = None,
+        etag: str | None = None) -> RemoteObject:
+    """Create (no href: a new resource named after the UID, refused if one exists) or replace (the
+    href, only while its etag is still `etag`). Raises CalDavConflict when the server's copy changed."""
+    from urllib.parse import quote
+
+    target = href or href_of(urljoin(calendar_url.rstrip("/") + "/", quote(_safe_name(uid)) + ".ics"))
+    headers = {"Content-Type": "text/calendar; charset=utf-8"}
+    headers.update({"If-Match": etag} if href and etag else {"If-None-Match": "*"} if not href else {})
+    url = urljoin(calendar_url, quote(target))
+    response = _request(cfg, url, "PUT", data, headers, "save the event")
+    new_etag = response.headers.get("etag") or response.headers.get("ETag")
+    if not new_etag:  # a server that stores the event otherwise than sent gives none: read it back
+        new_etag = _request(cfg, url, "HEAD", "", {}, "read the saved event").headers.get("etag")
+    return RemoteObject(href=target, etag=new_etag, data=data)
+
+
+def delete(cfg: CalDavConfig, *, calendar_url: str, href: str, etag: str | None) -> None:
+    """Remove an event, only while its etag is still `etag`; one already gone is not an error."""
+    from urllib.parse import quote
+
+    headers = {"If-Match": etag} if etag else {}
+    try:
+        _request(cfg, urljoin(calendar_url, quote(href)), "DELETE", "", headers, "delete the event")
+    except CalDavError as e:
+        if "404" not in str(e):
+            raise
+
+
+def _request(cfg: CalDavConfig, url: str, method: str, body: str, headers: dict, what: str):  # noqa: ANN202
+    try:
+        with _client(cfg) as client:
+            response = client.request(url, method, body, headers)
+    except OUR_REFUSALS:
+        raise
+    except Exception as e:
+        raise _wrap(e, what) from e
+    if response.status == 412:
+        raise CalDavConflict("the event changed on the calendar server since it was read; the server's copy is kept")
+    if response.status in (401, 403):
+        raise CalDavAuthError(f"the calendar server refused to {what} (HTTP {response.status})")
+    if response.status in (429, 503):
+        raise CalDavRateLimited(f"the calendar server asks to slow down ({what})")
+    if response.status >= 300:
+        raise CalDavError(f"the calendar server failed to {what} (HTTP {response.status})")
+    return response
+
+
+def _safe_name(uid: str) -> str:
+    # A UID is the sender's text: keep a file name of it that no server reads as a path.
+    return "".join(c if c.isalnum() or c in "-_.@" else "_" for c in uid)[:200] or "event"

@@ -1,0 +1,1 @@
+"""Calendars: sync, time, free slots and scheduling."""

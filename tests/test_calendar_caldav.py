@@ -263,3 +263,36 @@ def test_events_need_a_window_with_an_offset(api):
                    {"from": "2026-01-01T00:00:00Z", "to": "2028-01-01T00:00:00Z"}):
         r = api.get("/api/v1/calendar/events", headers=h, params=params)
         assert r.status_code == 422, (params, r.text)
+
+
+def test_free_slots_avoid_the_synced_meetings_in_the_users_hours(api, radicale, work):
+    """GIVEN a user in Bucharest with a synced meeting 14:00-15:00 local on Wednesday 17 March 2027 and working
+    hours 09:00-17:00 with 15 minutes of buffer (Settings) WHEN asking for one-hour slots that day THEN
+    every slot is inside 09:00-17:00 local (07:00-15:00 UTC), none within 15 minutes of the meeting,
+    and three proposals are spread over days."""
+    h = bearer(signed_up(api))
+    r = api.patch("/api/v1/settings", headers=h, json={"timezone": "Europe/Bucharest", "scheduling": {
+        "hours": {d: ["09:00-17:00"] for d in ("mon", "tue", "wed", "thu", "fri")},
+        "buffer_before_minutes": 15, "buffer_after_minutes": 15, "min_notice_minutes": 0}})
+    assert r.status_code == 200, r.text
+    assert r.json()["scheduling"]["buffer_after_minutes"] == 15
+    work.save_event(one("sync@test", ":20270317T120000Z", ":20270317T130000Z", "Sync with Dan"))
+    connect(api, radicale, h)
+    jobs.local_queue().join(60)
+    r = api.get("/api/v1/calendar/slots", headers=h,
+                params={"from": "2027-03-17T00:00:00Z", "to": "2027-03-18T00:00:00Z", "duration": 60})
+    assert r.status_code == 200, r.text
+    starts = [s["start"] for s in r.json()]
+    # 09:00 local is 07:00Z; the meeting 12:00-13:00Z blocks 11:45-13:15Z; the day ends 15:00Z.
+    assert starts[0] == "2027-03-17T07:00:00Z" and starts[-1] == "2027-03-17T14:00:00Z"
+    assert "2027-03-17T11:00:00Z" not in starts and "2027-03-17T10:45:00Z" in starts
+    assert "2027-03-17T13:00:00Z" not in starts and "2027-03-17T13:15:00Z" in starts
+    assert r.json()[0]["local_start"].startswith("2027-03-17T09:00:00+02:00")
+    offered = api.get("/api/v1/calendar/slots", headers=h, params={
+        "from": "2027-03-15T00:00:00Z", "to": "2027-03-20T00:00:00Z", "duration": 30, "propose": 3}).json()
+    assert len(offered) == 3 and len({o["local_start"][:10] for o in offered}) == 3
+    bad = api.get("/api/v1/calendar/slots", headers=h, params={"from": "2027-03-17T00:00:00Z",
+                                                                "to": "2027-09-17T00:00:00Z"})
+    assert bad.status_code == 422
+    assert api.patch("/api/v1/settings", headers=h, json={"scheduling": {"hours": {"mon": ["17:00-09:00"]}}}
+                     ).status_code == 422

@@ -17,14 +17,15 @@ from openfyxer.services import settings as user_settings
 from openfyxer.services.calendar import events, slots
 
 MAX_SLOTS = 200
+MAX_WINDOW = timedelta(days=62)  # a search is for the weeks ahead; a wider one costs without helping
 
 
 def _ranges(texts: list[str]) -> tuple[tuple[time, time], ...]:
     out = []
     for r in texts:
         start, end = r.split("-")
-        # "24:00" closes a day: the engine takes the last minute of it as its end.
-        out.append((time.fromisoformat(start), time(23, 59, 59, 999999) if end == "24:00" else time.fromisoformat(end)))
+        # "24:00" closes a day: the engine reads midnight as an end as the end of the day.
+        out.append((time.fromisoformat(start), slots.MIDNIGHT if end == "24:00" else time.fromisoformat(end)))
     return tuple(out)
 
 
@@ -48,6 +49,8 @@ def free_slots(session: Session, *, user: User, start: datetime, end: datetime, 
     attendees whose hours and busy time are known (their own servers' free/busy)."""
     if not 5 <= duration_minutes <= 8 * 60:
         raise ValidationError("a meeting lasts from 5 minutes to 8 hours")
+    if start.tzinfo is None or end.tzinfo is None or not timedelta(0) < end - start <= MAX_WINDOW:
+        raise ValidationError(f"from and to need an offset, to after from, at most {MAX_WINDOW.days} days apart")
     prefs = user_settings.scheduling_prefs(user_settings.get_or_create(session, user_id=user.id))
     zone = user.timezone or "UTC"
     # Wider than the window: a meeting just outside it still needs its buffer.
@@ -55,9 +58,12 @@ def free_slots(session: Session, *, user: User, start: datetime, end: datetime, 
     busy = events.busy(session, user=user, start=start - margin, end=end + margin,
                        count_tentative=prefs.count_tentative)
     me = slots.Person(hours=working_hours(prefs, zone), busy=tuple(busy))
-    found = slots.free_slots(user=me, others=list(others), start=start.astimezone(UTC), end=end.astimezone(UTC),
-                             now=now or datetime.now(UTC), rules=rules_for(prefs, duration_minutes),
-                             meetings_per_day=_per_day(busy, zone) if prefs.max_per_day else None)
+    try:
+        found = slots.free_slots(user=me, others=list(others), start=start.astimezone(UTC), end=end.astimezone(UTC),
+                                 now=now or datetime.now(UTC), rules=rules_for(prefs, duration_minutes),
+                                 meetings_per_day=_per_day(busy, zone) if prefs.max_per_day else None)
+    except ValueError as e:  # the engine's own check of what it was given
+        raise ValidationError(str(e)) from e
     return found[:limit]
 
 

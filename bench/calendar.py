@@ -31,6 +31,7 @@ from zoneinfo import ZoneInfo
 os.environ.setdefault("OPENFYXER_ENV_FILE", os.devnull)
 os.environ.setdefault("OPENFYXER_ENVIRONMENT", "test")
 os.environ.setdefault("OPENFYXER_OUTBOUND", "any")  # the server is on 127.0.0.1
+os.environ.setdefault("OPENFYXER_REGISTRATION", "open")  # five people sign up
 
 from bench.corpus import ROOT  # noqa: E402
 from tests.servers import start_radicale  # noqa: E402  (the test server is the bench's too)
@@ -96,9 +97,10 @@ def main() -> int:
         os.environ["OPENFYXER_DATA_DIR"] = str(work / "data")
         subprocess.run([sys.executable, "-m", "openfyxer.cli", "migrate"], cwd=ROOT, check=True, env=dict(os.environ))
         datas = {name: person_calendar(seed, zone) for seed, (name, zone) in enumerate(PEOPLE)}
+        t0 = time.perf_counter()
         for name, data in datas.items():
             _upload(server, name, data)
-        print(f"uploaded {len(PEOPLE)} calendars of {ONE_OFFS + SERIES} events to Radicale", file=sys.stderr)
+        print(f"in {time.perf_counter() - t0:.0f} s uploaded {len(PEOPLE)} calendars of {ONE_OFFS + SERIES} events to Radicale", file=sys.stderr)
         return _measure(server, datas)
     finally:
         server.stop()

@@ -296,3 +296,46 @@ def test_free_slots_avoid_the_synced_meetings_in_the_users_hours(api, radicale, 
     assert bad.status_code == 422
     assert api.patch("/api/v1/settings", headers=h, json={"scheduling": {"hours": {"mon": ["17:00-09:00"]}}}
                      ).status_code == 422
+
+
+def test_events_made_here_are_written_to_the_server_and_its_copy_wins_a_conflict(api, radicale, work):
+    """GIVEN a synced calendar WHEN the user creates an event here THEN it is on the server (in the user's
+    zone) and in the week view; WHEN it is changed here THEN the server has the new version; WHEN it was
+    changed in another app meanwhile THEN a change here is refused with 409, the server's copy is kept and
+    synced back; a delete removes it on the server too; a series instance is not edited here."""
+    h = bearer(signed_up(api))
+    api.patch("/api/v1/settings", headers=h, json={"timezone": "Europe/Bucharest"})
+    connect(api, radicale, h)
+    jobs.local_queue().join(60)
+    cal_id = api.get("/api/v1/calendar/accounts", headers=h).json()[0]["calendars"][0]["id"]
+    body = {"calendar_id": cal_id, "title": "Dentist", "start": "2027-02-10T08:00:00Z", "end": "2027-02-10T09:00:00Z"}
+    r = api.post("/api/v1/calendar/events", headers=h, json=body)
+    assert r.status_code == 201, r.text
+    made = r.json()
+    assert made["tzid"] == "Europe/Bucharest" and made["start"] == "2027-02-10T08:00:00Z"
+    on_server = work.event_by_uid(made["uid"]).data
+    assert "DTSTART;TZID=Europe/Bucharest:20270210T100000" in on_server
+
+    r = api.put(f"/api/v1/calendar/events/{made['id']}", headers=h, json={**body, "title": "Dentist (moved)",
+                                                                          "start": "2027-02-11T08:00:00Z",
+                                                                          "end": "2027-02-11T09:00:00Z"})
+    assert r.status_code == 200 and r.json()["id"] == made["id"], r.text
+    assert "SUMMARY:Dentist (moved)" in work.event_by_uid(made["uid"]).data
+
+    elsewhere = work.event_by_uid(made["uid"])
+    elsewhere.data = elsewhere.data.replace("Dentist (moved)", "Dentist (from the phone)")
+    elsewhere.save()
+    r = api.put(f"/api/v1/calendar/events/{made['id']}", headers=h, json={**body, "title": "Mine"})
+    assert r.status_code == 409 and r.json()["code"] == "calendar_conflict", r.text
+    jobs.local_queue().join(60)
+    titles = [e["title"] for e in events(api, h, "2027-02-01T00:00:00Z", "2027-03-01T00:00:00Z")]
+    assert titles == ["Dentist (from the phone)"] and "Mine" not in work.event_by_uid(made["uid"]).data
+
+    now = events(api, h, "2027-02-01T00:00:00Z", "2027-03-01T00:00:00Z")[0]
+    assert api.delete(f"/api/v1/calendar/events/{now['id']}", headers=h).status_code == 204
+    assert events(api, h, "2027-02-01T00:00:00Z", "2027-03-01T00:00:00Z") == []
+    assert made["uid"] not in [e.icalendar_component["uid"] for e in work.events()]
+
+    standup = events(api, h)[0]
+    r = api.delete(f"/api/v1/calendar/events/{standup['id']}", headers=h)
+    assert r.status_code == 422 and r.json()["code"] == "calendar_series"

@@ -186,3 +186,22 @@ class SlotOut(BaseModel):
     end: datetime
     local_start: datetime  # the same instant in the user's zone, as they read it
     local_end: datetime
+
+
+class EventWrite(BaseModel):
+    """A new event, or the new values of one (every field is written: the form sends the whole event).
+    Timed: `start` and `end` with an offset, `tzid` the zone it is kept in (the user's by default).
+    All-day: `all_day` with `start_date` and an exclusive `end_date`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    calendar_id: uuid.UUID | None = None  # required to create; ignored on an update
+    title: str = PField(min_length=1, max_length=500)
+    start: datetime | None = None
+    end: datetime | None = None
+    all_day: bool = False
+    start_date: date | None = None
+    end_date: date | None = None
+    tzid: str | None = PField(None, max_length=64)
+    location: str = PField("", max_length=500)
+    description: str = PField("", max_length=10_000)

@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Query, Response, status
 
 from openfyxer.api.deps import DB, CurrentCaller
 from openfyxer.api.schemas import ERRORS, ErrorOut
@@ -17,9 +17,10 @@ from openfyxer.models.calendar import (
     CalendarSyncOut,
     CalendarUpdate,
     EventPublic,
+    EventWrite,
     SlotOut,
 )
-from openfyxer.services.calendar import accounts, events, scheduling
+from openfyxer.services.calendar import accounts, editing, events, scheduling
 
 router = APIRouter(prefix="/calendar", tags=["calendar"], responses=ERRORS)
 _CONNECT_ERRORS = {400: {"model": ErrorOut, "description": "Wrong credentials, unreachable or refused server"},
@@ -93,3 +94,29 @@ def free_slots(caller: CurrentCaller, db: DB, start: datetime = Query(alias="fro
     zone = ZoneInfo(caller.user.timezone or "UTC")
     return [SlotOut(start=s.start, end=s.end, local_start=s.start.astimezone(zone), local_end=s.end.astimezone(zone))
             for s in found]
+
+
+_WRITE_ERRORS = {**_NOT_FOUND, 409: {"model": ErrorOut, "description": "Changed on the server meanwhile: its copy wins"}}
+
+
+@router.post("/events", status_code=status.HTTP_201_CREATED, response_model=EventPublic, responses=_WRITE_ERRORS)
+def create_event(body: EventWrite, caller: CurrentCaller, db: DB) -> EventPublic:
+    """Written to the calendar's server first, then stored here."""
+    event = editing.create_event(db, user=caller.user, data=body)
+    db.commit()
+    return EventPublic.of(event)
+
+
+@router.put("/events/{event_id}", response_model=EventPublic, responses=_WRITE_ERRORS)
+def update_event(event_id: uuid.UUID, body: EventWrite, caller: CurrentCaller, db: DB) -> EventPublic:
+    """A one-off event replaced whole; a series is changed in the user's calendar app."""
+    event = editing.update_event(db, user=caller.user, event_id=event_id, data=body)
+    db.commit()
+    return EventPublic.of(event)
+
+
+@router.delete("/events/{event_id}", status_code=status.HTTP_204_NO_CONTENT, responses=_WRITE_ERRORS)
+def delete_event(event_id: uuid.UUID, caller: CurrentCaller, db: DB) -> Response:
+    editing.delete_event(db, user=caller.user, event_id=event_id)
+    db.commit()
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

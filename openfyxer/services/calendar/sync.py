@@ -101,8 +101,8 @@ def _sync(calendar_id: uuid.UUID, cfg: caldav.CalDavConfig, url: str, token: str
                 result.skipped.append(f"{remote.href}: {outcome}")
                 continue
             result.skipped.extend(outcome.skipped)
-            obj = _store_object(session, calendar_id, known.get(remote.href), remote, outcome)
-            result.instances += _store_instances(session, obj, outcome.instances)
+            obj = store_object(session, calendar_id, known.get(remote.href), remote, outcome)
+            result.instances += store_instances(session, obj, outcome.instances)
             result.changed += 1
         cal = session.get(Calendar, calendar_id)
         if cal is None:  # removed while we read it
@@ -124,7 +124,7 @@ def _delete(session: Session, known: dict[str, CalendarObject], hrefs: list[str]
     return len(ids)
 
 
-def _store_object(session: Session, calendar_id: uuid.UUID, obj: CalendarObject | None, remote: caldav.RemoteObject,
+def store_object(session: Session, calendar_id: uuid.UUID, obj: CalendarObject | None, remote: caldav.RemoteObject,
                   parsed: timeline.Parsed) -> CalendarObject:
     uid = parsed.instances[0].uid if parsed.instances else (obj.uid if obj else "")
     if obj is None:
@@ -136,7 +136,7 @@ def _store_object(session: Session, calendar_id: uuid.UUID, obj: CalendarObject 
     return obj
 
 
-def _store_instances(session: Session, obj: CalendarObject, instances: list[timeline.Instance]) -> int:
+def store_instances(session: Session, obj: CalendarObject, instances: list[timeline.Instance]) -> int:
     """Replace the object's instances, keeping the id of each that still exists."""
     cal = session.get(Calendar, obj.calendar_id)
     existing = {(e.uid, e.recurrence_id): e for e in session.exec(select(CalendarEvent).where(

@@ -1,0 +1,124 @@
+"""Events made or changed in OpenFyxer, written back to their server first and stored after.
+
+The server is the source of truth: a write carries the etag it was based on, and when the event
+changed there meanwhile (412) the server's copy wins: the calendar is synced again and the user is
+told, nothing of theirs is silently overwritten and nothing of the server's is lost. A series is
+edited in the user's calendar app for now; here one-off events are created, changed and deleted.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import delete as sql_delete
+from sqlmodel import Session, select
+
+from openfyxer.core.db import session_scope
+from openfyxer.core.errors import Conflict, NotFound, ValidationError
+from openfyxer.core.later import later
+from openfyxer.integrations import caldav
+from openfyxer.models.calendar import Calendar, CalendarAccount, CalendarEvent, CalendarObject, EventWrite
+from openfyxer.models.user import User
+from openfyxer.services.auth import check_timezone
+from openfyxer.services.calendar import sync, timeline
+from openfyxer.services.calendar.accounts import caldav_config, get_calendar
+
+MAX_LENGTH = timedelta(days=366)
+
+
+def _times(data: EventWrite, user: User) -> tuple[object, object, str | None]:
+    """(start, end, zone) to write; refused when outside what is kept here, so a write never lands on the
+    server without its row."""
+    first, last = sync.horizon()
+    day = data.start_date if data.all_day else (data.start.date() if data.start else None)
+    if day is not None and not first.date() < day < last.date():
+        raise ValidationError("OpenFyxer keeps a year back and two years ahead: the event is outside that")
+    if data.all_day:
+        if data.start_date is None or data.end_date is None or data.end_date <= data.start_date:
+            raise ValidationError("an all-day event needs start_date and a later (exclusive) end_date")
+        if data.end_date - data.start_date > MAX_LENGTH:
+            raise ValidationError("an event lasts at most a year")
+        return data.start_date, data.end_date, None
+    if data.start is None or data.end is None or data.start.tzinfo is None or data.end.tzinfo is None:
+        raise ValidationError("a timed event needs start and end with an offset")
+    if not timedelta(0) <= data.end - data.start <= MAX_LENGTH:
+        raise ValidationError("end must be after start, at most a year later")
+    return data.start.astimezone(UTC), data.end.astimezone(UTC), check_timezone(data.tzid or user.timezone or "UTC")
+
+
+def _store(session: Session, cal: Calendar, obj: CalendarObject | None, remote: caldav.RemoteObject) -> CalendarObject:
+    zone = session.get(User, cal.user_id).timezone or "UTC"
+    parsed = timeline.expand(remote.data, *sync.horizon(), default_zone=zone)  # our own text: no sandbox needed
+    obj = sync.store_object(session, cal.id, obj, remote, parsed)
+    sync.store_instances(session, obj, parsed.instances)
+    return obj
+
+
+def create_event(session: Session, *, user: User, data: EventWrite) -> CalendarEvent:
+    if data.calendar_id is None:
+        raise ValidationError("calendar_id: which calendar the event goes in")
+    cal = get_calendar(session, user=user, calendar_id=data.calendar_id)
+    start, end, tzid = _times(data, user)
+    uid = f"{uuid.uuid4()}@openfyxer"
+    text = timeline.to_ics(uid=uid, start=start, end=end, all_day=data.all_day, tzid=tzid, summary=data.title,
+                           description=data.description, location=data.location)
+    remote = caldav.put(_config(session, cal), calendar_url=cal.url, uid=uid, data=text)
+    obj = _store(session, cal, None, remote)
+    return _first_instance(session, obj)
+
+
+def _config(session: Session, cal: Calendar) -> caldav.CalDavConfig:
+    return caldav_config(session.get(CalendarAccount, cal.account_id))
+
+
+def _editable(session: Session, user: User, event_id: uuid.UUID) -> tuple[CalendarEvent, Calendar, CalendarObject]:
+    event = session.get(CalendarEvent, event_id)
+    if event is None or event.user_id != user.id or event.object_id is None:
+        raise NotFound("no such event")
+    obj = session.get(CalendarObject, event.object_id)
+    if obj.recurring:
+        raise ValidationError("this event is part of a series: change the series in your calendar app",
+                              code="calendar_series")
+    return event, session.get(Calendar, event.calendar_id), obj
+
+
+def update_event(session: Session, *, user: User, event_id: uuid.UUID, data: EventWrite) -> CalendarEvent:
+    event, cal, obj = _editable(session, user, event_id)
+    start, end, tzid = _times(data, user)
+    old = timeline.expand(obj.data, *sync.horizon(), default_zone=user.timezone or "UTC").instances
+    sequence = (old[0].sequence + 1) if old else 1
+    text = timeline.to_ics(uid=event.uid, start=start, end=end, all_day=data.all_day, tzid=tzid, summary=data.title,
+                           description=data.description, location=data.location, sequence=sequence,
+                           organizer=old[0].organizer if old else "", attendees=old[0].attendees if old else ())
+    try:
+        remote = caldav.put(_config(session, cal), calendar_url=cal.url, uid=event.uid, data=text, href=obj.href,
+                            etag=obj.etag)
+    except caldav.CalDavConflict as e:
+        raise _server_wins(session, cal, user) from e
+    _store(session, cal, obj, remote)
+    return _first_instance(session, obj)
+
+
+def delete_event(session: Session, *, user: User, event_id: uuid.UUID) -> None:
+    _, cal, obj = _editable(session, user, event_id)
+    try:
+        caldav.delete(_config(session, cal), calendar_url=cal.url, href=obj.href, etag=obj.etag)
+    except caldav.CalDavConflict as e:
+        raise _server_wins(session, cal, user) from e
+    session.exec(sql_delete(CalendarEvent).where(CalendarEvent.object_id == obj.id))
+    session.delete(obj)
+    session.flush()
+
+
+def _server_wins(session: Session, cal: Calendar, user: User) -> Conflict:
+    # Its own unit of work: the caller's rolls back with the error, and the re-sync must still happen.
+    with session_scope() as own:
+        later(own, "sync_calendar", cal.id, owner=user.id)
+    return Conflict("this event was changed in another calendar app since it was shown here; their version is kept "
+                    "and is being synced: look at it again before changing it", code="calendar_conflict")
+
+
+def _first_instance(session: Session, obj: CalendarObject) -> CalendarEvent:
+    return session.exec(select(CalendarEvent).where(CalendarEvent.object_id == obj.id)
+                        .order_by(CalendarEvent.start_time)).one()

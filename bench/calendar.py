@@ -80,12 +80,12 @@ def person_calendar(seed: int, zone: str) -> str:
 
 def _upload(server, name: str, data: str) -> None:  # noqa: ANN001
     import caldav
-    import niquests
+    import requests
 
     with caldav.DAVClient(url=server.url, username=name, password=PASSWORD) as client:
         cal = client.principal().make_calendar(name="Work", cal_id="work")
         # Radicale takes a whole calendar PUT on the collection: one request instead of 1,000.
-        r = niquests.put(str(cal.url), data=data.encode(), auth=(name, PASSWORD),
+        r = requests.put(str(cal.url), data=data.encode(), auth=(name, PASSWORD),
                          headers={"Content-Type": "text/calendar"}, timeout=120)
         r.raise_for_status()
 

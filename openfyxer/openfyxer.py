@@ -14,11 +14,13 @@ from openfyxer.api.upload_guard import UploadGuard
 from openfyxer.core.config import get_settings
 from openfyxer.core.logging import setup_logging
 from openfyxer.ui.pages.auth import login_page, register_page
+from openfyxer.ui.pages.calendar import calendar_page
 from openfyxer.ui.pages.dashboard import PAGES
 from openfyxer.ui.pages.home import home_page
 from openfyxer.ui.pages.knowledge import chat_page, document_page, knowledge_page
 from openfyxer.ui.pages.mail import drafts_page, email_page, inbox_page
 from openfyxer.ui.pages.settings import audit_page, settings_page
+from openfyxer.ui.state.calendar import CalendarState
 from openfyxer.ui.state.knowledge import ChatState, DocumentState, KnowledgeState
 from openfyxer.ui.state.drafts import DraftsState
 from openfyxer.ui.state.home import HomeState
@@ -99,7 +101,8 @@ app.add_page(register_page, route="/register", title="Create account · OpenFyxe
 # Sections with their own pages; the rest show the frame with an honest empty state until built.
 OWN_PAGES = {"/": (home_page, HomeState.load), "/inbox": (inbox_page, InboxState.load), "/drafts": (drafts_page, DraftsState.load),
              "/settings": (settings_page, SettingsState.load), "/audit": (audit_page, AuditState.load),
-             "/knowledge": (knowledge_page, KnowledgeState.load), "/chat": (chat_page, ChatState.load)}
+             "/knowledge": (knowledge_page, KnowledgeState.load), "/chat": (chat_page, ChatState.load),
+             "/calendar": (calendar_page, CalendarState.load)}
 for _href, _label, _page in PAGES:
     _page, _on_load = OWN_PAGES.get(_href, (_page, SessionState.require_login))
     app.add_page(_page, route=_href, title=f"{_label} · OpenFyxer", on_load=_on_load)

@@ -962,6 +962,62 @@ def test_gmail_and_outlook_connect_through_the_providers_sign_in(app: RunningApp
 
 
 
+def test_calendar_connect_week_new_event_and_find_a_time(app: RunningApp, api: httpx.Client, open_browser) -> None:
+    """GIVEN a CalDAV server (Radicale) holding a meeting next Tuesday at 10:00 Bucharest time
+    WHEN a user in Bucharest connects it on the Calendar page THEN it syncs and next week shows the meeting
+    at 10:00; WHEN they add an event THEN it is on the server and in the week; WHEN they look for a time
+    THEN three proposals come from their free working hours and picking one fills the form."""
+    from datetime import datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    import caldav as caldav_lib
+    from playwright.sync_api import expect
+
+    from tests.servers import start_radicale
+
+    server = start_radicale({"ana": "cal-password"})
+    try:
+        zone = ZoneInfo("Europe/Bucharest")
+        today = datetime.now(zone).date()
+        tuesday = today - timedelta(days=today.weekday()) + timedelta(days=8)
+        with caldav_lib.DAVClient(url=server.url, username="ana", password="cal-password") as client:
+            work = client.principal().make_calendar(name="Work", cal_id="work")
+            work.save_event(dtstart=datetime(tuesday.year, tuesday.month, tuesday.day, 10, tzinfo=zone),
+                            dtend=datetime(tuesday.year, tuesday.month, tuesday.day, 11, tzinfo=zone),
+                            summary="Board meeting", uid="board@test")
+            page, email, tokens = signed_in_page(app, api, open_browser, "calendar")
+            api.patch("/api/v1/settings", headers=bearer(tokens), json={"timezone": "Europe/Bucharest"})
+            page.goto(f"{app.url}/calendar")
+            wait_hydrated(page, "#caldav-connect")
+            page.fill("#url", server.url)
+            page.fill("#username", "ana")
+            page.fill("#caldav_password", "cal-password")
+            page.click("#caldav-connect")
+            expect(page.locator("#calendar-notice")).to_be_visible(timeout=30_000)
+            expect(page.locator("[id^=calendar-state-]")).to_have_attribute("data-state", "idle", timeout=60_000)
+            page.click("#next-week")
+            day = page.locator(f"#day-{tuesday.isoformat()}")
+            expect(day).to_contain_text("Board meeting")
+            expect(day).to_contain_text("10:00–11:00")
+
+            page.fill("#event_title", "Dentist")
+            page.fill("#event_date", (tuesday + timedelta(days=1)).isoformat())
+            page.fill("#event_start", "08:30")
+            page.fill("#event_end", "09:00")
+            page.click("#event-submit")
+            expect(page.locator(f"#day-{(tuesday + timedelta(days=1)).isoformat()}")).to_contain_text("Dentist")
+            assert any("SUMMARY:Dentist" in e.data for e in work.events())
+
+            page.click("#find-time")
+            proposals = page.locator("#proposals .free-slot")
+            expect(proposals).to_have_count(3)
+            proposals.first.click()
+            expect(page.locator("#event_date")).not_to_have_value("")
+    finally:
+        server.stop()
+    assert page.errors == []
+
+
 def test_knowledge_documents_questions_and_chat(app: RunningApp, api: httpx.Client, open_browser) -> None:
     """GIVEN a signed-in user WHEN they upload a document on the Knowledge page THEN it is listed and becomes
     searchable without a reload; asking about it answers with the document as a source, and the source opens the

@@ -5,9 +5,11 @@ plain values and its errors into ours, and does the writes itself with explicit 
 (`If-Match` on an update or delete, `If-None-Match: *` on a create) so a change made on the server
 in between is never overwritten: the server answers 412 and the caller re-reads.
 
-Every address goes through the outbound policy: the checked address is pinned in the HTTP
-session's resolver, so a DNS answer that changed since the check (rebinding) and a redirect to
-another name both fail to connect.
+Every address goes through the outbound policy: the library's requests session gets the policy's
+pinned adapter, so it connects to the address that was checked (a DNS answer that changed since,
+rebinding, is never used) and a redirect to another name is stopped. `caldav` 3 prefers niquests,
+whose urllib3-future replaces urllib3 for every library in the process (Schemathesis broke on
+it); `make` installs caldav without its dependencies so requests is used.
 """
 
 from __future__ import annotations
@@ -101,14 +103,14 @@ def href_of(url: str) -> str:
 
 
 def _client(cfg: CalDavConfig):  # noqa: ANN202
-    import caldav  # lazily: it pulls niquests and lxml, which the web process rarely needs
-    import niquests
+    import caldav  # lazily: it pulls lxml and its compatibility tables, which the web process rarely needs
 
     target = outbound.url_target(cfg.url, purpose="calendar server")
     client = caldav.DAVClient(url=cfg.url, username=cfg.username, password=cfg.password, timeout=int(cfg.timeout))
     if target.address != target.host:
-        client.session.close()
-        client.session = niquests.Session(resolver=f"in-memory://default/?hosts={target.host}:{target.address}")
+        adapter = outbound.PinnedAdapter(target)
+        for prefix in ("http://", "https://"):
+            client.session.mount(prefix, adapter)
         client.session.trust_env = False  # a proxy would resolve the name itself, past the check
     return client
 

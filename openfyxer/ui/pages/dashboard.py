@@ -10,7 +10,6 @@ from openfyxer.ui.i18n import N_
 
 # What each section will hold, shown until its capability lands, so the frame says the truth.
 EMPTY = {
-    "Calendar": N_("No calendar is connected yet."),
     "Meetings": N_("No meeting recordings yet."),
 }
 

@@ -6,13 +6,17 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import TypeVar
 
 import reflex as rx
+from pydantic import ValidationError as PydanticError
 
 from openfyxer.core.db import session_scope
 from openfyxer.core.errors import OpenFyxerError
-from openfyxer.services import activity
+from openfyxer.services import activity, auth
+from openfyxer.ui.state.auth import _first_error
 from openfyxer.ui.state.session import SessionState
 
 CATEGORIES = ("urgent", "to_respond", "fyi", "newsletter", "spam")
@@ -33,6 +37,19 @@ def _stamp(user_id: str) -> tuple:
         return activity.stamp(db, user_id=uuid.UUID(user_id))
 
 
+T = TypeVar("T")
+
+
+def as_user(session_id: str, action: Callable[..., T]) -> T:
+    """action(db, user) in one unit of work for the tab's signed-in user: what a handler hands to a
+    worker thread when the work checks a password (argon2 is slow on purpose: off the event loop)."""
+    with session_scope() as db:
+        user = auth.live_user(db, session_id=uuid.UUID(session_id)) if session_id else None
+        if user is None:
+            raise OpenFyxerError("your session has ended; sign in again")
+        return action(db, user)
+
+
 class MailState(SessionState):
     """What every mail page shares: the signed-in user, looked up for each handler."""
 
@@ -46,6 +63,17 @@ class MailState(SessionState):
 
     def _fail(self, e: OpenFyxerError) -> None:
         self.error = self._error_text(e)
+
+    async def _off_loop(self, action: Callable[..., T]) -> T | None:
+        """action(db, user) in a worker thread, for work that checks a password or talks to a server; a
+        bad field or a refused change shows as the page's error and gives None."""
+        try:
+            return await asyncio.to_thread(as_user, self._session_id, action)
+        except PydanticError as e:
+            self.error = _first_error(e)
+        except OpenFyxerError as e:
+            self._fail(e)
+        return None
 
     def _signed_in_id(self):  # noqa: ANN202
         """The user's id for work done outside the state lock (a background task), or None with the

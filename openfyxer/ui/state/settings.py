@@ -4,12 +4,9 @@ services.invitations and services.audit, as the REST API's routes are."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import uuid
-from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import TypeVar
 
 import reflex as rx
 from pydantic import ValidationError as PydanticError
@@ -33,19 +30,6 @@ SECRETS = ("openai_api_key", "gemini_api_key", "claude_api_key", "cohere_api_key
 CHANNEL_SECRETS = ("slack_webhook_url", "sms_api_key")
 SMS_PROVIDERS = ["none", "twilio", "vonage"]
 AUDIT_PAGE = 50
-T = TypeVar("T")
-
-
-def as_user(session_id: str, action: Callable[..., T]) -> T:
-    """action(db, user) in one unit of work for the tab's signed-in user: what a handler hands to a
-    worker thread when the work checks a password (argon2 is slow on purpose: off the event loop)."""
-    with session_scope() as db:
-        user = auth.live_user(db, session_id=uuid.UUID(session_id)) if session_id else None
-        if user is None:
-            raise OpenFyxerError("your session has ended; sign in again")
-        return action(db, user)
-
-
 class SettingsState(MailState):
     accounts: list[dict] = []
     notice: str = ""
@@ -157,17 +141,6 @@ class SettingsState(MailState):
     totp_secret: str = ""
     shown_codes: list[str] = []  # the recovery codes just made: shown this once
     recovery_left: int = 0
-
-    async def _off_loop(self, action: Callable[..., T]) -> T | None:
-        """action(db, user) in a worker thread, for work that checks a password or talks to a server; a
-        bad field or a refused change shows as the page's error and gives None."""
-        try:
-            return await asyncio.to_thread(as_user, self._session_id, action)
-        except PydanticError as e:
-            self.error = _first_error(e)
-        except OpenFyxerError as e:
-            self._fail(e)
-        return None
 
     async def start_two_factor(self, form: dict) -> None:
         """Given the current password, a new secret, shown once as a QR code and as text; enabled only

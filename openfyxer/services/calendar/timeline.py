@@ -20,6 +20,7 @@ from icalendar.timezone.tzid import tzid_from_tzinfo
 from icalendar.timezone.windows_to_olson import WINDOWS_TO_OLSON
 
 from openfyxer.core.errors import OpenFyxerError
+from openfyxer.integrations.calendar_values import Attendee, Instance
 
 MAX_INSTANCES = 20_000
 # The window is expanded in growing chunks, so a series that repeats every minute stops at the cap
@@ -35,35 +36,6 @@ class CalendarDataError(OpenFyxerError):
 
     status = 422
     code = "calendar_invalid"
-
-
-@dataclass(frozen=True, slots=True)
-class Attendee:
-    email: str  # lower-case, without mailto:
-    name: str
-    partstat: str  # NEEDS-ACTION, ACCEPTED, DECLINED, TENTATIVE, DELEGATED
-    role: str
-
-
-@dataclass(frozen=True, slots=True)
-class Instance:
-    """One occurrence of an event; (uid, recurrence_id) names it across syncs."""
-
-    uid: str
-    recurrence_id: str | None  # a series instance's original start (UTC ISO, or the date); None if one-off
-    start: datetime | date  # UTC for a timed event, a date for an all-day one
-    end: datetime | date  # exclusive, same type as start
-    all_day: bool
-    tzid: str | None  # the IANA zone it was written in; None for UTC, floating and all-day
-    summary: str
-    description: str
-    location: str
-    status: str
-    transparent: bool
-    organizer: str
-    attendees: tuple[Attendee, ...]
-    sequence: int
-    is_recurring: bool
 
 
 @dataclass(frozen=True, slots=True)

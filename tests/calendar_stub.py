@@ -1,0 +1,277 @@
+"""A local server speaking Google Calendar API v3 (under /calendar/v3) and Microsoft Graph v1.0 (under
+/v1.0) on 127.0.0.1, for the provider clients' tests.
+
+It answers from state, on the shapes recorded in tests/calendar_recordings/ (the README there says
+where each comes from): it checks the bearer token, hands out its own page tokens, sync tokens and
+delta links and remembers what each stands for, so a page token only works with the query that got
+it, a sync token gives what changed after it, and a token it never issued (or forgot) gets the
+provider's "gone" error. Every request is logged in `requests`; `fail_next` queues error answers.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import parse_qsl, quote, unquote, urlsplit
+
+RECORDINGS = Path(__file__).with_name("calendar_recordings")
+GOOGLE_CALENDAR = "ana@example.com"
+GRAPH_CALENDAR = "AAMkAGI2TGuLAAA="
+
+
+def recording(name: str) -> dict:
+    return json.loads((RECORDINGS / name).read_text())
+
+
+@dataclass(frozen=True)
+class Seen:
+    path: str  # unquoted
+    query: dict[str, str]
+    authorization: str | None
+    prefer: tuple[str, ...]  # each preference of every Prefer header, in order
+
+
+@dataclass
+class Answer:
+    status: int
+    body: dict
+    headers: dict[str, str]
+
+
+class GoogleCalendar:
+    """One calendar with a full listing of two pages, then one round of changes, then quiet."""
+
+    def __init__(self) -> None:
+        self.sync_tokens: dict[str, int] = {}  # token -> how many rounds of changes came before it
+        self.page_tokens: dict[str, tuple[tuple, str, int]] = {}  # token -> (query, listing, page)
+        self.counter = 0
+
+    def expire(self) -> None:
+        """Forget every sync token, as Google does after a while."""
+        self.sync_tokens.clear()
+
+    def _token(self, kind: str) -> str:
+        self.counter += 1
+        prefix = {"page": "CiAKGjBpNDd2Nmp2Zml2cXRwYjBpOXA", "sync": "CPDAlvWDx70CEPDAlvWDx70CGAU"}[kind]
+        return f"{prefix}{self.counter}="
+
+    def calendar_list(self) -> Answer:
+        return Answer(200, recording("google_calendarlist.json"), {})
+
+    def events(self, calendar_id: str, q: dict[str, str]) -> Answer:
+        if calendar_id != GOOGLE_CALENDAR:
+            return _google_error(404)
+        if q.get("singleEvents") != "true" or q.get("showDeleted") != "true":
+            return _google_error(400, "badRequest", "stub: singleEvents and showDeleted must stay true")
+        if "syncToken" in q and {"timeMin", "timeMax", "updatedMin", "orderBy", "q"} & set(q):
+            return _google_error(400)  # the recorded syncTokenWithRequestRestrictions answer
+        query = tuple(sorted((k, v) for k, v in q.items() if k != "pageToken"))
+        if "pageToken" in q:
+            issued = self.page_tokens.get(q["pageToken"])
+            if issued is None or issued[0] != query:
+                return _google_error(400, "invalid", "Invalid pageToken value.")
+            _, listing, page = issued
+        elif "syncToken" in q:
+            if q["syncToken"] not in self.sync_tokens:
+                return _google_error(410)
+            listing, page = f"changes{self.sync_tokens[q['syncToken']]}", 0
+        else:
+            listing, page = "full", 0
+        return Answer(200, self._page(query, q.get("syncToken"), listing, page), {})
+
+    def _page(self, query: tuple, token: str | None, listing: str, page: int) -> dict:
+        pages = {"full": ["google_events_page1.json", "google_events_page2.json"],
+                 "changes0": ["google_events_changes.json"]}.get(listing)
+        body = recording(pages[page]) if pages else {**recording("google_events_changes.json"), "items": []}
+        body.pop("nextPageToken", None)
+        body.pop("nextSyncToken", None)
+        if pages and page + 1 < len(pages):
+            body["nextPageToken"] = self._token("page")
+            self.page_tokens[body["nextPageToken"]] = (query, listing, page + 1)
+        elif not pages and token:
+            body["nextSyncToken"] = token  # nothing changed: Google gives the same token back
+        else:
+            body["nextSyncToken"] = self._token("sync")
+            self.sync_tokens[body["nextSyncToken"]] = 0 if listing == "full" else int(listing[7:]) + 1
+        return body
+
+
+class GraphCalendar:
+    """One calendar view: a first round of two pages, then one round of changes, then quiet."""
+
+    def __init__(self, stub: CalendarStub) -> None:
+        self.stub = stub
+        self.skip_tokens: dict[str, tuple[str, int]] = {}  # token -> (listing, page)
+        self.delta_tokens: dict[str, int] = {}  # token -> rounds of changes before it
+        self.forgotten: dict[str, tuple[int, str]] = {}  # token -> (status, code) answered for it
+        self.link_base: str | None = None  # where the links it gives point; None: this server
+        self.windows: list[tuple[str, str]] = []
+        self.counter = 0
+
+    def expire(self, status: int, code: str) -> None:
+        """Forget every delta token; a request with one gets `status` with error code `code`."""
+        self.forgotten.update({t: (status, code) for t in self.delta_tokens})
+        self.delta_tokens.clear()
+
+    def calendars(self, q: dict[str, str]) -> Answer:
+        body = recording("graph_calendars.json")
+        skip = int(q.get("$skip", "0"))
+        body["value"] = body["value"][skip:skip + 1]  # one a page, so the client must follow the link
+        body.pop("@odata.nextLink")
+        if skip + 1 < len(recording("graph_calendars.json")["value"]):
+            body["@odata.nextLink"] = f"{self.link_base or self.stub.graph_base}/me/calendars?$skip={skip + 1}"
+        return Answer(200, body, {})
+
+    def delta(self, calendar_id: str, q: dict[str, str], prefer: tuple[str, ...]) -> Answer:
+        if calendar_id != GRAPH_CALENDAR:
+            return _graph_error(404, "ErrorItemNotFound", "The specified object was not found in the store.")
+        if "odata.maxpagesize=200" not in prefer or 'outlook.timezone="UTC"' not in prefer:
+            return _graph_error(400, "ErrorInvalidRequest", f"stub: Prefer header {prefer!r} lacks a preference")
+        if "$skiptoken" in q:
+            if q["$skiptoken"] not in self.skip_tokens:
+                return _graph_error(410, "SyncStateNotFound")
+            listing, page = self.skip_tokens[q["$skiptoken"]]
+        elif "$deltatoken" in q:
+            token = q["$deltatoken"]
+            if token in self.forgotten or token not in self.delta_tokens:
+                status, code = self.forgotten.get(token, (410, "SyncStateNotFound"))
+                return _graph_error(status, code)
+            listing, page = f"changes{self.delta_tokens[token]}", 0
+        elif q.get("startDateTime") and q.get("endDateTime"):
+            self.windows.append((q["startDateTime"], q["endDateTime"]))
+            listing, page = "full", 0
+        else:
+            return _graph_error(400)  # the recorded ErrorInvalidParameter answer
+        return Answer(200, self._page(listing, page), {})
+
+    def _page(self, listing: str, page: int) -> dict:
+        pages = {"full": ["graph_delta_page1.json", "graph_delta_page2.json"],
+                 "changes0": ["graph_delta_changes.json"]}.get(listing)
+        body = recording(pages[page]) if pages else {**recording("graph_delta_changes.json"), "value": []}
+        body.pop("@odata.nextLink", None)
+        body.pop("@odata.deltaLink", None)
+        calendar = quote(GRAPH_CALENDAR, safe="")
+        link = f"{self.link_base or self.stub.graph_base}/me/calendars/{calendar}/calendarView/delta"
+        self.counter += 1
+        if pages and page + 1 < len(pages):
+            token = f"R0usmcCM996atia_s{self.counter}"
+            self.skip_tokens[token] = (listing, page + 1)
+            body["@odata.nextLink"] = f"{link}?$skiptoken={token}"
+        else:
+            token = f"R0usmci39OQxqJrxK4{self.counter}"
+            self.delta_tokens[token] = 0 if listing == "full" else int(listing[7:]) + (1 if pages else 0)
+            body["@odata.deltaLink"] = f"{link}?$deltatoken={token}"
+        return body
+
+
+def _google_error(status: int, reason: str | None = None, message: str | None = None) -> Answer:
+    body = recording(f"google_error_{status}.json" if (RECORDINGS / f"google_error_{status}.json").exists()
+                     else "google_error_400.json")
+    error = body["error"]
+    error["code"] = status
+    if reason:
+        error["errors"][0].update(reason=reason, message=message)
+        error["message"] = message
+    return Answer(status, body, {})
+
+
+def _graph_error(status: int, code: str | None = None, message: str | None = None) -> Answer:
+    name = {401: "graph_error_401.json", 429: "graph_error_429.json", 400: "graph_error_400.json"}.get(
+        status, "graph_error_sync_state.json")
+    body = recording(name)
+    if code:
+        body["error"]["code"] = code
+    if message:
+        body["error"]["message"] = message
+    return Answer(status, body, {})
+
+
+class CalendarStub:
+    """Start with `.start()`; `google_base` and `graph_base` are the API bases to configure."""
+
+    def __init__(self, token: str = "ya29.a0AfB_stub-access-token") -> None:
+        self.token = token
+        self.requests: list[Seen] = []
+        self.fail_next: list[tuple[int, dict[str, str], str]] = []  # (status, headers, recording)
+        self.errors: list[str] = []
+        self.google = GoogleCalendar()
+        self.graph = GraphCalendar(self)
+        self.lock = threading.Lock()
+        self.server: ThreadingHTTPServer | None = None
+
+    @property
+    def base(self) -> str:
+        assert self.server is not None
+        return f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    @property
+    def google_base(self) -> str:
+        return f"{self.base}/calendar/v3"
+
+    @property
+    def graph_base(self) -> str:
+        return f"{self.base}/v1.0"
+
+    def start(self) -> CalendarStub:
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        if self.server is not None:
+            self.server.shutdown()
+            self.server.server_close()
+
+    def answer(self, raw_path: str, authorization: str | None, prefer: tuple[str, ...]) -> Answer:
+        parts = urlsplit(raw_path)
+        path, q = unquote(parts.path), dict(parse_qsl(parts.query, keep_blank_values=True))
+        with self.lock:
+            self.requests.append(Seen(path, q, authorization, prefer))
+            google = path.startswith("/calendar/v3/")
+            if authorization != f"Bearer {self.token}":
+                answer = _google_error(401) if google else _graph_error(401)
+                answer.headers["WWW-Authenticate"] = 'Bearer realm="stub"'
+                return answer
+            if self.fail_next:
+                status, headers, name = self.fail_next.pop(0)
+                return Answer(status, recording(name), headers)
+            return self._route(path, q, prefer)
+
+    def _route(self, path: str, q: dict[str, str], prefer: tuple[str, ...]) -> Answer:
+        segments = path.strip("/").split("/")
+        if path == "/calendar/v3/users/me/calendarList":
+            return self.google.calendar_list()
+        if segments[:3] == ["calendar", "v3", "calendars"] and len(segments) == 5 and segments[4] == "events":
+            return self.google.events(segments[3], q)
+        if path == "/v1.0/me/calendars":
+            return self.graph.calendars(q)
+        if segments[:3] == ["v1.0", "me", "calendars"] and segments[4:] == ["calendarView", "delta"]:
+            return self.graph.delta(segments[3], q, prefer)
+        return _google_error(404) if path.startswith("/calendar/") else _graph_error(404, "ResourceNotFound", "stub")
+
+
+def _handler(stub: CalendarStub) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802
+            prefer = tuple(p.strip() for h in self.headers.get_all("Prefer") or [] for p in h.split(","))
+            try:
+                answer = stub.answer(self.path, self.headers.get("Authorization"), prefer)
+            except Exception as e:  # a stub bug must show in the test, not as a hung client
+                stub.errors.append(f"{type(e).__name__}: {e}")
+                answer = Answer(500, {"error": {"code": 500, "message": "stub crashed"}}, {})
+            data = json.dumps(answer.body).encode()
+            self.send_response(answer.status)
+            self.send_header("Content-Type", "application/json; charset=UTF-8")
+            self.send_header("Content-Length", str(len(data)))
+            for name, value in answer.headers.items():
+                self.send_header(name, value)
+            self.end_headers()
+            self.wfile.write(data)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    return Handler

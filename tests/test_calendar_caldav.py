@@ -367,3 +367,10 @@ def test_a_series_is_expanded_again_as_time_moves_on(api, radicale, work):
     again = events(api, h)
     assert [e["title"] for e in again] == ["Standup", "Budget review", "Standup (moved)", "Standup", "Labour Day"]
     assert again[0]["id"] == first["id"]
+
+
+def test_an_address_without_a_host_is_a_422_not_a_server_error(api):
+    """GIVEN a CalDAV "address" that is no URL WHEN connecting THEN 422 says what is wrong (the fuzzer found a 502)."""
+    h = bearer(signed_up(api))
+    r = api.post("/api/v1/calendar/accounts/caldav", headers=h, json={"url": "0", "username": "a", "password": "b"})
+    assert r.status_code == 422 and "host name" in r.json()["detail"], r.text

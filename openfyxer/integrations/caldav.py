@@ -65,8 +65,9 @@ class SyncTokenExpired(CalDavError):
     code = "calendar_sync_token_expired"
 
 
-# The policy's own refusals pass through as they are: they say why better than a wrapped error.
-OUR_REFUSALS = (outbound.OutboundRefused, outbound.HostNotFound)
+# Our own errors (the policy's refusals, a URL without a host, one already wrapped) pass through as
+# they are: they say why better than a wrapped one.
+OURS = (OpenFyxerError,)
 
 
 @dataclass(frozen=True)
@@ -144,7 +145,7 @@ def calendars(cfg: CalDavConfig) -> list[RemoteCalendar]:
                 found.append(RemoteCalendar(url=str(cal.url), name=cal.get_display_name() or href_of(cal.url),
                                             color=_color(cal)))
             return found
-    except OUR_REFUSALS:
+    except OURS:
         raise
     except Exception as e:
         raise _wrap(e, "list the calendars") from e
@@ -181,7 +182,7 @@ def snapshot(cfg: CalDavConfig, calendar_url: str) -> Changes:
                 token = None
             objects = [RemoteObject(href_of(o.url), _etag(o), o.data) for o in cal.events() if o.data]
             return Changes(token=str(token) if token else None, changed=objects, deleted=[])
-    except OUR_REFUSALS:
+    except OURS:
         raise
     except Exception as e:
         raise _wrap(e, "read the calendar") from e
@@ -208,7 +209,7 @@ def changes(cfg: CalDavConfig, calendar_url: str, token: str) -> Changes:
             changed = [RemoteObject(href_of(o.url), _etag(o), o.data) for o in loaded if o.data]
             return Changes(token=str(found.sync_token) if found.sync_token else None, changed=changed,
                            deleted=sorted(deleted))
-    except (SyncTokenExpired, *OUR_REFUSALS):
+    except OURS:
         raise
     except Exception as e:
         raise _wrap(e, "read what changed") from e
@@ -254,7 +255,7 @@ def _request(cfg: CalDavConfig, url: str, method: str, body: str, headers: dict,
     try:
         with _client(cfg) as client:
             response = client.request(url, method, body, headers)
-    except OUR_REFUSALS:
+    except OURS:
         raise
     except Exception as e:
         raise _wrap(e, what) from e

@@ -23,8 +23,10 @@ from openfyxer.models.calendar import (
 from openfyxer.services.calendar import accounts, editing, events, scheduling
 
 router = APIRouter(prefix="/calendar", tags=["calendar"], responses=ERRORS)
+_SERVER_ERRORS = {502: {"model": ErrorOut, "description": "The calendar server failed"},
+                  503: {"model": ErrorOut, "description": "The calendar server asks to slow down"}}
 _CONNECT_ERRORS = {400: {"model": ErrorOut, "description": "Wrong credentials, unreachable or refused server"},
-                   409: {"model": ErrorOut, "description": "Already connected"}}
+                   409: {"model": ErrorOut, "description": "Already connected"}, **_SERVER_ERRORS}
 _NOT_FOUND = {404: {"model": ErrorOut, "description": "No such calendar or account"}}
 
 
@@ -96,7 +98,9 @@ def free_slots(caller: CurrentCaller, db: DB, start: datetime = Query(alias="fro
             for s in found]
 
 
-_WRITE_ERRORS = {**_NOT_FOUND, 409: {"model": ErrorOut, "description": "Changed on the server meanwhile: its copy wins"}}
+_WRITE_ERRORS = {**_NOT_FOUND, **_SERVER_ERRORS,
+                 400: {"model": ErrorOut, "description": "Wrong credentials or unreachable server"},
+                 409: {"model": ErrorOut, "description": "Changed on the server meanwhile: its copy wins"}}
 
 
 @router.post("/events", status_code=status.HTTP_201_CREATED, response_model=EventPublic, responses=_WRITE_ERRORS)

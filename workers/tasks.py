@@ -38,6 +38,7 @@ DEADLINES: dict[str, float] = {
     "forget_document": 5 * MINUTE,
     "sync_calendars": 1 * MINUTE,
     "sync_calendar": 10 * MINUTE,  # a first sync of thousands of events, parsed in the sandbox
+    "meeting_answer": 2 * MINUTE,  # one write to the calendar server
 }
 
 
@@ -100,6 +101,11 @@ def forget_document(user_id: str, document_id: str) -> None:
 def draft_email(email_id: str) -> str | None:
     draft_id = processing.draft_for(email_id=_id(email_id))
     return str(draft_id) if draft_id else None
+
+
+def meeting_answer(email_id: str) -> str | None:
+    event_id = processing.meeting_answer(email_id=_id(email_id))
+    return str(event_id) if event_id else None
 
 
 def sync_calendar(calendar_id: str) -> dict:

@@ -12,6 +12,7 @@ from sqlalchemy import Column, ForeignKey, Index, Integer, String, Text, UniqueC
 from sqlmodel import Field, SQLModel
 
 from openfyxer.models.types import EncryptedText, JSONType, UTCDateTime, new_id, utcnow
+from openfyxer.models.draft import DraftPublic
 
 CALENDAR_PROVIDERS = ("caldav",)
 
@@ -205,3 +206,25 @@ class EventWrite(BaseModel):
     tzid: str | None = PField(None, max_length=64)
     location: str = PField("", max_length=500)
     description: str = PField("", max_length=10_000)
+
+
+class OfferTimes(BaseModel):
+    """Offer meeting times in reply to an email: a draft written from the calendar's free slots."""
+
+    model_config = ConfigDict(extra="forbid")
+    email_id: uuid.UUID
+    duration_minutes: int | None = PField(None, ge=5, le=480)  # default: what the mail says, else 30
+    title: str | None = PField(None, min_length=1, max_length=200)
+
+
+class BookTime(BaseModel):
+    """Book one time for the meeting a draft offered (any time free now, usually one of those offered)."""
+
+    model_config = ConfigDict(extra="forbid")
+    start: datetime
+    calendar_id: uuid.UUID | None = None  # default: the one chosen when the times were offered
+
+
+class BookingOut(BaseModel):
+    event: EventPublic
+    invitation: DraftPublic

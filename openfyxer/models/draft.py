@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict, Field as PField
+from pydantic import BaseModel, ConfigDict, Field as PField, field_validator
 from sqlalchemy import Column, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
@@ -56,6 +56,13 @@ class Draft(SQLModel, table=True):
     # What the email asks the user to decide, when it does: the answers the draft panel offers
     # (the reply is written once the user picks one; the draft never decides for them).
     choices: list[str] = Field(default_factory=list, sa_type=JSONType)
+    # An iTIP object sent with the text as a text/calendar part (RFC 6047): an invitation (REQUEST),
+    # an answer to one (REPLY) or a cancellation (CANCEL). Built by code from the calendar, never by a model.
+    calendar_ics: str | None = Field(default=None, sa_type=Text)
+    calendar_method: str | None = Field(default=None, max_length=20)
+    # A reply that offers meeting times: the slots offered (UTC ISO pairs), the length and title of the
+    # meeting, the sender's zone; what booking one of them and reading the answer go by.
+    meeting: dict = Field(default_factory=dict, sa_type=JSONType)
     message_id: str | None = Field(default=None, sa_column=Column(String(255), nullable=True))
     in_reply_to: str | None = Field(default=None, max_length=998)
     references: list[str] = Field(default_factory=list, sa_type=JSONType)
@@ -102,6 +109,23 @@ class DraftSource(BaseModel):
     role: str  # "example": how the user answered this sender before; "fact": something the reply may state
 
 
+class DraftMeeting(BaseModel):
+    """What a scheduling draft carries: the times it offers (UTC start/end pairs, `zone` the sender's),
+    or, for an invitation, the event booked; `event_id` on an offer once one of its times is booked."""
+
+    model_config = ConfigDict(extra="ignore")
+    slots: list[tuple[datetime, datetime]] = []
+    duration_minutes: int | None = None
+    zone: str | None = None
+    accepted: bool = False  # the time the sender named was free and is the one offered
+    title: str | None = None
+    calendar_id: uuid.UUID | None = None
+    event_id: uuid.UUID | None = None
+    invitation_id: uuid.UUID | None = None
+    start: datetime | None = None
+    end: datetime | None = None
+
+
 class DraftPublic(BaseModel):
     model_config = ConfigDict(from_attributes=True)
     id: uuid.UUID
@@ -123,6 +147,13 @@ class DraftPublic(BaseModel):
     send_attempts: int
     last_error: str | None
     delivery_uncertain: bool = False  # it may have reached the recipients: resend only knowingly
+    calendar_method: str | None = None  # REQUEST, REPLY or CANCEL: it carries an invitation or an answer
+    meeting: DraftMeeting | None = None
+
+    @field_validator("meeting", mode="before")
+    @classmethod
+    def _no_meeting(cls, value: object) -> object:
+        return value or None  # stored as {} on every other draft
     created_at: datetime
     approved_at: datetime | None
     sent_at: datetime | None

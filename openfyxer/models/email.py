@@ -57,6 +57,8 @@ class Email(SQLModel, table=True):
     parse_error: str | None = Field(default=None, sa_type=Text)
     raw: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
     received_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # The Date header's UTC offset in minutes: the sender's clock, which the times they name are read in.
+    sent_utc_offset: int | None = Field(default=None, sa_column=Column(Integer, nullable=True))
     processed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     # When its people, companies, topics and text chunks went into the knowledge store.
     indexed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

@@ -11,6 +11,8 @@ from fastapi import APIRouter, Query, Response, status
 from openfyxer.api.deps import DB, CurrentCaller
 from openfyxer.api.schemas import ERRORS, ErrorOut
 from openfyxer.models.calendar import (
+    BookingOut,
+    BookTime,
     CalDavConnect,
     CalendarAccountPublic,
     CalendarPublic,
@@ -18,9 +20,11 @@ from openfyxer.models.calendar import (
     CalendarUpdate,
     EventPublic,
     EventWrite,
+    OfferTimes,
     SlotOut,
 )
-from openfyxer.services.calendar import accounts, editing, events, scheduling
+from openfyxer.models.draft import DraftPublic
+from openfyxer.services.calendar import accounts, booking, editing, events, offers, scheduling
 
 router = APIRouter(prefix="/calendar", tags=["calendar"], responses=ERRORS)
 _SERVER_ERRORS = {502: {"model": ErrorOut, "description": "The calendar server failed"},
@@ -124,3 +128,24 @@ def delete_event(event_id: uuid.UUID, caller: CurrentCaller, db: DB) -> Response
     editing.delete_event(db, user=caller.user, event_id=event_id)
     db.commit()
     return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post("/offers", status_code=status.HTTP_201_CREATED, response_model=DraftPublic,
+             responses={404: {"model": ErrorOut, "description": "No such email"}})
+def offer_times(body: OfferTimes, caller: CurrentCaller, db: DB) -> DraftPublic:
+    """A reply draft offering up to three free times (or accepting the one the sender named, when it is
+    free), in the sender's language and zone; it takes the place of a pending reply to that email."""
+    draft = offers.offer_times(db, user=caller.user, email_id=body.email_id, duration_minutes=body.duration_minutes,
+                               title=body.title, ip=caller.ip)
+    db.commit()
+    return DraftPublic.model_validate(draft)
+
+
+@router.post("/offers/{draft_id}/book", status_code=status.HTTP_201_CREATED, response_model=BookingOut,
+             responses={**_WRITE_ERRORS, 409: {"model": ErrorOut, "description": "Booked already, or no longer free"}})
+def book_time(draft_id: uuid.UUID, body: BookTime, caller: CurrentCaller, db: DB) -> BookingOut:
+    """The event on the calendar now, and its invitation as a pending draft: it is sent when approved."""
+    event, invite = booking.book(db, user=caller.user, draft_id=draft_id, start=body.start,
+                                 calendar_id=body.calendar_id, ip=caller.ip)
+    db.commit()
+    return BookingOut(event=EventPublic.of(event), invitation=DraftPublic.model_validate(invite))

@@ -10,6 +10,7 @@ from openfyxer.core.config import get_settings
 from openfyxer.core.db import session_scope
 from openfyxer.core.later import later
 from openfyxer.services.assistant import drafting, style, triage
+from openfyxer.services.calendar import booking, offers
 
 BATCH = 64
 
@@ -29,6 +30,8 @@ def process_account(*, account_id: uuid.UUID) -> int:
             triage.triage_batch(s, user=user, emails=batch)
             saw_sent = saw_sent or any(e.folder_role == "sent" for e in batch)
             for e in batch:
+                if e.folder_role == "inbox" and booking.answers_an_offer(s, user=user, email=e):
+                    later(s, "meeting_answer", e.id, owner=user.id)
                 if (e.needs_reply and e.folder_role == "inbox" and e.received_at and e.received_at >= recent
                         and not drafting.has_pending_draft(s, e.id)):
                     later(s, "draft_email", e.id, owner=user.id)
@@ -51,5 +54,21 @@ def draft_for(*, email_id: uuid.UUID) -> uuid.UUID | None:
         if email is None or drafting.has_pending_draft(s, email_id):
             return None
         user = triage.owner(s, email.account_id)
+        if offers.wants_times(s, user=user, email=email):
+            # Times come from the calendar, not from a model: the offer is written by code.
+            return offers.offer_times(s, user=user, email_id=email_id).id
         # The model takes seconds; a draft the user asks for meanwhile wins over this one.
         return drafting.generate(s, user=user, email_id=email_id, replace=False).id
+
+
+def meeting_answer(*, email_id: uuid.UUID) -> uuid.UUID | None:
+    """A reply to offered times: the meeting it picks is booked (its invitation waits for approval)."""
+    with session_scope() as s:
+        from openfyxer.models.email import Email
+
+        email = s.get(Email, email_id)
+        user = triage.owner(s, email.account_id) if email else None
+        if user is None:
+            return None
+        event = booking.answer_received(s, user=user, email=email)
+        return event.id if event else None

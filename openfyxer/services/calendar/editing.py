@@ -9,6 +9,7 @@ edited in the user's calendar app for now; here one-off events are created, chan
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import delete as sql_delete
@@ -18,6 +19,7 @@ from openfyxer.core.db import session_scope
 from openfyxer.core.errors import Conflict, NotFound, ValidationError
 from openfyxer.core.later import later
 from openfyxer.integrations import caldav
+from openfyxer.integrations.calendar_values import Attendee
 from openfyxer.models.calendar import Calendar, CalendarAccount, CalendarEvent, CalendarObject, EventWrite
 from openfyxer.models.user import User
 from openfyxer.services.auth import check_timezone
@@ -55,14 +57,18 @@ def _store(session: Session, cal: Calendar, obj: CalendarObject | None, remote: 
     return obj
 
 
-def create_event(session: Session, *, user: User, data: EventWrite) -> CalendarEvent:
+def create_event(session: Session, *, user: User, data: EventWrite, organizer: str = "",
+                 attendees: Sequence[Attendee] = (), uid: str | None = None) -> CalendarEvent:
+    """A new event; with attendees it is a meeting the user organises, whose invitation the outbox
+    sends (never the calendar server: see `client_schedules`)."""
     if data.calendar_id is None:
         raise ValidationError("calendar_id: which calendar the event goes in")
     cal = get_calendar(session, user=user, calendar_id=data.calendar_id)
     start, end, tzid = _times(data, user)
-    uid = f"{uuid.uuid4()}@openfyxer"
+    uid = uid or f"{uuid.uuid4()}@openfyxer"
     text = timeline.to_ics(uid=uid, start=start, end=end, all_day=data.all_day, tzid=tzid, summary=data.title,
-                           description=data.description, location=data.location)
+                           description=data.description, location=data.location, organizer=organizer,
+                           attendees=attendees, client_schedules=bool(attendees))
     remote = caldav.put(_config(session, cal), calendar_url=cal.url, uid=uid, data=text)
     obj = _store(session, cal, None, remote)
     return _first_instance(session, obj)
@@ -90,7 +96,8 @@ def update_event(session: Session, *, user: User, event_id: uuid.UUID, data: Eve
     sequence = (old[0].sequence + 1) if old else 1
     text = timeline.to_ics(uid=event.uid, start=start, end=end, all_day=data.all_day, tzid=tzid, summary=data.title,
                            description=data.description, location=data.location, sequence=sequence,
-                           organizer=old[0].organizer if old else "", attendees=old[0].attendees if old else ())
+                           organizer=old[0].organizer if old else "", attendees=old[0].attendees if old else (),
+                           client_schedules=bool(old and old[0].attendees))
     try:
         remote = caldav.put(_config(session, cal), calendar_url=cal.url, uid=event.uid, data=text, href=obj.href,
                             etag=obj.etag)

@@ -67,6 +67,14 @@ def free_slots(session: Session, *, user: User, start: datetime, end: datetime, 
     return found[:limit]
 
 
+def prefs_for(session: Session, user: User) -> SchedulingPrefs:
+    return user_settings.scheduling_prefs(user_settings.get_or_create(session, user_id=user.id))
+
+
+def preferred(prefs: SchedulingPrefs) -> tuple[tuple[time, time], ...]:
+    return _ranges(prefs.preferred)
+
+
 def _per_day(busy: list[tuple[datetime, datetime]], zone: str) -> dict[date, int]:
     tz = ZoneInfo(zone)
     return dict(Counter(a.astimezone(tz).date() for a, _ in busy))

@@ -281,6 +281,7 @@ def to_ics(
     sequence: int = 0,
     method: str | None = None,
     status: str = "CONFIRMED",
+    client_schedules: bool = False,
 ) -> str:
     """One event as a VCALENDAR, for CalDAV and invitations.
 
@@ -310,6 +311,16 @@ def to_ics(
         sequence=sequence,
         status=status,
     )
+    found = event.get("ATTENDEE", [])
+    for a in found if isinstance(found, list) else [found]:
+        if a.params.get("PARTSTAT") == "NEEDS-ACTION":
+            a.params["RSVP"] = "TRUE"
+        if client_schedules:
+            # RFC 6638: a scheduling server (Nextcloud, iCloud, Fastmail) would otherwise mail the
+            # attendees itself, unapproved and a second time: the invitation is the outbox's to send.
+            a.params["SCHEDULE-AGENT"] = "CLIENT"
+    if client_schedules and "ORGANIZER" in event:
+        event["ORGANIZER"].params["SCHEDULE-AGENT"] = "CLIENT"
     calendar = icalendar.Calendar()
     calendar.add("prodid", "-//OpenFyxer//EN")
     calendar.add("version", "2.0")

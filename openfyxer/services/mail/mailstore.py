@@ -57,6 +57,7 @@ def _new_email(account: EmailAccount, folder: MailFolder, item: Fetched) -> Emai
         list_unsubscribe=p.list_unsubscribe, list_id=(p.list_id or "")[:255] or None,
         precedence=(p.precedence or "")[:50] or None, auto_submitted=(p.auto_submitted or "")[:50] or None,
         size=p.size, parse_error=p.parse_error, raw=item.raw if p.parse_error else None, received_at=p.date,
+        sent_utc_offset=p.date_offset_minutes,
     )
 
 

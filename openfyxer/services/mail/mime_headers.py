@@ -33,7 +33,7 @@ def fill_headers(out: ParsedMessage, msg) -> None:
     out.to = _bare(h.addresses("to"))
     out.cc = _bare(h.addresses("cc"))
     out.reply_to = _bare(h.addresses("reply-to"))
-    out.date = _parse_date(h.raw("date"))
+    out.date, out.date_offset_minutes = _parse_date(h.raw("date"))
     out.in_reply_to = normalise_message_id(h.raw("in-reply-to"))
     out.references = _message_ids(h.raw("references"))
     out.list_unsubscribe = h.text("list-unsubscribe") or None
@@ -119,17 +119,20 @@ def _bare(pairs: list[tuple[str, str]]) -> list[str]:
     return list(dict.fromkeys(address for _, address in pairs))
 
 
-def _parse_date(value: str | None) -> datetime | None:
+def _parse_date(value: str | None) -> tuple[datetime | None, int | None]:
+    """(the instant in UTC, the sender's UTC offset in minutes); an offset only when the header gave one
+    a clock can have (RFC 5322's "-0000" means "unknown", and so does an absurd one)."""
     if not value:
-        return None
+        return None, None
     try:
         t = parsedate_tz(value)
         if t is None:
-            return None
+            return None, None
         local = datetime(*t[:5], min(t[5], 59), tzinfo=timezone(timedelta(seconds=t[9] or 0)))
-        return local.astimezone(timezone.utc)
+        offset = t[9] // 60 if t[9] is not None and abs(t[9]) <= 14 * 3600 and "-0000" not in value else None
+        return local.astimezone(timezone.utc), offset
     except (ValueError, OverflowError, TypeError, IndexError):  # out-of-range fields, odd zones
-        return None
+        return None, None
 
 
 _BRACKETED = re.compile(r"<([^<>]*)>")

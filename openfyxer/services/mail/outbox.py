@@ -9,6 +9,7 @@ filed it there. Permanent 5xx refusals are never retried.
 
 from __future__ import annotations
 
+import html
 import logging
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -109,7 +110,19 @@ def build_message(draft: Draft, account: EmailAccount) -> bytes:
         msg["References"] = " ".join(draft.references)
     msg["User-Agent"] = "OpenFyxer"
     msg.set_content(draft.content, charset="utf-8")
+    if draft.calendar_ics:
+        _add_itip(msg, draft)
     return msg.as_bytes()
+
+
+def _add_itip(msg: EmailMessage, draft: Draft) -> None:
+    # RFC 6047: the iTIP object as an alternative of the text, its METHOD repeated as a parameter, so
+    # calendar clients (Outlook, Gmail, Apple Mail, Thunderbird) show Accept/Decline buttons; the HTML
+    # alternative is the same words for clients that show neither.
+    paragraphs = "".join(f"<p>{html.escape(p).replace(chr(10), '<br>')}</p>" for p in draft.content.split("\n\n"))
+    msg.add_alternative(f"<!doctype html><html><body>{paragraphs}</body></html>", subtype="html", charset="utf-8")
+    msg.add_alternative(draft.calendar_ics, subtype="calendar", charset="utf-8",
+                        params={"method": draft.calendar_method or "REQUEST"})
 
 
 def _claim(draft_id: uuid.UUID) -> bool:

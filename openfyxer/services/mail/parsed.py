@@ -29,6 +29,7 @@ class ParsedMessage:
     cc: list[str] = field(default_factory=list)
     reply_to: list[str] = field(default_factory=list)
     date: datetime | None = None
+    date_offset_minutes: int | None = None  # the Date header's UTC offset: the sender's clock
     in_reply_to: str | None = None
     references: list[str] = field(default_factory=list)
     thread_id: str = ""

@@ -82,6 +82,10 @@ ERROR_CODES = {
     "invitation_required": N_("An invitation code is needed to create an account here."),
     "invitation_invalid": N_("This invitation code is not valid: it may be used, expired or meant for another address."),
     "admin_only": N_("Only an administrator can do this."),
+    "slot_taken": N_("That time is no longer free in your calendar: pick another."),
+    "meeting_booked": N_("This meeting is already booked."),
+    "no_calendar": N_("Connect a calendar first: the meeting needs one to go in."),
+    "calendar_conflict": N_("The event changed in another calendar app meanwhile: its version is kept."),
 }
 
 

@@ -124,10 +124,13 @@ def _duration(text: str) -> int | None:
 
 
 def _named(sentence: str, written: date) -> list[NamedTime]:
-    days = [(m.start(), d, m.group(0)) for m in _DAY.finditer(sentence) if (d := _day(m, written))]
+    found = [(m, d) for m in _DAY.finditer(sentence) if (d := _day(m, written))]
+    days = [(m.start(), d, m.group(0)) for m, d in found]
     if not days:
         return []
-    spans = [(m.start(), s, e, m.group(0).strip()) for m in _TIME.finditer(sentence) if (s := _span(m))]
+    taken = [range(m.start(), m.end()) for m, _ in found]  # "2027-01-05" holds no "1-5" range of hours
+    spans = [(m.start(), *span, m.group(0).strip()) for m in _TIME.finditer(sentence)
+             if not any(m.start() in r or m.end() - 1 in r for r in taken) and (span := _span(m))]
     spans += [(m.start(), time(12), None, m.group(0)) for m in _NOON.finditer(sentence)]
     spans += [(m.start(), *_PARTS[m.group(1)], m.group(1)) for m in _PART.finditer(sentence)]
     spans.sort(key=lambda s: s[0])
@@ -207,8 +210,8 @@ def _clock(hour: str, minute: str | None, ampm: str | None) -> time | None:
         if not 1 <= h <= 12:
             return None
         h = h % 12 + (12 if ampm.startswith("p") else 0)
-    elif 1 <= h <= 7:
-        h += 12  # "at 3" in a meeting ask is the afternoon: nobody proposes 03:00
+    elif 1 <= h <= 7 and not hour.startswith("0"):
+        h += 12  # "at 3" in a meeting ask is the afternoon: nobody proposes 03:00 (but "03:00" is written so)
     if h > 23:
         return None
     return time(h, mi)

@@ -166,6 +166,25 @@ def _reject() -> rx.Component:
     )
 
 
+def _meeting() -> rx.Component:
+    """Times the draft offers, each bookable now; or the meeting an invitation draft carries."""
+    return rx.fragment(
+        rx.cond(EmailState.draft_slots.length() > 0, rx.callout(
+            rx.vstack(
+                rx.text(t("Times offered (your time): book one to put it on your calendar and invite them."),
+                        size="2"),
+                rx.hstack(rx.foreach(EmailState.draft_slots, lambda s: rx.button(
+                    s["label"], on_click=EmailState.book(s["start"]), variant="soft", size="2",
+                    class_name="draft-book-slot", disabled=EmailState.working,
+                    custom_attrs={"data-start": s["start"]})), wrap="wrap", spacing="2"),
+                spacing="2"),
+            icon="calendar-clock", color_scheme="blue", id="draft-slots", width="100%")),
+        rx.cond(EmailState.draft_invitation != "", rx.callout(
+            EmailState.draft_invitation,
+            icon="calendar-check", color_scheme="green", id="draft-invitation", width="100%")),
+    )
+
+
 def _draft_panel() -> rx.Component:
     editable = EmailState.draft_status == "pending"
     return rx.card(
@@ -177,6 +196,7 @@ def _draft_panel() -> rx.Component:
                     rx.badge(EmailState.draft_status_label, id="draft-status",
                              custom_attrs={"data-status": EmailState.draft_status}),
                     _flags(),
+                    _meeting(),
                     rx.cond(editable, _choices()),
                     rx.text_area(value=EmailState.draft_text, on_change=EmailState.set_draft_text, rows="10",
                                  width="100%", read_only=~editable, aria_label=t("Draft text"), id="draft-text",
@@ -209,7 +229,9 @@ def _draft_panel() -> rx.Component:
                          id="draft-instructions", width="100%"),
                 rx.button(rx.cond(EmailState.draft_id != "", t("Write again"), t("Write a draft")),
                           on_click=EmailState.generate, loading=EmailState.working, id="draft-generate"),
-                width="100%",
+                rx.button(t("Offer times"), on_click=EmailState.offer_times, variant="soft", id="draft-offer-times",
+                          disabled=EmailState.working),
+                width="100%", wrap="wrap",
             ),
             rx.cond(EmailState.notice != "", rx.text(EmailState.notice, role="status", id="draft-notice")),
             width="100%",

@@ -5,6 +5,10 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_date
 
 import reflex as rx
 
@@ -13,6 +17,7 @@ from openfyxer.core.errors import OpenFyxerError
 from openfyxer.models.draft import REJECT_REASONS, DraftUpdate
 from openfyxer.models.user import User
 from openfyxer.services.assistant import decisions, drafting
+from openfyxer.services.calendar import booking, offers
 from openfyxer.services.mail import drafts, emails, outbox
 from openfyxer.ui.state.mail import MailState
 
@@ -50,6 +55,8 @@ class EmailState(MailState):
     draft_sources: list[dict] = []  # what the draft was based on: title, date, role, href
     draft_choices: list[dict] = []  # what the email asks the user to decide: value, label
     draft_edit_label: str = ""  # after approval: how much of the written draft the user changed
+    draft_slots: list[dict] = []  # times the draft offers and not yet booked: start (ISO), label
+    draft_invitation: str = ""  # the meeting an invitation draft carries, as the user reads it
     reject_reason: str = ""
     instructions: str = ""
     working: bool = False
@@ -125,10 +132,26 @@ class EmailState(MailState):
         self.draft_sources = [self._source(x) for x in (getattr(draft, "sources", None) or [])] if draft else []
         labels = {decisions.YES: self._t("Yes"), decisions.NO: self._t("No")}
         self.draft_choices = [{"value": c, "label": labels.get(c, c)} for c in (draft.choices or [])] if draft else []
+        self._show_meeting(draft)
         ratio = draft.edit_ratio if draft else None
         share = "" if ratio is None else f"{round(ratio * 100)} %"
         self.draft_edit_label = "" if ratio is None else (
             self._t("Sent as written.") if ratio == 0 else self._t("You changed {share} of the draft.", share=share))
+
+    def _show_meeting(self, draft) -> None:  # noqa: ANN001
+        meeting = (draft.meeting if draft else None) or {}
+        zone = ZoneInfo(self._tz or "UTC")
+
+        def label(a: str, b: str) -> str:  # in the user's own zone and language
+            start, end = datetime.fromisoformat(a).astimezone(zone), datetime.fromisoformat(b).astimezone(zone)
+            return f"{format_date(start, 'EEE d MMM', locale=self.lang)}, {start:%H:%M}–{end:%H:%M}"
+
+        bookable = draft is not None and not meeting.get("event_id") and draft.status in ("pending", "sent")
+        self.draft_slots = [{"start": a, "label": label(a, b)} for a, b in meeting.get("slots", [])] if bookable else []
+        self.draft_invitation = self._t(
+            "Invitation for {when}: the event is on your calendar; it is sent when you approve.",
+            when=label(meeting["start"], meeting["end"])) if (
+            draft is not None and draft.calendar_method == "REQUEST" and meeting.get("start")) else ""
 
     def _source(self, source: dict) -> dict:
         """One thing the draft relied on, as the panel lists it: emails open here, documents on their page."""
@@ -187,6 +210,46 @@ class EmailState(MailState):
             error = getattr(e, "message", None) or "no such email"
         async with self:
             self.working, self.notice, self.error = False, "", self._t(error) if error else ""
+            if draft is not None:
+                self._show_draft(draft)
+
+    @rx.event(background=True)
+    async def offer_times(self):  # noqa: ANN201
+        """A reply offering free times from the calendar (written by code: no model, a moment)."""
+        await self._off_loop_draft(lambda db, user, email_id, ip: offers.offer_times(
+            db, user=user, email_id=email_id, ip=ip), self._t("Times offered: pick one now, or send the offer."))
+
+    @rx.event(background=True)
+    async def book(self, start: str):  # noqa: ANN201
+        """The user's pick: the event goes on the calendar now, its invitation waits for approval."""
+        await self._off_loop_draft(lambda db, user, email_id, ip: booking.book(
+            db, user=user, draft_id=uuid.UUID(self.draft_id), start=datetime.fromisoformat(start), ip=ip)[1],
+            self._t("Booked: the event is on your calendar; approve the invitation to send it."))
+
+    async def _off_loop_draft(self, action, notice: str) -> None:  # noqa: ANN001
+        """`action(db, user, email_id, ip)` -> the draft to show, in a thread: it may talk to the calendar
+        server, and this page and everyone else's stay live meanwhile."""
+        async with self:
+            if self.working or (user_id := self._signed_in_id()) is None:
+                return
+            self.working, self.notice, self.error = True, "", ""
+            email_id, ip = uuid.UUID(self.email_id), self.router.session.client_ip
+
+        def run():  # noqa: ANN202
+            with session_scope() as db:
+                draft = action(db, db.get(User, user_id), email_id, ip)
+                db.flush()
+                db.expunge(draft)
+                return draft
+
+        error, draft = "", None
+        try:
+            draft = await asyncio.to_thread(run)
+        except OpenFyxerError as e:
+            error = self._error_text(e)
+        async with self:
+            self.working, self.error = False, error
+            self.notice = notice if draft is not None else ""
             if draft is not None:
                 self._show_draft(draft)
 

@@ -962,11 +962,15 @@ def test_gmail_and_outlook_connect_through_the_providers_sign_in(app: RunningApp
 
 
 
-def test_calendar_connect_week_new_event_and_find_a_time(app: RunningApp, api: httpx.Client, open_browser) -> None:
+def test_calendar_connect_week_new_event_and_find_a_time(app: RunningApp, api: httpx.Client, open_browser,
+                                                         mail_user, make_mail_user, dovecot, relay) -> None:
     """GIVEN a CalDAV server (Radicale) holding a meeting next Tuesday at 10:00 Bucharest time
     WHEN a user in Bucharest connects it on the Calendar page THEN it syncs and next week shows the meeting
     at 10:00; WHEN they add an event THEN it is on the server and in the week; WHEN they look for a time
-    THEN three proposals come from their free working hours and picking one fills the form."""
+    THEN three proposals come from their free working hours and picking one fills the form.
+    THEN, for a mail synced from Dovecot asking to meet next Tuesday afternoon: the email page offers free
+    times that afternoon, booking one shows the invitation, approving it delivers it to the SMTP relay once
+    (text/calendar; method=REQUEST), and the meeting is in next week's calendar and on the server."""
     from datetime import datetime, timedelta
     from zoneinfo import ZoneInfo
 
@@ -1013,9 +1017,57 @@ def test_calendar_connect_week_new_event_and_find_a_time(app: RunningApp, api: h
             expect(proposals).to_have_count(3)
             proposals.first.click()
             expect(page.locator("#event_date")).not_to_have_value("")
+
+            _meeting_offered_booked_and_sent(app, api, page, tokens, work, tuesday, zone,
+                                             mail_user, make_mail_user, dovecot, relay)
     finally:
         server.stop()
     assert page.errors == []
+
+
+def _meeting_offered_booked_and_sent(app, api, page, tokens, work, tuesday, zone,  # noqa: ANN001, PLR0913
+                                     mail_user, make_mail_user, dovecot, relay) -> None:
+    from datetime import datetime
+
+    from playwright.sync_api import expect
+
+    from tests.mailhelpers import account_body, message
+
+    dan = make_mail_user("dan")  # a real mailbox, so the relay accepts the invitation
+    dovecot.deliver(mail_user.name, message(
+        to=mail_user.address, sender=f"Dan Matei <{dan.address}>", subject="Roadmap review",
+        body="Hi,\n\nCan we meet next Tuesday afternoon to go through the roadmap?\n\nDan",
+        when=datetime.now(zone)))
+    assert api.post("/api/v1/accounts", json=account_body(mail_user, dovecot, relay),
+                    headers=bearer(tokens)).status_code == 201
+
+    def synced() -> str | None:
+        found = [e["id"] for e in api.get("/api/v1/emails", headers=bearer(tokens)).json()["items"]
+                 if e["subject"] == "Roadmap review"]
+        return found[0] if found else None
+
+    email_id = _wait(synced, MODEL_WAIT_S, "the meeting ask synced")
+    page.goto(f"{app.url}/email/{email_id}")
+    wait_hydrated(page, "#draft-offer-times")
+    page.click("#draft-offer-times")
+    slots = page.locator("#draft-slots .draft-book-slot")
+    expect(slots.first).to_be_visible(timeout=30_000)
+    starts = [datetime.fromisoformat(slots.nth(i).get_attribute("data-start")).astimezone(zone)
+              for i in range(slots.count())]
+    assert 1 <= len(starts) <= 3 and all(s.date() == tuesday and 13 <= s.hour < 17 for s in starts), starts
+    expect(page.locator("#draft-text")).to_contain_text("Would one of these times work for you?")
+    slots.first.click()
+    expect(page.locator("#draft-invitation")).to_be_visible(timeout=30_000)
+    page.click("#draft-send")
+    invites = lambda: [d for d in relay.delivered if b"METHOD:REQUEST" in d[2] and dan.address in d[1]]  # noqa: E731
+    _wait(invites, MODEL_WAIT_S, "the invitation at the relay")
+    page.wait_for_timeout(2000)  # a second send would have happened by now
+    assert len(invites()) == 1
+    assert any("SUMMARY:Roadmap review" in e.data for e in work.events())
+    page.goto(f"{app.url}/calendar")
+    wait_hydrated(page, "#next-week")
+    page.click("#next-week")
+    expect(page.locator(f"#day-{tuesday.isoformat()}")).to_contain_text("Roadmap review")
 
 
 def test_knowledge_documents_questions_and_chat(app: RunningApp, api: httpx.Client, open_browser) -> None:

@@ -110,6 +110,10 @@ class Settings(BaseSettings):
     microsoft_client_id: str = ""
     microsoft_client_secret: str = ""
     microsoft_tenant: str = "common"
+    # The calendar APIs of Gmail and Outlook accounts; other values only to aim tests at a local server
+    # (whatever they are, the outbound policy checks them).
+    google_calendar_api_base: str = "https://www.googleapis.com/calendar/v3"
+    graph_api_base: str = "https://graph.microsoft.com/v1.0"
     # A self-hosted OAuth2 server (Keycloak, Authentik, ...) in front of your own IMAP/SMTP.
     custom_oauth_authorize_url: str = ""
     custom_oauth_token_url: str = ""

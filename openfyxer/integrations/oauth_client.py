@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 import requests
 from authlib.common.security import generate_token
 from authlib.integrations.httpx_client import OAuth2Client
+from authlib.integrations.base_client.errors import OAuthError as AuthlibClientError
 from authlib.oauth2.rfc6749.errors import OAuth2Error
 
 from openfyxer.core.errors import OpenFyxerError
@@ -36,6 +37,9 @@ class Endpoints:
     client_secret: str
     scope: str
     extra_authorize: tuple[tuple[str, str], ...] = ()
+    # Microsoft asks for consent to several APIs at once but gives a token for one API at a time:
+    # the code is redeemed for this one, the refresh token later for the others (`refresh(scope=)`).
+    token_scope: str = ""
 
 
 @dataclass(frozen=True)
@@ -44,6 +48,11 @@ class Tokens:
     refresh_token: str | None
     expires_at: datetime | None
     id_token: str | None = None  # OpenID providers add one when the scope asks for "openid"
+
+
+# What Authlib raises for a refusal: its httpx client turns an error answer ("invalid_grant",
+# "invalid_scope") into its own OAuthError, which is not an OAuth2Error.
+_REFUSED = (OAuth2Error, AuthlibClientError, OSError, ValueError)
 
 
 def _client(ep: Endpoints, redirect_uri: str | None = None) -> OAuth2Client:
@@ -76,17 +85,20 @@ def _tokens(raw: dict) -> Tokens:
 def exchange_code(ep: Endpoints, redirect_uri: str, code: str, verifier: str) -> Tokens:
     try:
         with _client(ep, redirect_uri) as client:
+            extra = {"scope": ep.token_scope} if ep.token_scope else {}
             return _tokens(client.fetch_token(ep.token_url, code=code, code_verifier=verifier,
-                                              grant_type="authorization_code"))
-    except (OAuth2Error, OSError, ValueError) as e:
+                                              grant_type="authorization_code", **extra))
+    except _REFUSED as e:
         raise OAuthError(f"the provider refused the authorization code: {e}") from e
 
 
-def refresh(ep: Endpoints, refresh_token: str) -> Tokens:
+def refresh(ep: Endpoints, refresh_token: str, *, scope: str | None = None) -> Tokens:
+    """A new access token; `scope` asks for one for another API the user consented to (Microsoft)."""
     try:
         with _client(ep) as client:
-            t = _tokens(client.refresh_token(ep.token_url, refresh_token=refresh_token))
-    except (OAuth2Error, OSError, ValueError) as e:
+            t = _tokens(client.refresh_token(ep.token_url, refresh_token=refresh_token,
+                                             **({"scope": scope} if scope else {})))
+    except _REFUSED as e:
         raise OAuthError(f"refreshing the access token failed: {e}") from e
     # Providers may omit the refresh token when it did not change.
     return Tokens(t.access_token, t.refresh_token or refresh_token, t.expires_at)

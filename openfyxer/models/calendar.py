@@ -14,7 +14,7 @@ from sqlmodel import Field, SQLModel
 from openfyxer.models.types import EncryptedText, JSONType, UTCDateTime, new_id, utcnow
 from openfyxer.models.draft import DraftPublic
 
-CALENDAR_PROVIDERS = ("caldav",)
+CALENDAR_PROVIDERS = ("caldav", "google", "microsoft")
 
 
 class CalendarAccount(SQLModel, table=True):
@@ -29,6 +29,12 @@ class CalendarAccount(SQLModel, table=True):
     server_url: str = Field(max_length=500)
     username: str = Field(max_length=255)
     password: str | None = Field(default=None, sa_type=EncryptedText("calendar_accounts.password"))
+    # Google and Microsoft calendars sign in with the mail account's OAuth grant (the same consent):
+    # Google's access token serves both; Graph needs its own, kept in `password` until `token_expires_at`.
+    email_account_id: uuid.UUID | None = Field(default=None, sa_column=Column(
+        ForeignKey("email_accounts.id", ondelete="CASCADE", name="fk_calendar_accounts_email_account_id"),
+        nullable=True))
+    token_expires_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
@@ -206,6 +212,13 @@ class EventWrite(BaseModel):
     tzid: str | None = PField(None, max_length=64)
     location: str = PField("", max_length=500)
     description: str = PField("", max_length=10_000)
+
+
+class OAuthCalendarConnect(BaseModel):
+    """Use the calendars of a Gmail or Outlook account connected for mail (its sign-in covers them)."""
+
+    model_config = ConfigDict(extra="forbid")
+    email_account_id: uuid.UUID
 
 
 class OfferTimes(BaseModel):

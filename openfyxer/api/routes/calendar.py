@@ -20,6 +20,7 @@ from openfyxer.models.calendar import (
     CalendarUpdate,
     EventPublic,
     EventWrite,
+    OAuthCalendarConnect,
     OfferTimes,
     SlotOut,
 )
@@ -44,6 +45,15 @@ def list_accounts(caller: CurrentCaller, db: DB) -> list[CalendarAccountPublic]:
 def connect_caldav(body: CalDavConnect, caller: CurrentCaller, db: DB) -> CalendarAccountPublic:
     """Checks the sign-in and lists the calendars before anything is saved; each is then synced by a job."""
     account = accounts.connect_caldav(db, user=caller.user, data=body, ip=caller.ip)
+    db.commit()
+    return next(a for a in accounts.list_accounts(db, user=caller.user) if a.id == account.id)
+
+
+@router.post("/accounts/oauth", status_code=status.HTTP_201_CREATED, response_model=CalendarAccountPublic,
+             responses={**_CONNECT_ERRORS, 404: {"model": ErrorOut, "description": "No such mail account"}})
+def connect_oauth(body: OAuthCalendarConnect, caller: CurrentCaller, db: DB) -> CalendarAccountPublic:
+    """The calendars of a Gmail or Outlook mail account, through its provider's sign-in (no password)."""
+    account = accounts.connect_oauth(db, user=caller.user, email_account_id=body.email_account_id, ip=caller.ip)
     db.commit()
     return next(a for a in accounts.list_accounts(db, user=caller.user) if a.id == account.id)
 

@@ -8,9 +8,10 @@ import uuid
 from sqlalchemy import delete
 from sqlmodel import Session, select
 
-from openfyxer.core.errors import Conflict, NotFound
+from openfyxer.core.errors import Conflict, NotFound, ValidationError
 from openfyxer.core.later import later
 from openfyxer.integrations import caldav
+from openfyxer.models.account import EmailAccount
 from openfyxer.models.calendar import (
     CalDavConnect,
     Calendar,
@@ -23,6 +24,7 @@ from openfyxer.models.calendar import (
 )
 from openfyxer.models.user import User
 from openfyxer.services import audit
+from openfyxer.services.calendar import api_sync
 
 
 def caldav_config(account: CalendarAccount) -> caldav.CalDavConfig:
@@ -50,6 +52,37 @@ def connect_caldav(session: Session, *, user: User, data: CalDavConnect, ip: str
         later(session, "sync_calendar", cal.id, owner=user.id)
     audit.record(session, action="calendar.connect", user_id=user.id, entity_type="calendar_account",
                  entity_id=account.id, details={"provider": "caldav", "server_url": url, "calendars": len(found)}, ip=ip)
+    return account
+
+
+def connect_oauth(session: Session, *, user: User, email_account_id: uuid.UUID, ip: str | None = None
+                  ) -> CalendarAccount:
+    """The calendars of a Gmail or Outlook account connected for mail, signed in with its OAuth grant;
+    listed before anything is saved, each then synced by its own job."""
+    mail = session.get(EmailAccount, email_account_id)
+    if mail is None or mail.user_id != user.id:
+        raise NotFound("no such mail account")
+    provider = api_sync.PROVIDER_OF.get(mail.provider)
+    if provider is None or not (mail.oauth_token or mail.oauth_refresh_token):
+        raise ValidationError("only a Gmail or Outlook account connected with its provider's sign-in has calendars "
+                              "to use; connect other calendars with CalDAV", code="calendar_not_oauth")
+    if session.exec(select(CalendarAccount.id).where(CalendarAccount.user_id == user.id,
+                                                     CalendarAccount.email_account_id == mail.id)).first():
+        raise Conflict(f"the calendars of {mail.email_address} are already connected", code="calendar_account_exists")
+    account = CalendarAccount(user_id=user.id, provider=provider, email_account_id=mail.id,
+                              server_url=provider, username=mail.email_address)
+    found = api_sync.list_calendars(api_sync.config_for(session, account))
+    session.add(account)
+    session.flush()
+    for remote in sorted(found, key=lambda r: not r.primary):
+        cal = Calendar(user_id=user.id, account_id=account.id, url=remote.id[:1000], name=remote.name[:255],
+                       color=remote.color, busy=remote.primary, visible=True)
+        session.add(cal)
+        session.flush()
+        later(session, "sync_calendar", cal.id, owner=user.id)
+    audit.record(session, action="calendar.connect", user_id=user.id, entity_type="calendar_account",
+                 entity_id=account.id, details={"provider": provider, "email_account_id": str(mail.id),
+                                                "calendars": len(found)}, ip=ip)
     return account
 
 

@@ -75,7 +75,11 @@ def create_event(session: Session, *, user: User, data: EventWrite, organizer: s
 
 
 def _config(session: Session, cal: Calendar) -> caldav.CalDavConfig:
-    return caldav_config(session.get(CalendarAccount, cal.account_id))
+    account = session.get(CalendarAccount, cal.account_id)
+    if account.provider != "caldav":
+        raise ValidationError("events of Google and Outlook calendars are changed in Google Calendar or Outlook for "
+                              "now; here they are read, and count for free times", code="calendar_read_only")
+    return caldav_config(account)
 
 
 def _editable(session: Session, user: User, event_id: uuid.UUID) -> tuple[CalendarEvent, Calendar, CalendarObject]:

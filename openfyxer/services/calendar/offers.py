@@ -18,7 +18,7 @@ from sqlmodel import Session, select
 
 from openfyxer.core.errors import ValidationError
 from openfyxer.models.account import EmailAccount
-from openfyxer.models.calendar import Calendar
+from openfyxer.models.calendar import Calendar, CalendarAccount
 from openfyxer.models.draft import REPLACED, Draft
 from openfyxer.models.email import Email
 from openfyxer.models.user import User
@@ -173,9 +173,11 @@ def compose(offer: Offer, *, lang: str, sender_name: str, user_zone: str, voice:
 
 
 def default_calendar(session: Session, user: User) -> Calendar | None:
-    """Where a booked meeting goes: the first calendar that is shown and counts as busy."""
-    return session.exec(select(Calendar).where(Calendar.user_id == user.id, Calendar.visible, Calendar.busy)
-                        .order_by(Calendar.created_at, Calendar.name)).first()
+    """Where a booked meeting goes: the first calendar shown and counted as busy that OpenFyxer can write
+    to (CalDAV); failing that, one it reads (booking then says the calendar is read-only)."""
+    return session.exec(select(Calendar).join(CalendarAccount, CalendarAccount.id == Calendar.account_id)
+                        .where(Calendar.user_id == user.id, Calendar.visible, Calendar.busy)
+                        .order_by(CalendarAccount.provider != "caldav", Calendar.created_at, Calendar.name)).first()
 
 
 def wants_times(session: Session, *, user: User, email: Email) -> bool:

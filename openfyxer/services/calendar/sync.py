@@ -12,44 +12,25 @@ from __future__ import annotations
 
 import logging
 import uuid
-from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy import delete, func, insert
+from sqlalchemy import delete, func
 from sqlmodel import Session, select
 
 from openfyxer.core.db import session_scope
+from openfyxer.core.errors import OpenFyxerError
 from openfyxer.integrations import caldav
 from openfyxer.models.calendar import Calendar, CalendarAccount, CalendarEvent, CalendarObject
 from openfyxer.models.types import utcnow
 from openfyxer.models.user import User
-from openfyxer.services.calendar import parse, timeline
+from openfyxer.services.calendar import api_sync, parse
 from openfyxer.services.calendar.accounts import caldav_config
 
+# Kept importable from here: what editing and the invitations write goes through the same store.
+from openfyxer.services.calendar.store import (  # noqa: F401
+    REEXPAND_AFTER, SKIPPED_KEPT, SyncResult, horizon, store_instances, store_object,
+)
+
 log = logging.getLogger(__name__)
-
-# What is expanded into rows: a year back ("when did I last meet Ana?") and two ahead (scheduling).
-PAST = timedelta(days=366)
-AHEAD = timedelta(days=731)
-SKIPPED_KEPT = 50  # lines about malformed events shown per calendar
-# A series expanded this long ago is expanded again from its stored text: its instances must reach
-# two years ahead of today, not of the day it last changed.
-REEXPAND_AFTER = timedelta(days=30)
-
-
-@dataclass
-class SyncResult:
-    full: bool = False
-    changed: int = 0
-    deleted: int = 0
-    instances: int = 0
-    skipped: list[str] = field(default_factory=list)
-    error: str | None = None
-
-
-def horizon(now: datetime | None = None) -> tuple[datetime, datetime]:
-    now = now or utcnow()
-    return now - PAST, now + AHEAD
 
 
 def sync_calendar(*, calendar_id: uuid.UUID) -> SyncResult:
@@ -61,13 +42,18 @@ def sync_calendar(*, calendar_id: uuid.UUID) -> SyncResult:
             return SyncResult()
         account = session.get(CalendarAccount, cal.account_id)
         user = session.get(User, cal.user_id)
-        cfg, url, token, zone = caldav_config(account), cal.url, cal.sync_token, (user.timezone or "UTC")
+        provider, url, token, zone = account.provider, cal.url, cal.sync_token, (user.timezone or "UTC")
+        cfg = caldav_config(account) if provider == "caldav" else None
         cal.sync_state = "syncing"
         session.add(cal)
     try:
-        result = _sync(calendar_id, cfg, url, token, zone)
+        if cfg is None:
+            # Google and Outlook calendars come expanded from their APIs.
+            result = api_sync.sync_api_calendar(calendar_id)
+        else:
+            result = _sync(calendar_id, cfg, url, token, zone)
     except Exception as e:  # whatever stopped it, the calendar must not stay "syncing"
-        message = e.message if isinstance(e, caldav.CalDavError) else f"the sync failed: {type(e).__name__}: {e}"
+        message = e.message if isinstance(e, OpenFyxerError) else f"the sync failed: {type(e).__name__}: {e}"
         with session_scope() as session:
             cal = session.get(Calendar, calendar_id)
             if cal is not None:
@@ -128,62 +114,3 @@ def _delete(session: Session, known: dict[str, CalendarObject], hrefs: list[str]
         session.exec(delete(CalendarEvent).where(CalendarEvent.object_id.in_(ids)))
         session.exec(delete(CalendarObject).where(CalendarObject.id.in_(ids)))
     return len(ids)
-
-
-def store_object(session: Session, calendar_id: uuid.UUID, obj: CalendarObject | None, remote: caldav.RemoteObject,
-                  parsed: timeline.Parsed) -> CalendarObject:
-    uid = parsed.instances[0].uid if parsed.instances else (obj.uid if obj else "")
-    if obj is None:
-        obj = CalendarObject(calendar_id=calendar_id, href=remote.href)
-    obj.etag, obj.data, obj.uid, obj.updated_at = remote.etag, remote.data, uid[:500], utcnow()
-    obj.recurring = any(i.is_recurring for i in parsed.instances)
-    session.add(obj)
-    session.flush()
-    return obj
-
-
-def store_instances(session: Session, obj: CalendarObject, instances: list[timeline.Instance]) -> int:
-    """Replace the object's instances, keeping the id of each that still exists."""
-    cal = session.get(Calendar, obj.calendar_id)
-    existing = {(e.uid, e.recurrence_id): e for e in session.exec(select(CalendarEvent).where(
-        CalendarEvent.object_id == obj.id)).all()}
-    fresh = []
-    seen = set()
-    for inst in instances:
-        key = (inst.uid[:500], inst.recurrence_id or "")
-        if key in seen:
-            continue
-        seen.add(key)
-        values = _row(inst)
-        row = existing.pop(key, None)
-        if row is None:
-            fresh.append({"id": uuid.uuid4(), "user_id": cal.user_id, "calendar_id": cal.id, "object_id": obj.id,
-                          "provider": "caldav", "uid": key[0], "recurrence_id": key[1], "created_at": utcnow(),
-                          **values})
-        else:
-            for name, value in values.items():
-                setattr(row, name, value)
-            session.add(row)
-    if existing:
-        session.exec(delete(CalendarEvent).where(CalendarEvent.id.in_([e.id for e in existing.values()])))
-    if fresh:
-        session.execute(insert(CalendarEvent), fresh)  # in bulk: a series is hundreds of rows
-    return len(seen)
-
-
-def _row(inst: timeline.Instance) -> dict:
-    return {
-        "title": inst.summary[:500] or None, "description": inst.description or None,
-        "location": inst.location[:500] or None, "start_time": as_utc(inst.start), "end_time": as_utc(inst.end),
-        "tzid": inst.tzid, "is_all_day": inst.all_day, "status": inst.status[:20], "transparent": inst.transparent,
-        "organizer": inst.organizer[:255] or None, "attendees": [a.email for a in inst.attendees],
-        "external_id": inst.uid[:255],
-    }
-
-
-def as_utc(value: datetime | date) -> datetime:
-    """A stored instant: an all-day date becomes midnight UTC of that date (its reader places the
-    date in the user's zone)."""
-    if isinstance(value, datetime):
-        return value.astimezone(UTC)
-    return datetime.combine(value, time(0), tzinfo=UTC)

@@ -42,6 +42,10 @@ FLOW_TTL = timedelta(minutes=15)
 REFRESH_MARGIN = timedelta(minutes=2)
 NONCE_COOKIE_PREFIX = "openfyxer_oauth_"
 GOOGLE_USERINFO_URL = "https://openidconnect.googleapis.com/v1/userinfo"
+GOOGLE_CALENDAR_SCOPE = "https://www.googleapis.com/auth/calendar"
+OUTLOOK_MAIL_SCOPE = ("openid email offline_access https://outlook.office.com/IMAP.AccessAsUser.All "
+                      "https://outlook.office.com/SMTP.Send")
+GRAPH_CALENDAR_SCOPE = "https://graph.microsoft.com/Calendars.ReadWrite"
 
 
 class OAuthRefused(OAuthError):
@@ -82,15 +86,18 @@ def endpoints(provider: str) -> Endpoints:
     s = get_settings()
     if provider == "google":
         # "openid email": the token answer then carries an id_token naming the mailbox signed in.
+        # One token for mail and calendar: the calendars of a Gmail account need no second consent.
         ep = Endpoints("https://accounts.google.com/o/oauth2/v2/auth", "https://oauth2.googleapis.com/token",
-                       s.google_client_id, s.google_client_secret, "openid email https://mail.google.com/",
+                       s.google_client_id, s.google_client_secret,
+                       f"openid email https://mail.google.com/ {GOOGLE_CALENDAR_SCOPE}",
                        (("access_type", "offline"), ("prompt", "consent")))
     elif provider == "microsoft":
         base = f"https://login.microsoftonline.com/{s.microsoft_tenant}/oauth2/v2.0"
         # OpenID scopes do not change the access token's audience (Outlook), and bring the id_token.
+        # Consent to mail and calendar at once; the code gives the mail token (Outlook's API), the
+        # refresh token then a Graph one for the calendar (graph_token).
         ep = Endpoints(f"{base}/authorize", f"{base}/token", s.microsoft_client_id, s.microsoft_client_secret,
-                       "openid email offline_access https://outlook.office.com/IMAP.AccessAsUser.All "
-                       "https://outlook.office.com/SMTP.Send")
+                       f"{OUTLOOK_MAIL_SCOPE} {GRAPH_CALENDAR_SCOPE}", token_scope=OUTLOOK_MAIL_SCOPE)
     elif provider == "custom":
         ep = Endpoints(s.custom_oauth_authorize_url, s.custom_oauth_token_url, s.custom_oauth_client_id,
                        s.custom_oauth_client_secret, s.custom_oauth_scope)
@@ -262,6 +269,19 @@ def finish(session: Session, *, provider: str, state: str, code: str, browser_no
                                                 "email_address": account.email_address}, ip=ip)
     later(session, "sync_account", account.id, owner=flow.user_id)
     return account
+
+
+def graph_token(session: Session, account: EmailAccount) -> oauth_client.Tokens:
+    """A Microsoft Graph token for an Outlook account's calendars, from its refresh token (the user
+    consented to the calendar with the mail); the refresh token the answer brings is kept."""
+    if not account.oauth_refresh_token:
+        raise OAuthError("the Outlook account has no refresh token; connect it again", code="oauth_reconnect")
+    tokens = oauth_client.refresh(endpoints("microsoft"), account.oauth_refresh_token,
+                                  scope=f"{GRAPH_CALENDAR_SCOPE} offline_access")
+    account.oauth_refresh_token = tokens.refresh_token
+    session.add(account)
+    session.flush()
+    return tokens
 
 
 def access_token_for(session: Session, account: EmailAccount) -> str:

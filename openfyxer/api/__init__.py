@@ -15,8 +15,8 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from openfyxer.api import deps
 from openfyxer.api.limits import BodyLimit
-from openfyxer.api.routes import (accounts, admin, audit, auth, calendar, chat, drafts, emails, health, model, rag,
-                                    settings, ui_cookie, users)
+from openfyxer.api.routes import (accounts, admin, audit, auth, calendar, chat, drafts, emails, health, invitations,
+                                    model, rag, settings, ui_cookie, users)
 from openfyxer.core.config import get_settings
 from openfyxer.core.errors import OpenFyxerError, Throttled
 from openfyxer.security import ratelimit, tokens
@@ -65,7 +65,8 @@ def create_api() -> FastAPI:
         redoc_url=None,
     )
     for r in (auth.router, users.router, settings.router, audit.router, accounts.router, emails.router,
-              drafts.router, rag.router, chat.router, model.router, admin.router, ui_cookie.router, calendar.router):
+              drafts.router, rag.router, chat.router, model.router, admin.router, ui_cookie.router, calendar.router,
+              invitations.router):
         api.include_router(r, prefix=API_PREFIX)
     api.include_router(health.router)
 

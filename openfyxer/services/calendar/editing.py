@@ -106,7 +106,7 @@ def update_event(session: Session, *, user: User, event_id: uuid.UUID, data: Eve
         remote = caldav.put(_config(session, cal), calendar_url=cal.url, uid=event.uid, data=text, href=obj.href,
                             etag=obj.etag)
     except caldav.CalDavConflict as e:
-        raise _server_wins(session, cal, user) from e
+        raise server_wins(session, cal, user) from e
     _store(session, cal, obj, remote)
     return _first_instance(session, obj)
 
@@ -116,13 +116,13 @@ def delete_event(session: Session, *, user: User, event_id: uuid.UUID) -> None:
     try:
         caldav.delete(_config(session, cal), calendar_url=cal.url, href=obj.href, etag=obj.etag)
     except caldav.CalDavConflict as e:
-        raise _server_wins(session, cal, user) from e
+        raise server_wins(session, cal, user) from e
     session.exec(sql_delete(CalendarEvent).where(CalendarEvent.object_id == obj.id))
     session.delete(obj)
     session.flush()
 
 
-def _server_wins(session: Session, cal: Calendar, user: User) -> Conflict:
+def server_wins(session: Session, cal: Calendar, user: User) -> Conflict:
     # Its own unit of work: the caller's rolls back with the error, and the re-sync must still happen.
     with session_scope() as own:
         later(own, "sync_calendar", cal.id, owner=user.id)

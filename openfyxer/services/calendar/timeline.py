@@ -282,11 +282,13 @@ def to_ics(
     method: str | None = None,
     status: str = "CONFIRMED",
     client_schedules: bool = False,
+    recurrence_id: datetime | date | None = None,
 ) -> str:
     """One event as a VCALENDAR, for CalDAV and invitations.
 
     A timed event is written in `tzid` (with its VTIMEZONE) so that clients show and move it on that
     zone's wall clock; without `tzid` it is written in UTC. An all-day event is a pair of dates.
+    `recurrence_id` names one instance of a series (an answer about that instance alone).
     """
     if all_day:
         if isinstance(start, datetime) or isinstance(end, datetime) or not end > start:
@@ -311,6 +313,8 @@ def to_ics(
         sequence=sequence,
         status=status,
     )
+    if recurrence_id is not None:
+        event.add("recurrence-id", recurrence_id.astimezone(UTC) if isinstance(recurrence_id, datetime) else recurrence_id)
     found = event.get("ATTENDEE", [])
     for a in found if isinstance(found, list) else [found]:
         if a.params.get("PARTSTAT") == "NEEDS-ACTION":

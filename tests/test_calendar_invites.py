@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import email as email_lib
 import uuid
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 
@@ -17,9 +17,11 @@ from sqlmodel import select
 from openfyxer import jobs
 from openfyxer.core.db import session_scope
 from openfyxer.integrations.calendar_values import Attendee
+from openfyxer.models.account import EmailAccount
+from openfyxer.models.draft import Draft
 from openfyxer.models.email import Email
 from openfyxer.services.calendar import itip
-from openfyxer.services.mail import sync as mail_sync
+from openfyxer.services.mail import outbox, sync as mail_sync
 from tests.conftest import apply_env
 from tests.helpers import bearer, held_jobs, signed_up
 from tests.mailhelpers import account_body
@@ -231,6 +233,7 @@ def test_accept_once_then_decline(world, relay):
     assert partstat(w.on_server(uid), w.me.address) == "ACCEPTED"
     [sent] = replies(relay)
     assert sent["To"] == w.org.address and sent["Subject"] == "Accepted: Roadmap"
+    assert sent["Message-ID"] == r.json()["reply"]["message_id"] and sent["Message-ID"].startswith("<itip-")
     with session_scope() as db:
         invitation_msgid = db.get(Email, uuid.UUID(email_id)).message_id
     assert sent["In-Reply-To"] == invitation_msgid
@@ -299,6 +302,29 @@ def test_updates_and_cancellations_only_from_the_organizer(world, relay):
     assert w.post("cancel", email_id=cancel, uid=uid).json() == {"removed": False}
     assert w.post("respond", email_id=cancel, uid=uid, answer="accepted").json()["code"] == "not_a_request"
     assert len(relay.delivered) == 2  # the two acceptances; refusals and cancellations send nothing
+
+
+def test_a_reply_whose_worker_died_mid_send_is_not_sent_twice(world, relay):
+    """GIVEN an accepted invitation whose REPLY went out, but the worker died before recording it (the
+    provider files sent mail) WHEN the outbox's recovery runs and the user clicks Accept again THEN the
+    REPLY is found in Sent and marked sent, and the relay still holds one copy."""
+    w = world
+    with session_scope() as db:
+        db.get(EmailAccount, w.account_id).smtp_saves_sent = True
+    relay.save_sent = True
+    uid = "once@org.test"
+    email_id = w.mail(vcalendar("REQUEST", vevent(uid, organizer=w.org.address, attendees=[(w.me.address, "NEEDS-ACTION")])))
+    r = w.post("respond", email_id=email_id, uid=uid, answer="accepted")
+    assert r.status_code == 200 and len(relay.delivered) == 1
+    draft_id = uuid.UUID(r.json()["reply"]["id"])
+    with session_scope() as db:  # as if the worker died before recording the result
+        row = db.get(Draft, draft_id)
+        row.status, row.sent_at, row.sending_started_at = "sending", None, datetime.now(UTC) - timedelta(hours=1)
+    with session_scope() as db:
+        assert draft_id in outbox.due(db)
+    assert outbox.deliver(draft_id=draft_id) == "sent"
+    assert w.post("respond", email_id=email_id, uid=uid, answer="accepted").status_code == 200
+    assert len(relay.delivered) == 1
 
 
 def test_a_malformed_part_is_flagged_and_the_good_one_listed(world):

@@ -219,6 +219,10 @@ def _apply(session: Session, user: User, inv: itip.Invitation, stored: invite_st
 
 def _reply_draft(session: Session, user: User, email: Email, account: EmailAccount, inv: itip.Invitation,
                  me: Attendee, answer: str, count: int, event: CalendarEvent | None) -> Draft:
+    try:
+        ics = itip.reply_ics(inv, Attendee(me.email, me.name, itip.PARTSTATS[answer], me.role))
+    except ValueError as e:  # times the sender wrote that no calendar could hold
+        raise ValidationError(f"this invitation cannot be answered: {e}", code="invitation_invalid") from e
     lang = user.language if user.language in _WORDS else "en"
     words = _WORDS[lang]
     title = inv.summary or "—"
@@ -231,7 +235,7 @@ def _reply_draft(session: Session, user: User, email: Email, account: EmailAccou
         subject=f"{words[answer]}: {title}"[:900], content=words["body"][answer].format(who=who, title=title),
         status="pending", language=lang, llm_model="calendar", message_id=message_id,
         in_reply_to=email.message_id, references=[*(email.references or []), email.message_id][-20:],
-        calendar_ics=itip.reply_ics(inv, Attendee(me.email, me.name, itip.PARTSTATS[answer], me.role)),
+        calendar_ics=ics,
         calendar_method="REPLY", created_at=datetime.now(UTC),
         meeting={"uid": inv.uid, "answer": answer, "sequence": inv.sequence,
                  **({"event_id": str(event.id)} if event else {})})

@@ -188,8 +188,11 @@ def read(datas: list[bytes | str], zone: str = "UTC") -> Read:
 
 
 def with_answer(data: str, address: str, partstat: str) -> str:
-    """`answered` in the sandbox."""
-    return sandbox.run(answered, data, address, partstat, limits=LIMITS)
+    """`answered` in the sandbox; data it cannot rewrite is the API's 422, never a 500."""
+    try:
+        return sandbox.run(answered, data, address, partstat, limits=LIMITS)
+    except sandbox.SandboxError as e:
+        raise timeline.CalendarDataError(f"the event could not be rewritten: {e}"[:300]) from e
 
 
 def reply_ics(invitation: Invitation, attendee: Attendee) -> str:

@@ -113,7 +113,8 @@ def test_an_all_day_invitation_keeps_its_dates():
 
 
 def test_the_stored_copy_carries_the_answer_and_schedules_by_client():
-    [inv] = itip.read([vcalendar("REQUEST", vevent("p@x", organizer="o@x.org", attendees=[("ana@example.com", "NEEDS-ACTION")]))]).invitations
+    event = vevent("p@x", organizer="o@x.org", attendees=[("ana@example.com", "NEEDS-ACTION")])
+    [inv] = itip.read([vcalendar("REQUEST", event)]).invitations
     ev = icalendar.Calendar.from_ical(itip.with_answer(inv.data, "ana@example.com", "ACCEPTED")).walk("VEVENT")[0]
     assert ev["ATTENDEE"].params["PARTSTAT"] == "ACCEPTED" and "RSVP" not in ev["ATTENDEE"].params
     assert ev["ORGANIZER"].params["SCHEDULE-AGENT"] == "CLIENT"

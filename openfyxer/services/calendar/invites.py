@@ -43,7 +43,8 @@ _WORDS = {
            "body": {"accepted": "{who} accepted the invitation: {title}.", "tentative": "{who} might attend: {title}.",
                     "declined": "{who} declined the invitation: {title}."}},
     "ro": {"accepted": "Acceptat", "tentative": "Provizoriu", "declined": "Refuzat",
-           "body": {"accepted": "{who} a acceptat invitația: {title}.", "tentative": "{who} ar putea participa: {title}.",
+           "body": {"accepted": "{who} a acceptat invitația: {title}.",
+                    "tentative": "{who} ar putea participa: {title}.",
                     "declined": "{who} a refuzat invitația: {title}."}},
 }
 

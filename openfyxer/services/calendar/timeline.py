@@ -314,7 +314,8 @@ def to_ics(
         status=status,
     )
     if recurrence_id is not None:
-        event.add("recurrence-id", recurrence_id.astimezone(UTC) if isinstance(recurrence_id, datetime) else recurrence_id)
+        rid = recurrence_id.astimezone(UTC) if isinstance(recurrence_id, datetime) else recurrence_id
+        event.add("recurrence-id", rid)
     found = event.get("ATTENDEE", [])
     for a in found if isinstance(found, list) else [found]:
         if a.params.get("PARTSTAT") == "NEEDS-ACTION":

@@ -116,7 +116,8 @@ def _conflicts(session: Session, user: User, invitation: itip.Invitation) -> lis
     if span is None:
         return []
     busy = set(session.exec(select(Calendar.id).where(Calendar.user_id == user.id, Calendar.busy)).all())
-    found = events.list_events(session, user=user, start=span[0], end=span[1], include_hidden=True)
+    end = min(span[1], span[0] + events.MAX_WINDOW)  # a months-long "event" is no reason to refuse the list
+    found = events.list_events(session, user=user, start=span[0], end=end, include_hidden=True)
     return [InvitationConflict(event_id=e.id, title=e.title, start=e.start_time, end=e.end_time, all_day=e.is_all_day)
             for e in found if e.calendar_id in busy and not e.transparent and e.uid != invitation.uid]
 

@@ -4,6 +4,7 @@ conflicts, answered through the real outbox and SMTP relay, applied to a real Ra
 from __future__ import annotations
 
 import email as email_lib
+import email.header
 import uuid
 from datetime import UTC, date, datetime, timedelta
 from email.message import EmailMessage
@@ -328,7 +329,7 @@ def test_a_reply_whose_worker_died_mid_send_is_not_sent_twice(world, relay):
     assert len(relay.delivered) == 1
 
 
-def test_a_malformed_part_is_flagged_and_the_good_one_listed(world):
+def test_a_malformed_part_is_flagged_and_the_good_one_listed(world, relay):
     w = world
     broken = "BEGIN:VCALENDAR\r\nMETHOD:REQUEST\r\nBEGIN:VEVENT\r\nUID:x@y\r\nDTSTART:not-a-time\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
     email_id = w.mail(vcalendar("REQUEST", vevent("ok@org.test", organizer=w.org.address,
@@ -336,6 +337,12 @@ def test_a_malformed_part_is_flagged_and_the_good_one_listed(world):
     listed = w.invitations(email_id)
     assert [i["uid"] for i in listed["invitations"]] == ["ok@org.test"]
     assert len(listed["skipped"]) == 1 and "x@y" in listed["skipped"][0]
+    # The good one is answerable, in the user's language.
+    assert w.client.patch("/api/v1/settings", json={"language": "ro"}, headers=w.h).status_code == 200
+    assert w.post("respond", email_id=email_id, uid="ok@org.test", answer="tentative").status_code == 200
+    assert partstat(w.on_server("ok@org.test"), w.me.address) == "TENTATIVE"
+    [sent] = replies(relay)
+    assert str(email_lib.header.make_header(email_lib.header.decode_header(sent["Subject"]))) == "Provizoriu: Roadmap"
 
 
 def test_a_received_reply_updates_only_its_own_attendee(world, relay):

@@ -186,6 +186,19 @@ def test_an_accounts_mail_is_removed_together(backend) -> None:  # noqa: ANN001
     assert store.delete_account_mail(me, "a1") == 0
 
 
+def test_the_nodes_one_source_wrote_are_listed_by_a_property(backend) -> None:  # noqa: ANN001
+    """GIVEN Meeting nodes from the calendar and from elsewhere, and another user's
+    WHEN those with origin "calendar" are asked for THEN exactly this user's calendar ones come back, by key."""
+    store, me, other = backend
+    store.merge_node(me, Node("Meeting", "m2", {"origin": "calendar", "title": "Standup"}))
+    store.merge_node(me, Node("Meeting", "m1", {"origin": "calendar", "title": "Review"}))
+    store.merge_node(me, Node("Meeting", "m3", {"origin": "recording"}))
+    store.merge_node(other, Node("Meeting", "m4", {"origin": "calendar"}))
+    found = store.having(me, "Meeting", "origin", "calendar")
+    assert [(n.key, n.props["title"]) for n in found] == [("m1", "Review"), ("m2", "Standup")]
+    assert store.having(me, "Person", "origin", "calendar") == []
+
+
 def test_bad_labels_relationships_and_vectors_are_refused(backend) -> None:  # noqa: ANN001
     store, me, _ = backend
     with pytest.raises(ValidationError):

@@ -14,7 +14,7 @@ from openfyxer.core.db import session_scope
 from openfyxer.services import maintenance
 from openfyxer.services.assistant import processing
 from openfyxer.services.calendar import accounts as calendars, sync as calendar_sync
-from openfyxer.services.knowledge import indexing
+from openfyxer.services.knowledge import calendar_index, indexing
 from openfyxer.services.mail import accounts, mailactions, outbox, sync
 
 
@@ -33,6 +33,7 @@ DEADLINES: dict[str, float] = {
     "process_account": 15 * MINUTE,  # triage asks the model only for ties on recent mail
     "draft_email": 5 * MINUTE,  # the wait for the embedded model included
     "index_account": 15 * MINUTE,
+    "index_calendar": 10 * MINUTE,  # unchanged events cost a digest each; new ones an embedding
     "forget_account": 10 * MINUTE,
     "index_document": 10 * MINUTE,
     "forget_document": 5 * MINUTE,
@@ -84,6 +85,11 @@ def process_account(account_id: str) -> int:
 def index_account(account_id: str) -> int:
     """People, companies, topics and text of the account's new mail into the knowledge store."""
     return indexing.index_account(account_id=_id(account_id))
+
+
+def index_calendar(user_id: str) -> dict:
+    """The user's calendar events into the knowledge store (Meeting nodes, ATTENDED by people)."""
+    return calendar_index.index_calendar(user_id=_id(user_id))
 
 
 def forget_account(user_id: str, account_id: str) -> int:

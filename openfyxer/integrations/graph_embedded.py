@@ -180,6 +180,13 @@ class EmbeddedStore(WriteShortcuts):
             for table in (KgChunk, KgEdge, KgNode):
                 s.execute(delete(table).where(table.user_id == _uid(user_id)))
 
+    def having(self, user_id: str, label: str, name: str, value: str) -> list[Node]:
+        with session_scope() as s:
+            # Filtered here, as `find` does: JSON is read differently by SQLite and PostgreSQL.
+            rows = s.execute(select(KgNode.label, KgNode.key, KgNode.props).where(
+                KgNode.user_id == _uid(user_id), KgNode.label == check_label(label)).order_by(KgNode.key)).all()
+        return [Node(r.label, r.key, dict(r.props or {})) for r in rows if (r.props or {}).get(name) == value]
+
     def find(self, user_id: str, label: str, names: list[str], limit: int = 20) -> list[Node]:
         wanted = {n.lower().strip() for n in names if n.strip()}
         if not wanted:

@@ -127,6 +127,10 @@ class KnowledgeStore(Protocol):
         first, each scored by its cosine to `vector` like `search`'s hits. Names, codes and figures
         that an embedding blurs are found here; a chunk with none of the words is never returned."""
 
+    def having(self, user_id: str, label: str, name: str, value: str) -> list[Node]:
+        """Every node of `label` whose property `name` equals `value`, by key: what one source wrote
+        (the calendar's Meeting nodes), so that source can tell which of its nodes are gone."""
+
     def find(self, user_id: str, label: str, names: list[str], limit: int = 20) -> list[Node]:
         """Nodes of `label` whose key, "name" property or that name's first word is one of `names`
         (case ignored): "acme.ro", "Acme", "Dan Matei" and "Dan" all find their node."""

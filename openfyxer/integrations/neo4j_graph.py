@@ -222,6 +222,11 @@ class Neo4jStore(WriteShortcuts):
         return [Hit(Node(r["label"], r["key"], _public(r["props"])), r["ordinal"], r["text"], 2 * r["cosine"] - 1)
                 for r in records]
 
+    def having(self, user_id: str, label: str, name: str, value: str) -> list[Node]:
+        records = self._run(f"MATCH (n:{check_label(label)}) WHERE n.user_id = $u AND n[$p] = $v "
+                            "RETURN n.key AS key, properties(n) AS props ORDER BY key", u=str(user_id), p=name, v=value)
+        return [Node(label, r["key"], _public(r["props"])) for r in records]
+
     def find(self, user_id: str, label: str, names: list[str], limit: int = 20) -> list[Node]:
         wanted = sorted({n.lower().strip() for n in names if n.strip()})
         if not wanted:

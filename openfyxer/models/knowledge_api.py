@@ -38,10 +38,13 @@ class Question(BaseModel):
 
 
 class Source(BaseModel):
-    """Where an answer comes from: an email, a document or a waiting draft, to open in the dashboard."""
+    """Where an answer comes from: an email, a document, a waiting draft or a calendar event, to open
+    in the dashboard."""
 
     n: int  # the number the answer cites it by, [n]
-    kind: str  # "email" | "document" | "draft" (a listing of the drafts waiting for approval)
+    # "email" | "document" | "draft" (a listing of the drafts waiting for approval) | "event" (a calendar
+    # instance: `id` is its row, shown on /calendar)
+    kind: str
     id: uuid.UUID
     title: str  # subject or filename
     date: str | None

@@ -122,7 +122,9 @@ def facts(session: Session, *, user: User, email: Email, exclude: set,
     # any two formal Romanian emails score high on their greetings alone, so a fact must also share
     # words with the email.
     asked = rag._content_words(query) - _COURTESY
-    wanted = [c for c in candidates if "vector" in c.why and c.text and c.score >= FACT_SCORE and c.id not in exclude
+    # Calendar events stay out: a reply's times come from the slot search, never from a remembered meeting.
+    wanted = [c for c in candidates if c.kind != "event" and "vector" in c.why and c.text and c.score >= FACT_SCORE
+              and c.id not in exclude
               and len(asked & rag._content_words(without_names(c.text, names or []))) >= SHARED_WORDS]
     kept = []
     for c, row in rag._load(session, user, wanted):

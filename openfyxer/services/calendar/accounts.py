@@ -148,6 +148,7 @@ def remove_account(session: Session, *, user: User, account_id: uuid.UUID, ip: s
         session.exec(delete(CalendarObject).where(CalendarObject.calendar_id.in_(ids)))
         session.exec(delete(Calendar).where(Calendar.id.in_(ids)))
     session.delete(account)
+    later(session, "index_calendar", user.id, owner=user.id)  # its meetings leave the knowledge store
     audit.record(session, action="calendar.remove", user_id=user.id, entity_type="calendar_account",
                  entity_id=account.id, details={"calendars": len(ids)}, ip=ip)
     session.flush()

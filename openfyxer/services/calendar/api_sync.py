@@ -20,6 +20,7 @@ from sqlmodel import Session, select
 
 from openfyxer.core.config import get_settings
 from openfyxer.core.db import session_scope
+from openfyxer.core.later import later
 from openfyxer.integrations import google_calendar, graph_calendar
 from openfyxer.integrations.calendar_api import CalendarAuthError, RemoteCalendar, SyncTokenExpired
 from openfyxer.integrations.calendar_values import Instance
@@ -134,6 +135,7 @@ def sync_api_calendar(calendar_id: uuid.UUID) -> store.SyncResult:
         cal.synced_events = session.exec(select(func.count()).select_from(CalendarObject).where(
             CalendarObject.calendar_id == calendar_id)).one()
         session.add(cal)
+        later(session, "index_calendar", cal.user_id, owner=cal.user_id)  # meetings feed the knowledge graph
     return result
 
 

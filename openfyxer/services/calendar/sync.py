@@ -18,6 +18,7 @@ from sqlmodel import Session, select
 
 from openfyxer.core.db import session_scope
 from openfyxer.core.errors import OpenFyxerError
+from openfyxer.core.later import later
 from openfyxer.integrations import caldav
 from openfyxer.models.calendar import Calendar, CalendarAccount, CalendarEvent, CalendarObject
 from openfyxer.models.types import utcnow
@@ -105,6 +106,8 @@ def _sync(calendar_id: uuid.UUID, cfg: caldav.CalDavConfig, url: str, token: str
         cal.synced_events = session.exec(select(func.count()).select_from(CalendarObject).where(
             CalendarObject.calendar_id == calendar_id)).one()
         session.add(cal)
+        # Even with nothing changed: time moved on, and a series' latest meeting with it.
+        later(session, "index_calendar", cal.user_id, owner=cal.user_id)
     return result
 
 

@@ -27,12 +27,13 @@ from sqlmodel import Session, select
 from openfyxer.integrations import embeddings
 from openfyxer.integrations.graph_store import Hit, Step
 from openfyxer.integrations.knowledge_store import get_store
+from openfyxer.models.calendar import CalendarEvent
 from openfyxer.models.document import Document
 from openfyxer.models.email import Email
 from openfyxer.models.knowledge_api import Answer, Source
 from openfyxer.models.user import User
 from openfyxer.services.assistant import llm, prompts
-from openfyxer.services.knowledge import entities, inbox_queries
+from openfyxer.services.knowledge import calendar_index, entities, inbox_queries, meeting_queries
 from openfyxer.services.mail.accounts import owned_ids
 from openfyxer.services.assistant.classify_text import new_text
 from openfyxer.services import settings as settings_service
@@ -40,6 +41,8 @@ from openfyxer.services import settings as settings_service
 MIN_SCORE = 0.30  # below this cosine, MiniLM's nearest chunk is usually unrelated
 GRAPH_SCORE = 0.45  # what an item found only through the graph counts as
 KEYWORD_SCORE = 0.40
+MEETINGS = 3  # a person named brings their latest few meetings
+KINDS = {"Email": "email", "Document": "document", "Meeting": "event"}
 NOT_FOUND = prompts.NOT_IN_SOURCES
 ANSWER_TOKENS = 180  # a cited answer is a few sentences; the small local models ramble past that
 # What the model reads is most of an answer's time on a laptop's CPU (prompt evaluation, then each
@@ -71,7 +74,7 @@ _TOKEN = re.compile(r"\w+", re.UNICODE)
 
 @dataclass
 class Candidate:
-    kind: str  # "email" | "document"
+    kind: str  # "email" | "document" | "event" (a calendar instance, Meeting in the graph)
     id: uuid.UUID
     score: float
     text: str = ""
@@ -87,13 +90,14 @@ def since(question: str, now: datetime | None = None) -> str | None:
     return None
 
 
-def _graph(user_id: str, question: str) -> tuple[dict[str, float], list[str]]:
-    """Email ids reached through companies and people named in the question, and what was found."""
+def _graph(user_id: str, question: str) -> tuple[dict[str, tuple[str, float]], list[str]]:
+    """Emails (and the meetings of people) reached through companies and people named in the
+    question, as key -> (kind, score), and what was found."""
     store = get_store()
     words = [w.strip(".").lower() for w in _WORD.findall(question)]
     pairs = [f"{a} {b}" for a, b in zip(words, words[1:], strict=False)]
     after = since(question)
-    reached: dict[str, float] = {}
+    reached: dict[str, tuple[str, float]] = {}
     notes: list[str] = []
     date_step = ("date", after) if after else None
     for company in store.find(user_id, "Company", words + pairs):
@@ -101,13 +105,16 @@ def _graph(user_id: str, question: str) -> tuple[dict[str, float], list[str]]:
         for direction in ("RECEIVED", "SENT"):
             for e in store.walk(user_id, company.ref, [Step("WORKS_AT", "Person", "in"),
                                                        Step(direction, "Email", at_least=date_step)], limit=50):
-                reached[e.key] = GRAPH_SCORE
+                reached[e.key] = ("email", GRAPH_SCORE)
         notes.append(f"{company.props.get('name', company.key)}: " + ", ".join(
             f"{p.props.get('name') or p.key} <{p.key}>" for p in people[:20]))
     names = [w for w in words + pairs if len(w) >= 3 and w not in entities.STOP]
     for person in _people_named(user_id, names):
         for e in store.walk(user_id, person.ref, [Step("SENT", "Email", at_least=date_step)], limit=50):
-            reached[e.key] = max(reached.get(e.key, 0), GRAPH_SCORE)
+            reached[e.key] = ("email", GRAPH_SCORE)
+        met = store.walk(user_id, person.ref, [Step("ATTENDED", "Meeting", at_least=date_step)], limit=500)
+        for m in sorted(met, key=lambda m: m.props.get("date") or "", reverse=True)[:MEETINGS]:
+            reached[m.key] = ("event", GRAPH_SCORE)  # their latest meetings, not a year of stand-ups
         notes.append(f"{person.props.get('name') or person.key} <{person.key}>")
     return reached, notes
 
@@ -138,7 +145,7 @@ def _retrieve(session: Session, *, user: User, question: str, k: int) -> tuple[l
     hits += by_words
     found: dict[str, Candidate] = {}
     for h in hits:
-        kind = "email" if h.item.label == "Email" else "document"
+        kind = KINDS.get(h.item.label, "document")
         # The meaning first; the question's own words in the text settle near ties (names, codes,
         # figures that an embedding of 384 numbers blurs).
         score = h.score + LEXICAL * _overlap(wanted, h.text)
@@ -150,12 +157,12 @@ def _retrieve(session: Session, *, user: User, question: str, k: int) -> tuple[l
         elif score > c.score:
             c.score, c.text = score, h.text
     reached, notes = _graph(user_id, question)
-    for key, score in reached.items():
+    for key, (kind, score) in reached.items():
         if key in found:
             found[key].score += 0.15  # what the question names and what it means agree
             found[key].why.add("graph")
         else:
-            found[key] = Candidate("email", uuid.UUID(key), score, "", {"graph"})
+            found[key] = Candidate(kind, uuid.UUID(key), score, "", {"graph"})
     for phrase in _keywords(question):
         for email_id in _keyword_mail(session, user, phrase):
             c = found.setdefault(str(email_id), Candidate("email", email_id, KEYWORD_SCORE, "", set()))
@@ -193,6 +200,7 @@ def _load(session: Session, user: User, candidates: list[Candidate]) -> list[tup
     owned = owned_ids(user.id)
     email_ids = [c.id for c in candidates if c.kind == "email"]
     doc_ids = [c.id for c in candidates if c.kind == "document"]
+    event_ids = [c.id for c in candidates if c.kind == "event"]
     rows: dict[uuid.UUID, object] = {}
     if email_ids:
         rows |= {e.id: e for e in session.exec(select(Email).where(Email.id.in_(email_ids),
@@ -200,6 +208,9 @@ def _load(session: Session, user: User, candidates: list[Candidate]) -> list[tup
     if doc_ids:
         rows |= {d.id: d for d in session.exec(select(Document).where(Document.id.in_(doc_ids),
                                                                      Document.user_id == user.id)).all()}
+    if event_ids:
+        rows |= {e.id: e for e in session.exec(select(CalendarEvent).where(CalendarEvent.id.in_(event_ids),
+                                                                          CalendarEvent.user_id == user.id)).all()}
     return [(c, rows[c.id]) for c in candidates if c.id in rows]
 
 
@@ -235,12 +246,25 @@ def _source(n: int, c: Candidate, row, wanted: set[str] | None = None) -> tuple[
         return Source(n=n, kind="email", id=row.id, title=row.subject or "(no subject)", date=date,
                       snippet=" ".join(text.split())[:240], score=round(c.score, 3)), \
             f"[{n}] Email, {date or 'no date'}\n{block}"
+    if c.kind == "event":
+        return _event_source(n, c, row, wanted)
     text = c.text or (row.content_text or "")[:1500]
     text = focus(text, wanted) if wanted is not None else text
     date = row.created_at.astimezone(UTC).strftime("%Y-%m-%d") if row.created_at else None
     block = prompts.untrusted(None, row.filename, text, limit=1500)
     return Source(n=n, kind="document", id=row.id, title=row.filename or "document", date=date,
                   snippet=" ".join(text.split())[:240], score=round(c.score, 3)), f"[{n}] Document, {date or ''}\n{block}"
+
+
+def _event_source(n: int, c: Candidate, row: CalendarEvent, wanted: set[str] | None) -> tuple[Source, str]:
+    """A calendar instance as a source: its date where it was written (the day its people saw)."""
+    zone = calendar_index.zone_of(row.tzid)
+    text = c.text or calendar_index.text_of(row, zone)
+    text = focus(text, wanted) if wanted is not None else text
+    date = (row.start_time if row.is_all_day else row.start_time.astimezone(zone)).strftime("%Y-%m-%d")
+    block = prompts.untrusted(row.organizer, row.title, text, limit=1500)
+    return Source(n=n, kind="event", id=row.id, title=row.title or "(no title)", date=date,
+                  snippet=" ".join(text.split())[:240], score=round(c.score, 3)), f"[{n}] Calendar event, {date}\n{block}"
 
 
 NOTHING = "I could not find anything about this in your mail or documents."
@@ -261,7 +285,9 @@ def prepare(session: Session, *, user: User, question: str, k: int = 6, history:
             search: str | None = None) -> Prepared:
     """Retrieval and the prompt; `search` is what to look for if not the question itself (a follow-up).
     A question about the mailbox's state gets its listing instead, with no model to ask."""
-    if (listing := inbox_queries.answer(session, user=user, question=question)) is not None:
+    listing = meeting_queries.answer(session, user=user, question=question) \
+        or inbox_queries.answer(session, user=user, question=question)
+    if listing is not None:
         return Prepared(None, listing.sources, text=listing.text)
     candidates, notes = _retrieve(session, user=user, question=search or question, k=k)
     loaded = _load(session, user, [c for c in candidates if c.score >= MIN_SCORE or c.why & {"graph", "keyword"}])

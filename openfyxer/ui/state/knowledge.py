@@ -21,8 +21,9 @@ UPLOAD_ID = "documents"
 
 
 def _href(kind: str, source_id: object) -> str:
-    """Where a source opens: an email or a document on its own page, a waiting draft among the drafts."""
-    return {"email": f"/email/{source_id}", "draft": "/drafts"}.get(kind, f"/document/{source_id}")
+    """Where a source opens: an email or a document on its own page, a waiting draft among the drafts,
+    a calendar event on the calendar."""
+    return {"email": f"/email/{source_id}", "draft": "/drafts", "event": "/calendar"}.get(kind, f"/document/{source_id}")
 
 
 def _sources(answer: Answer) -> list[dict]:

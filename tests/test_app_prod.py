@@ -453,6 +453,8 @@ def test_pages_fit_the_screen_and_are_captured(app: RunningApp, api: httpx.Clien
     expect_dashboard(page, app, email)
     expect(page.locator("#nav-home")).to_be_in_viewport()
     expect(page.get_by_role("heading", level=1, name="Home")).to_be_visible()
+    expect(page.locator("#home-today")).to_contain_text("No calendar is connected yet.")
+    expect(page.locator("#today-connect")).to_have_attribute("href", "/calendar")
     assert unnamed_controls(page) == []
     capture("home")
 
@@ -989,6 +991,12 @@ def test_calendar_connect_week_new_event_and_find_a_time(app: RunningApp, api: h
             work.save_event(dtstart=datetime(tuesday.year, tuesday.month, tuesday.day, 10, tzinfo=zone),
                             dtend=datetime(tuesday.year, tuesday.month, tuesday.day, 11, tzinfo=zone),
                             summary="Board meeting", uid="board@test")
+            # Today, for Home: a timed meeting saved first, an all-day one that must still come first.
+            work.save_event(dtstart=datetime(today.year, today.month, today.day, 12, tzinfo=zone),
+                            dtend=datetime(today.year, today.month, today.day, 12, 30, tzinfo=zone),
+                            summary="Standup", location="Room 4", uid="standup@test")
+            work.save_event(dtstart=today, dtend=today + timedelta(days=1), summary="Conference day",
+                            uid="conference@test")
             page, email, tokens = signed_in_page(app, api, open_browser, "calendar")
             api.patch("/api/v1/settings", headers=bearer(tokens), json={"timezone": "Europe/Bucharest"})
             page.goto(f"{app.url}/calendar")
@@ -1017,6 +1025,21 @@ def test_calendar_connect_week_new_event_and_find_a_time(app: RunningApp, api: h
             expect(proposals).to_have_count(3)
             proposals.first.click()
             expect(page.locator("#event_date")).not_to_have_value("")
+
+            desktop = page.viewport_size
+            page.click("#nav-home")
+            meetings = page.locator("#home-today .today-meeting")
+            expect(meetings).to_have_count(2)
+            expect(meetings.nth(0)).to_contain_text("All day")
+            expect(meetings.nth(0)).to_contain_text("Conference day")
+            expect(meetings.nth(1)).to_contain_text("12:00–12:30")
+            expect(meetings.nth(1)).to_contain_text("Standup · Room 4")
+            page.set_viewport_size(PHONE)
+            expect(meetings.nth(1)).to_be_in_viewport()
+            assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+            SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(SCREENSHOTS / "home-today-phone.png"), full_page=True)
+            page.set_viewport_size(desktop)
 
             _meeting_offered_booked_and_sent(app, api, page, tokens, work, tuesday, zone,
                                              mail_user, make_mail_user, dovecot, relay)

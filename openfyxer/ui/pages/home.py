@@ -29,6 +29,37 @@ def _list(title: str, rows, empty: str, anchor: str) -> rx.Component:  # noqa: A
     )
 
 
+def _meeting(m) -> rx.Component:  # noqa: ANN001
+    return rx.flex(
+        rx.text(m["when"], size="2", weight="medium", min_width="7.5em", white_space="nowrap"),
+        rx.text(m["title"], rx.cond(m["location"] != "", rx.text.span(" · ", m["location"], color_scheme="gray")),
+                size="2", overflow_wrap="anywhere"),
+        spacing="2", wrap="wrap", width="100%", class_name="today-meeting",
+    )
+
+
+def _today() -> rx.Component:
+    """Today's meetings; without a calendar, where to connect one."""
+    return rx.card(
+        rx.vstack(
+            rx.flex(rx.heading(t("Today"), size="3", as_="h2"),
+                    rx.text(HomeState.today_label, size="2", color_scheme="gray"),
+                    rx.spacer(),
+                    rx.link(t("Open the calendar"), href="/calendar", size="2", id="today-calendar"),
+                    spacing="2", align="baseline", wrap="wrap", width="100%"),
+            rx.cond(HomeState.today.length() > 0,
+                    rx.vstack(rx.foreach(HomeState.today, _meeting), spacing="1", width="100%"),
+                    rx.cond(HomeState.has_calendar,
+                            rx.text(t("No meetings today"), size="2", color_scheme="gray"),
+                            rx.text(t("No calendar is connected yet."), " ",
+                                    rx.link(t("Connect a calendar"), href="/calendar", id="today-connect"),
+                                    size="2", color_scheme="gray"))),
+            width="100%",
+        ),
+        width="100%", id="home-today",
+    )
+
+
 def home_page() -> rx.Component:
     return frame(
         N_("Home"),
@@ -40,6 +71,7 @@ def home_page() -> rx.Component:
             wrap="wrap", align="center",
             padding_y="0.75em",
         ),
+        _today(),
         rx.grid(
             _list(N_("Urgent"), HomeState.urgent, N_("Nothing urgent."), "home-urgent"),
             _list(N_("To respond"), HomeState.to_respond, N_("Nothing waiting for your answer."), "home-to-respond"),

@@ -142,7 +142,8 @@ def test_when_did_i_last_meet_someone_is_answered_from_the_calendar(store_kind) 
         day = (now - timedelta(weeks=1)).astimezone(meeting_queries.zone(user))
         assert lines[0] == f"Your last meeting with Ana was on {day.day} {day:%b} {day.year}:"
         assert lines[1].startswith("[1] Weekly sync — ") and lines[2].startswith("The next one is on ")
-        assert [(x.n, x.kind, x.id) for x in prepared.sources] == [(1, "event", ids["sync-1"]), (2, "event", ids["sync+1"])]
+        assert [(x.n, x.kind, x.id) for x in prepared.sources] == [
+            (1, "event", ids["sync-1"]), (2, "event", ids["sync+1"])]
         answer = rag.finish(prepared, "")
         assert answer.grounded and answer.sources[0].kind == "event"
 
@@ -208,7 +209,8 @@ def _ics(uid: str, title: str, start: datetime) -> str:
     return EVENT.format(uid=uid, title=title, start=start.strftime(fmt), end=(start + timedelta(hours=1)).strftime(fmt))
 
 
-def test_a_synced_calendar_is_indexed_and_answers_through_the_chat(client, database_url, monkeypatch) -> None:  # noqa: ANN001
+def test_a_synced_calendar_is_indexed_and_answers_through_the_chat(client, database_url,  # noqa: ANN001
+                                                                  monkeypatch) -> None:
     """GIVEN a real CalDAV server with a meeting with Dan last week and one next week
     WHEN the calendar is connected (the sync job runs, and declares the indexing) THEN the meetings are in the
     graph, and the chat's answer to "when did I last meet Dan?" cites last week's as an event.

@@ -94,7 +94,8 @@ def _is_them(address: str, name: str, known: set[str]) -> bool:
     return all(w in words for w in re.findall(r"\w+", _fold(name)))
 
 
-def find(session: Session, *, user: User, name: str, now: datetime) -> tuple[CalendarEvent | None, CalendarEvent | None]:
+def find(session: Session, *, user: User, name: str,
+         now: datetime) -> tuple[CalendarEvent | None, CalendarEvent | None]:
     """The latest instance with the person that has started, and the next one (either may be None)."""
     known, me = _addresses(user, name), (user.email or "").lower()
     base = select(CalendarEvent).where(CalendarEvent.user_id == user.id, CalendarEvent.status != "CANCELLED")

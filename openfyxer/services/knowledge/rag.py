@@ -263,8 +263,9 @@ def _event_source(n: int, c: Candidate, row: CalendarEvent, wanted: set[str] | N
     text = focus(text, wanted) if wanted is not None else text
     date = (row.start_time if row.is_all_day else row.start_time.astimezone(zone)).strftime("%Y-%m-%d")
     block = prompts.untrusted(row.organizer, row.title, text, limit=1500)
-    return Source(n=n, kind="event", id=row.id, title=row.title or "(no title)", date=date,
-                  snippet=" ".join(text.split())[:240], score=round(c.score, 3)), f"[{n}] Calendar event, {date}\n{block}"
+    source = Source(n=n, kind="event", id=row.id, title=row.title or "(no title)", date=date,
+                    snippet=" ".join(text.split())[:240], score=round(c.score, 3))
+    return source, f"[{n}] Calendar event, {date}\n{block}"
 
 
 NOTHING = "I could not find anything about this in your mail or documents."

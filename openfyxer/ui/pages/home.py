@@ -56,7 +56,7 @@ def _today() -> rx.Component:
                                     size="2", color_scheme="gray"))),
             width="100%",
         ),
-        width="100%", id="home-today",
+        width="100%", id="home-today", margin_bottom="0.75em",
     )
 
 

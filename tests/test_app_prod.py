@@ -1091,6 +1091,54 @@ def _meeting_offered_booked_and_sent(app, api, page, tokens, work, tuesday, zone
     wait_hydrated(page, "#next-week")
     page.click("#next-week")
     expect(page.locator(f"#day-{tuesday.isoformat()}")).to_contain_text("Roadmap review")
+    _invitation_received_and_accepted(app, api, page, tokens, work, tuesday, zone, mail_user, dan, dovecot, relay)
+
+
+def _invitation_received_and_accepted(app, api, page, tokens, work, tuesday, zone,  # noqa: ANN001, PLR0913
+                                      mail_user, dan, dovecot, relay) -> None:
+    """An invitation from Dan for next Tuesday 10:30 (it overlaps the Board meeting) is shown on its email
+    with the overlap; Accept sends one REPLY to Dan and puts the event on Radicale as accepted."""
+    from datetime import UTC, datetime, timedelta
+    from email.message import EmailMessage
+    from email.utils import format_datetime, make_msgid
+
+    from playwright.sync_api import expect
+
+    start = datetime(tuesday.year, tuesday.month, tuesday.day, 10, 30, tzinfo=zone).astimezone(UTC)
+    stamp = lambda t: t.strftime("%Y%m%dT%H%M%SZ")  # noqa: E731
+    ics = ("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\nMETHOD:REQUEST\r\nBEGIN:VEVENT\r\n"
+           f"UID:design-crit@example.test\r\nDTSTAMP:20260101T000000Z\r\nDTSTART:{stamp(start)}\r\n"
+           f"DTEND:{stamp(start + timedelta(hours=1))}\r\n"
+           f"SUMMARY:Design critique\r\nORGANIZER:mailto:{dan.address}\r\n"
+           f"ATTENDEE;PARTSTAT=NEEDS-ACTION;RSVP=TRUE:mailto:{mail_user.address}\r\nSEQUENCE:0\r\n"
+           "END:VEVENT\r\nEND:VCALENDAR\r\n")
+    m = EmailMessage()
+    m["From"], m["To"], m["Subject"] = f"Dan Matei <{dan.address}>", mail_user.address, "Invitation: Design critique"
+    m["Date"], m["Message-ID"] = format_datetime(datetime.now(UTC)), make_msgid(domain="example.test")
+    m.set_content("You are invited.")
+    m.add_alternative(ics, subtype="calendar", params={"method": "REQUEST"})
+    dovecot.deliver(mail_user.name, m.as_bytes())
+    (account,) = api.get("/api/v1/accounts", headers=bearer(tokens)).json()
+    api.post(f"/api/v1/accounts/{account['id']}/sync", headers=bearer(tokens))
+
+    def synced() -> str | None:
+        found = [e["id"] for e in api.get("/api/v1/emails", headers=bearer(tokens)).json()["items"]
+                 if e["subject"] == "Invitation: Design critique"]
+        return found[0] if found else None
+
+    email_id = _wait(synced, MODEL_WAIT_S, "the invitation synced")
+    page.goto(f"{app.url}/email/{email_id}")
+    card = page.locator("#email-invitations .invitation")
+    expect(card).to_have_count(1, timeout=30_000)
+    expect(card).to_contain_text("Design critique")
+    expect(card.locator(".invitation-conflicts")).to_contain_text("Board meeting")
+    card.locator("[data-answer='accepted']").click()
+    replies = lambda: [d for d in relay.delivered if b"METHOD:REPLY" in d[2] and dan.address in d[1]]  # noqa: E731
+    _wait(replies, MODEL_WAIT_S, "the REPLY at the relay")
+    expect(card.locator("[data-status]")).to_have_attribute("data-status", "on_calendar", timeout=30_000)
+    page.wait_for_timeout(2000)
+    assert len(replies()) == 1 and b"PARTSTAT=ACCEPTED" in replies()[0][2]
+    assert any("UID:design-crit@example.test" in e.data and "PARTSTAT=ACCEPTED" in e.data for e in work.events())
 
 
 def test_knowledge_documents_questions_and_chat(app: RunningApp, api: httpx.Client, open_browser) -> None:

@@ -185,6 +185,29 @@ def _meeting() -> rx.Component:
     )
 
 
+def _invitation(i) -> rx.Component:  # noqa: ANN001
+    answer = lambda value, label: rx.button(  # noqa: E731
+        label, on_click=EmailState.answer_invitation(i["uid"], value), size="2", disabled=EmailState.working,
+        variant=rx.cond(i["answer"] == value, "solid", "soft"), class_name="invitation-answer",
+        custom_attrs={"data-answer": value})
+    return rx.card(rx.vstack(
+        rx.hstack(rx.icon("calendar", size=16), rx.text(i["title"], weight="bold"),
+                  rx.badge(i["status_label"], custom_attrs={"data-status": i["status"]}), wrap="wrap"),
+        rx.text(i["when"], size="2"),
+        rx.cond(i["organizer"] != "", rx.text(t("Organizer"), ": ", i["organizer"], size="1", color_scheme="gray")),
+        rx.cond(i["conflicts"] != "", rx.text(t("Overlaps"), ": ", i["conflicts"], size="2", color_scheme="amber",
+                                              class_name="invitation-conflicts")),
+        rx.cond(i["can_answer"], rx.hstack(answer("accepted", t("Accept")), answer("tentative", t("Maybe")),
+                                           answer("declined", t("Decline")), wrap="wrap")),
+        rx.cond(i["can_cancel"], rx.button(t("Remove from my calendar"), on_click=EmailState.cancel_invitation(i["uid"]),
+                                           color_scheme="red", variant="soft", size="2",
+                                           class_name="invitation-cancel", disabled=EmailState.working)),
+        rx.cond(i["can_apply"], rx.hstack(rx.text(i["reply_label"], size="2"), rx.button(
+            t("Update my event"), on_click=EmailState.apply_invitation_reply(i["uid"]), size="2", variant="soft",
+            class_name="invitation-apply", disabled=EmailState.working), wrap="wrap")),
+        spacing="2"), width="100%", class_name="invitation", custom_attrs={"data-uid": i["uid"]})
+
+
 def _draft_panel() -> rx.Component:
     editable = EmailState.draft_status == "pending"
     return rx.card(
@@ -267,6 +290,8 @@ def email_page() -> rx.Component:
                             rx.text(EmailState.body_text, white_space="pre-wrap")),
                     id="email-body", width="100%", overflow_x="auto",
                 ),
+                rx.cond(EmailState.invitations.length() > 0, rx.vstack(
+                    rx.foreach(EmailState.invitations, _invitation), width="100%", id="email-invitations")),
                 rx.cond(EmailState.attachments.length() > 0, rx.vstack(
                     rx.heading(t("Attachments"), size="3", as_="h3"),
                     rx.foreach(EmailState.attachments, lambda a: rx.text(a["name"], " (", a["type"], ")", size="2")),

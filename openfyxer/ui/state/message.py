@@ -17,7 +17,7 @@ from openfyxer.core.errors import OpenFyxerError
 from openfyxer.models.draft import REJECT_REASONS, DraftUpdate
 from openfyxer.models.user import User
 from openfyxer.services.assistant import decisions, drafting
-from openfyxer.services.calendar import booking, offers
+from openfyxer.services.calendar import booking, invites, offers
 from openfyxer.services.mail import drafts, emails, outbox
 from openfyxer.ui.state.mail import MailState
 
@@ -37,6 +37,9 @@ def framed(html: str) -> str:
             '<base target="_blank"><style>body{margin:0;font:14px/1.5 system-ui,sans-serif;color:#1c2024;'
             'overflow-wrap:anywhere}img{max-width:100%;height:auto}</style></head><body>' + html + '</body></html>')
 
+CALENDAR_TYPES = ("text/calendar", "application/ics")
+
+
 class EmailState(MailState):
     email: dict = {}
     body_html: str = ""
@@ -55,6 +58,7 @@ class EmailState(MailState):
     draft_sources: list[dict] = []  # what the draft was based on: title, date, role, href
     draft_choices: list[dict] = []  # what the email asks the user to decide: value, label
     draft_edit_label: str = ""  # after approval: how much of the written draft the user changed
+    invitations: list[dict] = []  # calendar invitations, cancellations and answers the email carries
     draft_slots: list[dict] = []  # times the draft offers and not yet booked: start (ISO), label
     draft_invitation: str = ""  # the meeting an invitation draft carries, as the user reads it
     reject_reason: str = ""
@@ -117,6 +121,8 @@ class EmailState(MailState):
         self.attachments = [{"name": a.filename or "attachment", "type": a.content_type or "", "size": a.size or 0}
                             for a in detail.attachments]
         self._show_draft(current[0] if current else None)
+        calendar_parts = any((a.content_type or "") in CALENDAR_TYPES for a in detail.attachments)
+        self._show_invitations(email_id if calendar_parts else None)
 
     def _show_draft(self, draft) -> None:  # noqa: ANN001
         self.draft_id = str(draft.id) if draft else ""
@@ -137,6 +143,83 @@ class EmailState(MailState):
         share = "" if ratio is None else f"{round(ratio * 100)} %"
         self.draft_edit_label = "" if ratio is None else (
             self._t("Sent as written.") if ratio == 0 else self._t("You changed {share} of the draft.", share=share))
+
+    def _show_invitations(self, email_id: uuid.UUID | None) -> None:
+        """Read in the sandbox, so only for an email with a calendar part."""
+        self.invitations = []
+        if email_id is None:
+            return
+        try:
+            with session_scope() as db:
+                found = invites.for_email(db, user=self._user(db), email_id=email_id)
+        except OpenFyxerError as e:
+            self._fail(e)
+            return
+        zone = ZoneInfo(self._tz or "UTC")
+        self.invitations = [self._invitation(i, zone) for i in found.invitations]
+
+    def _invitation(self, i, zone: ZoneInfo) -> dict:  # noqa: ANN001
+        def span(start, end, all_day: bool) -> str:  # noqa: ANN001
+            a, b = start.astimezone(zone), end.astimezone(zone)
+            if all_day:
+                return f"{format_date(start.date(), 'EEE d MMM', locale=self.lang)} · {self._t('All day')}"
+            return f"{format_date(a, 'EEE d MMM', locale=self.lang)}, {a:%H:%M}–{b:%H:%M}"
+
+        status = {"new": self._t("not on your calendar yet"), "updated": self._t("changed by the organizer"),
+                  "outdated": self._t("a later version is on your calendar"),
+                  "on_calendar": self._t("on your calendar"), "cancelled": self._t("cancelled by the organizer"),
+                  "reply": self._t("an answer to your invitation")}[i.status]
+        # A REPLY names the one attendee who answers (the service checks that the mail is theirs).
+        answered = i.attendees[0] if i.method == "REPLY" and i.attendees else None
+        return {
+            "uid": i.uid, "method": i.method, "title": i.summary or self._t("(no title)"), "status": i.status,
+            "status_label": status, "when": span(i.start, i.end, i.all_day) if i.start else "",
+            "organizer": i.organizer, "answer": i.answer or "",
+            "conflicts": ", ".join(f"{c.title or self._t('(no title)')} ({span(c.start, c.end, c.all_day)})"
+                                   for c in i.conflicts[:5]),
+            "can_answer": i.method == "REQUEST" and i.status != "outdated" and bool(i.me),
+            "can_cancel": i.method == "CANCEL" and i.event is not None and i.sender_is_organizer,
+            "can_apply": i.method == "REPLY" and answered is not None,
+            "reply_label": self._t("{who} answered: {answer}", who=answered.email,
+                                   answer=answered.partstat.lower()) if answered else "",
+        }
+
+    @rx.event(background=True)
+    async def answer_invitation(self, uid: str, answer: str):  # noqa: ANN201
+        """Accept / Tentative / Decline: the click is the approval, the REPLY goes through the outbox."""
+        await self._invitation_action(lambda db, user, email_id, ip: invites.respond(
+            db, user=user, email_id=email_id, uid=uid, answer=answer, ip=ip),
+            self._t("Answered: the organizer is told, and your calendar follows."))
+
+    @rx.event(background=True)
+    async def cancel_invitation(self, uid: str):  # noqa: ANN201
+        await self._invitation_action(lambda db, user, email_id, ip: invites.apply_cancel(
+            db, user=user, email_id=email_id, uid=uid, ip=ip), self._t("Removed from your calendar."))
+
+    @rx.event(background=True)
+    async def apply_invitation_reply(self, uid: str):  # noqa: ANN201
+        await self._invitation_action(lambda db, user, email_id, ip: invites.apply_reply(
+            db, user=user, email_id=email_id, uid=uid, ip=ip), self._t("Your event now shows their answer."))
+
+    async def _invitation_action(self, action, notice: str) -> None:  # noqa: ANN001
+        async with self:
+            if self.working or (user_id := self._signed_in_id()) is None:
+                return
+            self.working, self.notice, self.error = True, "", ""
+            email_id, ip = uuid.UUID(self.email_id), self.router.session.client_ip
+
+        def run() -> None:
+            with session_scope() as db:
+                action(db, db.get(User, user_id), email_id, ip)
+
+        error = ""
+        try:
+            await asyncio.to_thread(run)
+        except OpenFyxerError as e:
+            error = self._error_text(e)
+        async with self:
+            self.working, self.error, self.notice = False, error, "" if error else notice
+            self._show_invitations(email_id)
 
     def _show_meeting(self, draft) -> None:  # noqa: ANN001
         meeting = (draft.meeting if draft else None) or {}

@@ -201,6 +201,11 @@ class CalendarStub:
         self.graph = GraphCalendar(self)
         self.lock = threading.Lock()
         self.server: ThreadingHTTPServer | None = None
+        # Other people's calendars as free/busy shows them: address -> [(start, end, Graph status)] in UTC ISO
+        # ("2026-03-17T09:00:00Z"); `working_hours`: address -> Graph's workingHours object. Anyone else
+        # is someone the provider will not show.
+        self.free_busy: dict[str, list[tuple[str, str, str]]] = {}
+        self.working_hours: dict[str, dict] = {}
 
     @property
     def base(self) -> str:
@@ -225,7 +230,8 @@ class CalendarStub:
             self.server.shutdown()
             self.server.server_close()
 
-    def answer(self, raw_path: str, authorization: str | None, prefer: tuple[str, ...]) -> Answer:
+    def answer(self, raw_path: str, authorization: str | None, prefer: tuple[str, ...],
+               body: dict | None = None) -> Answer:
         parts = urlsplit(raw_path)
         path, q = unquote(parts.path), dict(parse_qsl(parts.query, keep_blank_values=True))
         with self.lock:
@@ -238,7 +244,39 @@ class CalendarStub:
             if self.fail_next:
                 status, headers, name = self.fail_next.pop(0)
                 return Answer(status, recording(name), headers)
+            if body is not None:
+                return self._post(path, body)
             return self._route(path, q, prefer)
+
+    def _post(self, path: str, body: dict) -> Answer:
+        if path == "/calendar/v3/freeBusy":  # developers.google.com/calendar/api/v3/reference/freebusy/query
+            lo, hi = body["timeMin"], body["timeMax"]
+            calendars = {}
+            for item in body["items"]:
+                person = item["id"]
+                if person not in self.free_busy:
+                    calendars[person] = {"errors": [{"domain": "global", "reason": "notFound"}], "busy": []}
+                else:
+                    calendars[person] = {"busy": [{"start": a, "end": b} for a, b, _ in self.free_busy[person]
+                                                  if a < hi and b > lo]}
+            return Answer(200, {"kind": "calendar#freeBusy", "timeMin": lo, "timeMax": hi, "calendars": calendars}, {})
+        if path == "/v1.0/me/calendar/getSchedule":  # learn.microsoft.com/graph/api/calendar-getschedule
+            lo = body["startTime"]["dateTime"] + "Z"
+            hi = body["endTime"]["dateTime"] + "Z"
+            value = []
+            for person in body["schedules"]:
+                if person not in self.free_busy:
+                    value.append({"scheduleId": person, "error": {
+                        "message": "Cannot find the mailbox", "responseCode": "ErrorMailRecipientNotFound"}})
+                    continue
+                value.append({"scheduleId": person, "availabilityView": "", "scheduleItems": [
+                    {"isPrivate": False, "status": status,
+                     "start": {"dateTime": a[:-1] + ".0000000", "timeZone": "UTC"},
+                     "end": {"dateTime": b[:-1] + ".0000000", "timeZone": "UTC"}}
+                    for a, b, status in self.free_busy[person] if a < hi and b > lo],
+                    **({"workingHours": self.working_hours[person]} if person in self.working_hours else {})})
+            return Answer(200, {"value": value}, {})
+        return _google_error(404) if path.startswith("/calendar/") else _graph_error(404, "ResourceNotFound", "stub")
 
     def _route(self, path: str, q: dict[str, str], prefer: tuple[str, ...]) -> Answer:
         segments = path.strip("/").split("/")
@@ -255,10 +293,13 @@ class CalendarStub:
 
 def _handler(stub: CalendarStub) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802
+        def do_POST(self) -> None:  # noqa: N802
+            self.do_GET(json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0)) or b"{}"))
+
+        def do_GET(self, body: dict | None = None) -> None:  # noqa: N802
             prefer = tuple(p.strip() for h in self.headers.get_all("Prefer") or [] for p in h.split(","))
             try:
-                answer = stub.answer(self.path, self.headers.get("Authorization"), prefer)
+                answer = stub.answer(self.path, self.headers.get("Authorization"), prefer, body)
             except Exception as e:  # a stub bug must show in the test, not as a hung client
                 stub.errors.append(f"{type(e).__name__}: {e}")
                 answer = Answer(500, {"error": {"code": 500, "message": "stub crashed"}}, {})

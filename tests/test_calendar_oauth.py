@@ -17,8 +17,9 @@ from openfyxer.core.db import session_scope
 from openfyxer.integrations import oauth_client
 from openfyxer.models.account import EmailAccount
 from openfyxer.models.calendar import Calendar, CalendarAccount, CalendarEvent
+from openfyxer.models.email import Email
 from openfyxer.models.user import User
-from openfyxer.services.calendar import scheduling
+from openfyxer.services.calendar import offers, scheduling
 from openfyxer.services.calendar import sync as calendar_sync
 from openfyxer.services.mail import oauth as oauth_service
 from tests.calendar_stub import CalendarStub
@@ -222,3 +223,66 @@ def test_the_graph_token_comes_from_the_refresh_token_with_the_calendar_scope(ap
         account.oauth_refresh_token = mail_only["refresh_token"]
         with pytest.raises(oauth_client.OAuthError):
             oauth_service.graph_token(db, account)
+
+
+def _connected_google(api, h, stub) -> None:  # noqa: ANN001
+    mail_id = _mail_account("ana@example.com", "gmail", stub.token)
+    with held_jobs():
+        assert api.post("/api/v1/calendar/accounts/oauth", headers=h,
+                        json={"email_account_id": mail_id}).status_code == 201
+
+
+def test_attendees_busy_time_from_google_keeps_slots_off_it_and_the_unseen_are_named(api, stub):
+    """GIVEN a Gmail account whose Google can show Radu's free/busy (busy 09:00-12:00 UTC) but not Nobody's
+    WHEN free slots with both as attendees are asked for THEN none overlaps Radu's busy time, the day is
+    otherwise the user's working hours, and Nobody is named in X-Attendees-Unknown (scheduled without them);
+    an offer of times to Radu's mail avoids it too."""
+    h = bearer(signed_up(api))
+    _connected_google(api, h, stub)
+    stub.free_busy = {"radu@example.ro": [("2027-03-16T09:00:00Z", "2027-03-16T12:00:00Z", "busy")]}
+    r = api.get("/api/v1/calendar/slots", headers=h, params={
+        "from": "2027-03-16T00:00:00Z", "to": "2027-03-17T00:00:00Z", "duration": 60,
+        "attendees": ["Radu@example.ro", "nobody@example.org"]})
+    assert r.status_code == 200, r.text
+    starts = [s["start"] for s in r.json()]
+    assert starts[0] == "2027-03-16T12:00:00Z" and starts[-1] == "2027-03-16T16:00:00Z"
+    assert r.headers["X-Attendees-Unknown"] == "nobody@example.org"
+    asked = [s for s in stub.requests if s.path == "/calendar/v3/freeBusy"]
+    assert len(asked) == 1
+    alone = api.get("/api/v1/calendar/slots", headers=h, params={
+        "from": "2027-03-16T00:00:00Z", "to": "2027-03-17T00:00:00Z", "duration": 60})
+    assert alone.json()[0]["start"] == "2027-03-16T09:00:00Z" and "X-Attendees-Unknown" not in alone.headers
+
+    with session_scope() as db:
+        user = db.exec(select(User).where(User.email == "ana@example.com")).one()
+        ask = Email(account_id=db.exec(select(EmailAccount.id)).first(), message_id="<m@x>", sender="radu@example.ro",
+                    sender_name="Radu", subject="Budget", body_text="Can we meet on 16 March 2027?",
+                    received_at=datetime(2027, 3, 10, 9, tzinfo=UTC), sent_utc_offset=0)
+        offer = offers.find(db, user=user, email=ask, duration_minutes=60, now=datetime(2027, 3, 10, 9, tzinfo=UTC))
+    assert offer.slots and all(s.start >= datetime(2027, 3, 16, 12, tzinfo=UTC) for s in offer.slots)
+
+
+def test_outlook_working_hours_and_tentative_time_of_an_attendee(api, stub):
+    """GIVEN Maria in Seattle (Graph: working 08:00-12:00 Pacific, Monday to Friday; tentative 15:00-15:30 UTC)
+    WHEN a one-hour slot with her is asked for on 16 March 2027 (Seattle on summer time, UTC-7) THEN only her
+    08:00-12:00 inside the user's 09:00-17:00 UTC is offered, after her tentative meeting: 15:30 to 16:00."""
+    h = bearer(signed_up(api))
+    mail_id = _mail_account("ana@example.com", "outlook", "outlook-mail-token")
+    with session_scope() as db:
+        user = db.exec(select(User).where(User.email == "ana@example.com")).one()
+        db.add(CalendarAccount(user_id=user.id, provider="microsoft", email_account_id=_uuid(mail_id),
+                               server_url="microsoft", username="ana@example.com", password=stub.token,
+                               token_expires_at=datetime.now(UTC) + timedelta(hours=1)))
+    stub.free_busy = {"maria@contoso.com": [("2027-03-16T15:00:00Z", "2027-03-16T15:30:00Z", "tentative"),
+                                            ("2027-03-16T17:00:00Z", "2027-03-16T18:00:00Z", "free")]}
+    stub.working_hours = {"maria@contoso.com": {
+        "daysOfWeek": ["monday", "tuesday", "wednesday", "thursday", "friday"], "startTime": "08:00:00.0000000",
+        "endTime": "12:00:00.0000000", "timeZone": {"name": "Pacific Standard Time"}}}
+    r = api.get("/api/v1/calendar/slots", headers=h, params={
+        "from": "2027-03-16T00:00:00Z", "to": "2027-03-17T00:00:00Z", "duration": 60,
+        "attendees": "maria@contoso.com"})
+    assert r.status_code == 200, r.text
+    assert [s["start"] for s in r.json()] == ["2027-03-16T15:30:00Z", "2027-03-16T15:45:00Z",
+                                              "2027-03-16T16:00:00Z"]
+    (asked,) = [s for s in stub.requests if s.path == "/v1.0/me/calendar/getSchedule"]
+    assert 'outlook.timezone="UTC"' in asked.prefer

@@ -97,7 +97,7 @@ def utc_text(name: str, value: datetime) -> str:
 
 
 class Client:
-    """GETs JSON from one API with a bearer token; use as a context manager."""
+    """JSON from one API with a bearer token; use as a context manager."""
 
     def __init__(self, api_base: str, access_token: str, timeout: float, provider: str):
         self.base = api_base.rstrip("/")
@@ -131,9 +131,20 @@ class Client:
             expired_codes: tuple[str, ...] = (), rate_codes: tuple[str, ...] = ()) -> dict:
         """The JSON object at `url`; the API's errors as ours (`expired_codes` and `rate_codes`: the
         provider's error codes or reasons that mean SyncTokenExpired / CalendarRateLimited)."""
+        return self._call("GET", url, what, params=params, headers=headers, expired_codes=expired_codes,
+                          rate_codes=rate_codes)
+
+    def post(self, url: str, what: str, *, body: dict, headers: dict | None = None,
+             rate_codes: tuple[str, ...] = ()) -> dict:
+        """The JSON answer to a query POSTed as JSON (free/busy), the API's errors as ours."""
+        return self._call("POST", url, what, json=body, headers=headers, rate_codes=rate_codes)
+
+    def _call(self, method: str, url: str, what: str, *, params: dict | None = None, json: dict | None = None,
+              headers: dict | None = None, expired_codes: tuple[str, ...] = (),
+              rate_codes: tuple[str, ...] = ()) -> dict:
         try:
-            response = self.http.get(url, params=params, headers=headers, timeout=self.timeout,
-                                     allow_redirects=False)
+            response = self.http.request(method, url, params=params, json=json, headers=headers,
+                                         timeout=self.timeout, allow_redirects=False)
         except (outbound.OutboundRefused, outbound.HostNotFound):
             raise
         except requests.RequestException as e:

@@ -240,3 +240,8 @@ def _attendee(a: dict) -> Attendee:
         partstat=_PARTSTAT.get(response, "NEEDS-ACTION"),
         role=_ROLE.get(str(a.get("type") or "required").lower(), "REQ-PARTICIPANT"),
     )
+
+
+def instant(value: dict) -> datetime:
+    """A Graph dateTimeTimeZone object as a UTC instant (free/busy items use the same shape)."""
+    return _moment(value)

@@ -25,6 +25,7 @@ from openfyxer.models.calendar import (
     SlotOut,
 )
 from openfyxer.models.draft import DraftPublic
+from openfyxer.models.types import MailAddress
 from openfyxer.services.calendar import accounts, booking, editing, events, offers, scheduling
 
 router = APIRouter(prefix="/calendar", tags=["calendar"], responses=ERRORS)
@@ -95,18 +96,29 @@ def list_events(caller: CurrentCaller, db: DB, start: datetime = Query(alias="fr
     return [EventPublic.of(e) for e in found]
 
 
-@router.get("/slots", response_model=list[SlotOut])
-def free_slots(caller: CurrentCaller, db: DB, start: datetime = Query(alias="from"), end: datetime = Query(alias="to"),
-               duration: int = Query(30, ge=5, le=480, description="minutes"),
-               propose: int = Query(0, ge=0, le=10, description="if set, only this many ranked proposals")
+@router.get("/slots", response_model=list[SlotOut], responses={200: {"headers": {"X-Attendees-Unknown": {
+    "description": "attendees whose free/busy none of your Google or Outlook accounts could see (comma-separated)",
+    "schema": {"type": "string"}}}}})
+def free_slots(caller: CurrentCaller, db: DB, response: Response, start: datetime = Query(alias="from"),
+               end: datetime = Query(alias="to"), duration: int = Query(30, ge=5, le=480, description="minutes"),
+               propose: int = Query(0, ge=0, le=10, description="if set, only this many ranked proposals"),
+               attendees: list[MailAddress] = Query([], max_length=20, description="their free/busy counts too")
                ) -> list[SlotOut]:
     """Free slots of the signed-in user in [from, to): working hours, buffers, notice and the daily cap
-    from Settings, busy time from every calendar that counts."""
+    from Settings, busy time from every calendar that counts, and the attendees' busy time (and Outlook
+    working hours) where the user's Google or Outlook account can see it."""
+    others, unknown = ([], [])
+    if attendees and start.tzinfo is not None and end.tzinfo is not None and end > start:
+        others, unknown = scheduling.attendees(db, user=caller.user, addresses=[str(a) for a in attendees],
+                                               start=start, end=min(end, start + scheduling.MAX_WINDOW))
+    if unknown:
+        response.headers["X-Attendees-Unknown"] = ", ".join(unknown)
     if propose:
         found = scheduling.proposals(db, user=caller.user, start=start, end=end, duration_minutes=duration,
-                                     count=propose)
+                                     count=propose, others=others)
     else:
-        found = scheduling.free_slots(db, user=caller.user, start=start, end=end, duration_minutes=duration)
+        found = scheduling.free_slots(db, user=caller.user, start=start, end=end, duration_minutes=duration,
+                                      others=others)
     zone = ZoneInfo(caller.user.timezone or "UTC")
     return [SlotOut(start=s.start, end=s.end, local_start=s.start.astimezone(zone), local_end=s.end.astimezone(zone))
             for s in found]

@@ -85,6 +85,10 @@ def find(session: Session, *, user: User, email: Email, duration_minutes: int | 
     minutes = duration_minutes or ask.duration_minutes or DEFAULT_MINUTES
     where = zone_of(zone)
     length = timedelta(minutes=minutes)
+    # Their calendar too, where the user's Google or Outlook account can see it (a colleague's).
+    guests = [a for a in [email.sender, *(email.cc or [])] if a]
+    others, _ = scheduling.attendees(session, user=user, addresses=guests, start=now,
+                                     end=now + scheduling.MAX_WINDOW)
     for named in ask.named:
         if named.start is None or named.end is not None:
             continue
@@ -92,7 +96,7 @@ def find(session: Session, *, user: User, email: Email, duration_minutes: int | 
         if start <= now:
             continue
         free = scheduling.free_slots(session, user=user, start=start, end=start + length, duration_minutes=minutes,
-                                     now=now, limit=1)
+                                     others=others, now=now, limit=1)
         if free and free[0].start == start:
             return Offer(ask.asks, ask.named, zone, minutes, [free[0]], accepted=True)
     found: list[slots.Slot] = []
@@ -104,10 +108,11 @@ def find(session: Session, *, user: User, email: Email, duration_minutes: int | 
             lo = datetime.combine(named.day, time(0), where).astimezone(UTC)
         lo = max(lo, now)
         if hi - lo >= length:
-            found += scheduling.free_slots(session, user=user, start=lo, end=hi, duration_minutes=minutes, now=now)
+            found += scheduling.free_slots(session, user=user, start=lo, end=hi, duration_minutes=minutes,
+                                           others=others, now=now)
     if not found:
         found = scheduling.free_slots(session, user=user, start=now, end=now + SEARCH_AHEAD,
-                                      duration_minutes=minutes, now=now)
+                                      duration_minutes=minutes, others=others, now=now)
     prefs = scheduling.prefs_for(session, user)
     chosen = slots.propose(sorted(set(found), key=lambda s: s.start), zone=user_zone, limit=3,
                            preferred=scheduling.preferred(prefs))

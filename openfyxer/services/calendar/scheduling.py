@@ -14,7 +14,7 @@ from openfyxer.core.errors import ValidationError
 from openfyxer.models.settings import WEEKDAYS, SchedulingPrefs
 from openfyxer.models.user import User
 from openfyxer.services import settings as user_settings
-from openfyxer.services.calendar import events, slots
+from openfyxer.services.calendar import events, freebusy, slots
 
 MAX_SLOTS = 200
 MAX_WINDOW = timedelta(days=62)  # a search is for the weeks ahead; a wider one costs without helping
@@ -67,6 +67,14 @@ def free_slots(session: Session, *, user: User, start: datetime, end: datetime, 
     return found[:limit]
 
 
+def attendees(session: Session, *, user: User, addresses: list[str], start: datetime, end: datetime
+              ) -> tuple[list[slots.Person], list[str]]:
+    """The attendees' calendars as their providers show them to the user, and whom none could show."""
+    prefs = prefs_for(session, user)
+    return freebusy.people(session, user=user, addresses=addresses, start=start, end=end,
+                           count_tentative=prefs.count_tentative)
+
+
 def prefs_for(session: Session, user: User) -> SchedulingPrefs:
     return user_settings.scheduling_prefs(user_settings.get_or_create(session, user_id=user.id))
 
@@ -81,8 +89,9 @@ def _per_day(busy: list[tuple[datetime, datetime]], zone: str) -> dict[date, int
 
 
 def proposals(session: Session, *, user: User, start: datetime, end: datetime, duration_minutes: int,
-              count: int = 3, now: datetime | None = None) -> list[slots.Slot]:
+              count: int = 3, others: list[slots.Person] = (), now: datetime | None = None) -> list[slots.Slot]:
     """Up to `count` slots to offer: spread over days, preferred hours first, soonest first."""
     prefs = user_settings.scheduling_prefs(user_settings.get_or_create(session, user_id=user.id))
-    found = free_slots(session, user=user, start=start, end=end, duration_minutes=duration_minutes, now=now)
+    found = free_slots(session, user=user, start=start, end=end, duration_minutes=duration_minutes, others=others,
+                       now=now)
     return slots.propose(found, zone=user.timezone or "UTC", limit=count, preferred=_ranges(prefs.preferred))

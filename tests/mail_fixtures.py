@@ -28,8 +28,17 @@ def oauth_provider() -> Iterator[mailservers.OAuthProvider]:
 @pytest.fixture(scope="session")
 def dovecot(oauth_provider: mailservers.OAuthProvider) -> Iterator[mailservers.Dovecot]:
     server = mailservers.start_dovecot(oauth_introspection_url=oauth_provider.introspect_url)
+    _train_triage_models()
     yield server
     server.stop()
+
+
+def _train_triage_models() -> None:
+    """The intent model is trained on first use (about 30 s on one core): once per run, here, so that
+    no mail test's wait for its sync and triage jobs includes the training."""
+    from openfyxer.services.assistant import classifiers
+
+    classifiers.intent_model()
 
 
 @pytest.fixture(scope="session")

@@ -15,6 +15,7 @@ from sqlmodel import select
 
 from openfyxer.core.db import session_scope
 from openfyxer.integrations import oauth_client
+from openfyxer.integrations.calendar_api import CalendarAuthError
 from openfyxer.models.account import EmailAccount
 from openfyxer.models.calendar import Calendar, CalendarAccount, CalendarEvent
 from openfyxer.models.email import Email
@@ -142,7 +143,7 @@ def test_google_calendars_are_read_only_here_and_a_refused_token_is_a_clear_erro
     assert len(stub.requests) == before
     with session_scope() as db:
         db.get(EmailAccount, _uuid(mail_id)).oauth_token = "revoked-token"
-    with pytest.raises(Exception):
+    with pytest.raises(CalendarAuthError):
         _sync(primary)
     state = api.get(f"/api/v1/calendar/calendars/{primary}/sync", headers=h).json()["calendar"]
     assert state["sync_state"] == "error" and "refused" in state["sync_error"].lower()

@@ -14,6 +14,7 @@ import pytest
 from sqlmodel import select
 
 from openfyxer.core.db import session_scope
+from openfyxer.core.errors import Conflict
 from openfyxer.models.account import EmailAccount
 from openfyxer.models.calendar import CalDavConnect, Calendar, CalendarEvent
 from openfyxer.models.draft import Draft
@@ -173,13 +174,13 @@ def test_a_busy_named_time_gets_other_times_that_day_and_a_taken_time_cannot_be_
         assert a.date().isoformat() == "2027-03-16"  # the day they named
         assert 7 <= a.hour and b.hour <= 15  # 09:00-17:00 in Bucharest
     assert "Would one of these times work for you?" in draft.content
-    with pytest.raises(Exception) as taken:
+    with pytest.raises(Conflict) as taken:
         _book(user_id, draft.id, datetime(2027, 3, 16, 14, 0, tzinfo=UTC))
-    assert getattr(taken.value, "code", "") == "slot_taken"
+    assert taken.value.code == "slot_taken"
     _book(user_id, draft.id, slots[0][0])
-    with pytest.raises(Exception) as twice:
+    with pytest.raises(Conflict) as twice:
         _book(user_id, draft.id, slots[-1][0])
-    assert getattr(twice.value, "code", "") == "meeting_booked"
+    assert twice.value.code == "meeting_booked"
     with session_scope() as db:
         assert len(db.exec(select(CalendarEvent).where(CalendarEvent.user_id == user_id,
                                                        CalendarEvent.title == "Kickoff")).all()) == 1

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime, timedelta
-from email.utils import formataddr
 
 from sqlmodel import Session, select
 
@@ -36,7 +35,7 @@ _INVITE = {
 
 def _offer_of(session: Session, user: User, draft_id: uuid.UUID) -> Draft:
     draft = drafts.get(session, user=user, draft_id=draft_id)
-    if not draft.meeting or not draft.meeting.get("slots") and not draft.meeting.get("duration_minutes"):
+    if not draft.meeting.get("duration_minutes"):  # an invitation, or a reply that offered nothing
         raise ValidationError("this draft offers no meeting times", code="not_an_offer")
     if draft.meeting.get("event_id"):
         raise Conflict("this meeting is already booked", code="meeting_booked")
@@ -54,9 +53,7 @@ def book(session: Session, *, user: User, draft_id: uuid.UUID, start: datetime,
     if start.tzinfo is None:
         raise ValidationError("start needs an offset")
     start = start.astimezone(UTC)
-    free = scheduling.free_slots(session, user=user, start=start, end=start + timedelta(minutes=minutes),
-                                 duration_minutes=minutes, now=now, limit=1)
-    if not free or free[0].start != start:
+    if scheduling.free_at(session, user=user, start=start, duration_minutes=minutes, now=now) is None:
         raise Conflict("that time is no longer free in your calendar (or outside your working hours): pick another",
                        code="slot_taken")
     target = calendar_id or (uuid.UUID(meeting["calendar_id"]) if meeting.get("calendar_id") else None)

@@ -92,21 +92,17 @@ def find(session: Session, *, user: User, email: Email, duration_minutes: int | 
     for named in ask.named:
         if named.start is None or named.end is not None:
             continue
-        start = datetime.combine(named.day, named.start, where).astimezone(UTC)
-        if start <= now:
-            continue
-        free = scheduling.free_slots(session, user=user, start=start, end=start + length, duration_minutes=minutes,
-                                     others=others, now=now, limit=1)
-        if free and free[0].start == start:
-            return Offer(ask.asks, ask.named, zone, minutes, [free[0]], accepted=True)
+        start = datetime.combine(named.day, named.start, where)
+        if start > now and (free := scheduling.free_at(session, user=user, start=start, duration_minutes=minutes,
+                                                       others=others, now=now)):
+            return Offer(ask.asks, ask.named, zone, minutes, [free], accepted=True)
     found: list[slots.Slot] = []
     for named in ask.named:  # the windows the sender named: a day, a part of one, a range
-        lo = datetime.combine(named.day, named.start or time(0), where).astimezone(UTC)
+        # An exact time that is not free is searched around, over that whole day.
+        first = named.start if named.end is not None else time(0)
+        lo = max(datetime.combine(named.day, first, where).astimezone(UTC), now)
         hi = (datetime.combine(named.day, named.end, where) if named.end
               else datetime.combine(named.day + timedelta(days=1), time(0), where)).astimezone(UTC)
-        if named.start is not None and named.end is None:  # an exact time that is not free: around it that day
-            lo = datetime.combine(named.day, time(0), where).astimezone(UTC)
-        lo = max(lo, now)
         if hi - lo >= length:
             found += scheduling.free_slots(session, user=user, start=lo, end=hi, duration_minutes=minutes,
                                            others=others, now=now)

@@ -83,6 +83,16 @@ def preferred(prefs: SchedulingPrefs) -> tuple[tuple[time, time], ...]:
     return _ranges(prefs.preferred)
 
 
+def free_at(session: Session, *, user: User, start: datetime, duration_minutes: int,
+            others: list[slots.Person] = (), now: datetime | None = None) -> slots.Slot | None:
+    """The slot starting exactly at `start` when it is free (hours, buffers, notice, cap, everyone's
+    busy time), else None: a time someone named, or one picked from an offer made earlier."""
+    start = start.astimezone(UTC)
+    found = free_slots(session, user=user, start=start, end=start + timedelta(minutes=duration_minutes),
+                       duration_minutes=duration_minutes, others=others, now=now, limit=1)
+    return found[0] if found and found[0].start == start else None
+
+
 def _per_day(busy: list[tuple[datetime, datetime]], zone: str) -> dict[date, int]:
     tz = ZoneInfo(zone)
     return dict(Counter(a.astimezone(tz).date() for a, _ in busy))

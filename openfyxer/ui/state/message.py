@@ -14,7 +14,7 @@ import reflex as rx
 
 from openfyxer.core.db import session_scope
 from openfyxer.core.errors import OpenFyxerError
-from openfyxer.models.draft import REJECT_REASONS, DraftUpdate
+from openfyxer.models.draft import REJECT_REASONS, Draft, DraftUpdate
 from openfyxer.models.user import User
 from openfyxer.services.assistant import decisions, drafting
 from openfyxer.services.calendar import booking, invites, offers
@@ -187,39 +187,19 @@ class EmailState(MailState):
     @rx.event(background=True)
     async def answer_invitation(self, uid: str, answer: str):  # noqa: ANN201
         """Accept / Tentative / Decline: the click is the approval, the REPLY goes through the outbox."""
-        await self._invitation_action(lambda db, user, email_id, ip: invites.respond(
+        await self._calendar_work(lambda db, user, email_id, ip: invites.respond(
             db, user=user, email_id=email_id, uid=uid, answer=answer, ip=ip),
             self._t("Answered: the organizer is told, and your calendar follows."))
 
     @rx.event(background=True)
     async def cancel_invitation(self, uid: str):  # noqa: ANN201
-        await self._invitation_action(lambda db, user, email_id, ip: invites.apply_cancel(
+        await self._calendar_work(lambda db, user, email_id, ip: invites.apply_cancel(
             db, user=user, email_id=email_id, uid=uid, ip=ip), self._t("Removed from your calendar."))
 
     @rx.event(background=True)
     async def apply_invitation_reply(self, uid: str):  # noqa: ANN201
-        await self._invitation_action(lambda db, user, email_id, ip: invites.apply_reply(
+        await self._calendar_work(lambda db, user, email_id, ip: invites.apply_reply(
             db, user=user, email_id=email_id, uid=uid, ip=ip), self._t("Your event now shows their answer."))
-
-    async def _invitation_action(self, action, notice: str) -> None:  # noqa: ANN001
-        async with self:
-            if self.working or (user_id := self._signed_in_id()) is None:
-                return
-            self.working, self.notice, self.error = True, "", ""
-            email_id, ip = uuid.UUID(self.email_id), self.router.session.client_ip
-
-        def run() -> None:
-            with session_scope() as db:
-                action(db, db.get(User, user_id), email_id, ip)
-
-        error = ""
-        try:
-            await asyncio.to_thread(run)
-        except OpenFyxerError as e:
-            error = self._error_text(e)
-        async with self:
-            self.working, self.error, self.notice = False, error, "" if error else notice
-            self._show_invitations(email_id)
 
     def _show_meeting(self, draft) -> None:  # noqa: ANN001
         meeting = (draft.meeting if draft else None) or {}
@@ -299,19 +279,19 @@ class EmailState(MailState):
     @rx.event(background=True)
     async def offer_times(self):  # noqa: ANN201
         """A reply offering free times from the calendar (written by code: no model, a moment)."""
-        await self._off_loop_draft(lambda db, user, email_id, ip: offers.offer_times(
+        await self._calendar_work(lambda db, user, email_id, ip: offers.offer_times(
             db, user=user, email_id=email_id, ip=ip), self._t("Times offered: pick one now, or send the offer."))
 
     @rx.event(background=True)
     async def book(self, start: str):  # noqa: ANN201
         """The user's pick: the event goes on the calendar now, its invitation waits for approval."""
-        await self._off_loop_draft(lambda db, user, email_id, ip: booking.book(
+        await self._calendar_work(lambda db, user, email_id, ip: booking.book(
             db, user=user, draft_id=uuid.UUID(self.draft_id), start=datetime.fromisoformat(start), ip=ip)[1],
             self._t("Booked: the event is on your calendar; approve the invitation to send it."))
 
-    async def _off_loop_draft(self, action, notice: str) -> None:  # noqa: ANN001
-        """`action(db, user, email_id, ip)` -> the draft to show, in a thread: it may talk to the calendar
-        server, and this page and everyone else's stay live meanwhile."""
+    async def _calendar_work(self, action, notice: str) -> None:  # noqa: ANN001
+        """`action(db, user, email_id, ip)` in a thread: it may talk to the calendar server, and this page
+        and everyone else's stay live meanwhile. A draft it returns is shown; invitations are read again."""
         async with self:
             if self.working or (user_id := self._signed_in_id()) is None:
                 return
@@ -320,21 +300,23 @@ class EmailState(MailState):
 
         def run():  # noqa: ANN202
             with session_scope() as db:
-                draft = action(db, db.get(User, user_id), email_id, ip)
-                db.flush()
-                db.expunge(draft)
-                return draft
+                result = action(db, db.get(User, user_id), email_id, ip)
+                if isinstance(result, Draft):
+                    db.flush()
+                    db.expunge(result)
+                return result
 
-        error, draft = "", None
+        error, result = "", None
         try:
-            draft = await asyncio.to_thread(run)
+            result = await asyncio.to_thread(run)
         except OpenFyxerError as e:
             error = self._error_text(e)
         async with self:
-            self.working, self.error = False, error
-            self.notice = notice if draft is not None else ""
-            if draft is not None:
-                self._show_draft(draft)
+            self.working, self.error, self.notice = False, error, "" if error else notice
+            if isinstance(result, Draft):
+                self._show_draft(result)
+            if self.invitations:
+                self._show_invitations(email_id)
 
     def save_draft(self) -> None:
         self._draft_action(lambda db, user, draft_id: drafts.update(

@@ -6,6 +6,11 @@ where each comes from): it checks the bearer token, hands out its own page token
 delta links and remembers what each stands for, so a page token only works with the query that got
 it, a sync token gives what changed after it, and a token it never issued (or forgot) gets the
 provider's "gone" error. Every request is logged in `requests`; `fail_next` queues error answers.
+
+Events written through the API (POST, PATCH, DELETE) are kept in `written` with an etag that each
+change moves; a change or delete whose If-Match names an older etag gets the provider's 412, and
+`change_elsewhere` plays another app editing the event. Later incremental rounds report what was
+written, as the providers do, so a sync meets the events OpenFyxer made.
 """
 
 from __future__ import annotations
@@ -13,13 +18,19 @@ from __future__ import annotations
 import json
 import threading
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qsl, quote, unquote, urlsplit
 
+from icalendar.timezone.windows_to_olson import WINDOWS_TO_OLSON
+
 RECORDINGS = Path(__file__).with_name("calendar_recordings")
 GOOGLE_CALENDAR = "ana@example.com"
+GOOGLE_HOLIDAYS = "en.romanian#holiday@group.v.calendar.google.com"  # accessRole reader
 GRAPH_CALENDAR = "AAMkAGI2TGuLAAA="
+GRAPH_SHARED = "AAMkAGI2TGuLBBB="  # canEdit false
 
 
 def recording(name: str) -> dict:
@@ -32,6 +43,9 @@ class Seen:
     query: dict[str, str]
     authorization: str | None
     prefer: tuple[str, ...]  # each preference of every Prefer header, in order
+    method: str = "GET"
+    body: dict | None = None
+    if_match: str | None = None
 
 
 @dataclass
@@ -48,6 +62,51 @@ class GoogleCalendar:
         self.sync_tokens: dict[str, int] = {}  # token -> how many rounds of changes came before it
         self.page_tokens: dict[str, tuple[tuple, str, int]] = {}  # token -> (query, listing, page)
         self.counter = 0
+        self.written: dict[str, dict] = {}  # event id -> the event as Google keeps it
+
+    def write(self, method: str, calendar_id: str, event_id: str | None, body: dict | None,
+              if_match: str | None) -> Answer:
+        """events.insert / patch / delete (developers.google.com/calendar/api/v3/reference/events)."""
+        if calendar_id == GOOGLE_HOLIDAYS:
+            return Answer(403, recording("google_error_403_forbidden.json"), {})
+        if calendar_id != GOOGLE_CALENDAR:
+            return _google_error(404)
+        if method == "POST" and event_id is None:
+            self.counter += 1
+            event = recording("google_event_inserted.json")
+            eid = f"4q0b8m2jl7d3n5k1p9r6s{self.counter:05d}"
+            event.update(id=eid, iCalUID=f"{eid}@google.com")
+            _merge(event, body or {})
+            self._bump(event)
+            self.written[eid] = event
+            return Answer(200, event, {})
+        event = self.written.get(event_id or "")
+        if event is None:
+            return _google_error(404)
+        if event["status"] == "cancelled":
+            return _google_error(410, "deleted", "Resource has been deleted")
+        if if_match is not None and if_match != event["etag"]:
+            return _google_error(412)
+        if method == "PATCH":
+            _merge(event, body or {})
+            event["sequence"] += 1
+            self._bump(event)
+            return Answer(200, event, {})
+        if method == "DELETE":
+            event["status"] = "cancelled"
+            self._bump(event)
+            return Answer(204, {}, {})
+        return _google_error(400)
+
+    def change_elsewhere(self, event_id: str, summary: str) -> None:
+        """Another app (the user's phone) renames the event: its etag moves on."""
+        event = self.written[event_id]
+        event["summary"] = summary
+        self._bump(event)
+
+    def _bump(self, event: dict) -> None:
+        self.counter += 1
+        event["etag"] = f'"35123456789{self.counter:05d}"'
 
     def expire(self) -> None:
         """Forget every sync token, as Google does after a while."""
@@ -86,6 +145,10 @@ class GoogleCalendar:
         pages = {"full": ["google_events_page1.json", "google_events_page2.json"],
                  "changes0": ["google_events_changes.json"]}.get(listing)
         body = recording(pages[page]) if pages else {**recording("google_events_changes.json"), "items": []}
+        if listing != "full":
+            body["items"] = [*body["items"], *(e if e["status"] != "cancelled" else
+                                               {"kind": "calendar#event", "etag": e["etag"], "id": e["id"],
+                                                "status": "cancelled"} for e in self.written.values())]
         body.pop("nextPageToken", None)
         body.pop("nextSyncToken", None)
         if pages and page + 1 < len(pages):
@@ -110,6 +173,63 @@ class GraphCalendar:
         self.link_base: str | None = None  # where the links it gives point; None: this server
         self.windows: list[tuple[str, str]] = []
         self.counter = 0
+        self.written: dict[str, dict | None] = {}  # event id -> the event (None once deleted)
+
+    def write(self, method: str, segments: list[str], body: dict | None, if_match: str | None) -> Answer:
+        """calendar: post events, event: update, event: delete (learn.microsoft.com/graph/api/...)."""
+        if method == "POST" and segments[:3] == ["v1.0", "me", "calendars"] and segments[4:] == ["events"]:
+            if segments[3] == GRAPH_SHARED:
+                return _graph_error(403, "ErrorAccessDenied", "Access is denied. Check credentials and try again.")
+            if segments[3] != GRAPH_CALENDAR:
+                return _graph_error(404, "ErrorItemNotFound", "The specified object was not found in the store.")
+            self.counter += 1
+            event = recording("graph_event_created.json")
+            event["id"] = f"AAMkAGI2TG93AAA{self.counter:03d}="
+            event["iCalUId"] = event["iCalUId"][:-6] + f"{self.counter:06d}"
+            self._set(event, body or {})
+            self.written[event["id"]] = event
+            return Answer(201, event, {})
+        if segments[:3] != ["v1.0", "me", "events"] or len(segments) != 4:
+            return _graph_error(404, "ResourceNotFound", "stub")
+        event = self.written.get(segments[3])
+        if event is None:
+            return _graph_error(404, "ErrorItemNotFound", "The specified object was not found in the store.")
+        if if_match is not None and if_match != event["@odata.etag"]:
+            return Answer(412, recording("graph_error_412.json"), {})
+        if method == "PATCH":
+            self._set(event, body or {})
+            return Answer(200, event, {})
+        if method == "DELETE":
+            self.written[segments[3]] = None
+            return Answer(204, {}, {})
+        return _graph_error(400)
+
+    def change_elsewhere(self, event_id: str, subject: str) -> None:
+        event = self.written[event_id]
+        event["subject"] = subject
+        self._bump(event)
+
+    def _bump(self, event: dict) -> None:
+        self.counter += 1
+        event["changeKey"] = f"ZlnW4RIAV06KYYwlrfNZvQAAKGW{self.counter:04d}"
+        event["@odata.etag"] = f'W/"{event["changeKey"]}"'
+
+    def _set(self, event: dict, body: dict) -> None:
+        """The fields a write names; times kept as Graph answers under Prefer outlook.timezone="UTC"."""
+        for name in ("subject", "isAllDay", "location"):
+            if name in body:
+                event[name] = body[name]
+        if "body" in body:
+            event["body"] = body["body"]
+            event["bodyPreview"] = body["body"]["content"][:255]
+        for name in ("start", "end"):
+            if name in body:
+                zone = WINDOWS_TO_OLSON.get(body[name]["timeZone"], body[name]["timeZone"])
+                local = datetime.fromisoformat(body[name]["dateTime"]).replace(tzinfo=ZoneInfo(zone))
+                event[name] = {"dateTime": local.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.0000000"),
+                               "timeZone": "UTC"}
+                event[f"original{name.title()}TimeZone"] = body[name]["timeZone"]
+        self._bump(event)
 
     def expire(self, status: int, code: str) -> None:
         """Forget every delta token; a request with one gets `status` with error code `code`."""
@@ -151,6 +271,9 @@ class GraphCalendar:
         pages = {"full": ["graph_delta_page1.json", "graph_delta_page2.json"],
                  "changes0": ["graph_delta_changes.json"]}.get(listing)
         body = recording(pages[page]) if pages else {**recording("graph_delta_changes.json"), "value": []}
+        if listing != "full":
+            body["value"] = [*body["value"], *(e if e else {"id": gid, "@removed": {"reason": "deleted"}}
+                                               for gid, e in self.written.items())]
         body.pop("@odata.nextLink", None)
         body.pop("@odata.deltaLink", None)
         calendar = quote(GRAPH_CALENDAR, safe="")
@@ -165,6 +288,18 @@ class GraphCalendar:
             self.delta_tokens[token] = 0 if listing == "full" else int(listing[7:]) + (1 if pages else 0)
             body["@odata.deltaLink"] = f"{link}?$deltatoken={token}"
         return body
+
+
+def _merge(event: dict, body: dict) -> None:
+    """A PATCH as Google applies it: named fields replace, objects merge, null removes."""
+    for name, value in body.items():
+        if isinstance(value, dict) and isinstance(event.get(name), dict):
+            event[name] = {**event[name], **value}
+            event[name] = {k: v for k, v in event[name].items() if v is not None}
+        elif value is None:
+            event.pop(name, None)
+        else:
+            event[name] = value
 
 
 def _google_error(status: int, reason: str | None = None, message: str | None = None) -> Answer:
@@ -231,11 +366,11 @@ class CalendarStub:
             self.server.server_close()
 
     def answer(self, raw_path: str, authorization: str | None, prefer: tuple[str, ...],
-               body: dict | None = None) -> Answer:
+               body: dict | None = None, method: str = "GET", if_match: str | None = None) -> Answer:
         parts = urlsplit(raw_path)
         path, q = unquote(parts.path), dict(parse_qsl(parts.query, keep_blank_values=True))
         with self.lock:
-            self.requests.append(Seen(path, q, authorization, prefer))
+            self.requests.append(Seen(path, q, authorization, prefer, method, body, if_match))
             google = path.startswith("/calendar/v3/")
             if authorization != f"Bearer {self.token}":
                 answer = _google_error(401) if google else _graph_error(401)
@@ -244,6 +379,15 @@ class CalendarStub:
             if self.fail_next:
                 status, headers, name = self.fail_next.pop(0)
                 return Answer(status, recording(name), headers)
+            segments = [unquote(p) for p in parts.path.strip("/").split("/")]
+            if segments[:3] == ["calendar", "v3", "calendars"] and len(segments) in (5, 6) and segments[4] == "events" \
+                    and method != "GET":
+                if q.get("sendUpdates") != "none":
+                    return _google_error(400, "badRequest", "stub: a write must say sendUpdates=none")
+                return self.google.write(method, segments[3], segments[5] if len(segments) == 6 else None, body,
+                                         if_match)
+            if segments[0] == "v1.0" and method != "GET" and (method != "POST" or segments[-1] == "events"):
+                return self.graph.write(method, segments, body, if_match)
             if body is not None:
                 return self._post(path, body)
             return self._route(path, q, prefer)
@@ -294,16 +438,23 @@ class CalendarStub:
 def _handler(stub: CalendarStub) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:  # noqa: N802
-            self.do_GET(json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0)) or b"{}"))
+            self.do_GET(json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0)) or b"{}"), "POST")
 
-        def do_GET(self, body: dict | None = None) -> None:  # noqa: N802
+        def do_PATCH(self) -> None:  # noqa: N802
+            self.do_GET(json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0)) or b"{}"), "PATCH")
+
+        def do_DELETE(self) -> None:  # noqa: N802
+            self.do_GET(None, "DELETE")
+
+        def do_GET(self, body: dict | None = None, method: str = "GET") -> None:  # noqa: N802
             prefer = tuple(p.strip() for h in self.headers.get_all("Prefer") or [] for p in h.split(","))
             try:
-                answer = stub.answer(self.path, self.headers.get("Authorization"), prefer, body)
+                answer = stub.answer(self.path, self.headers.get("Authorization"), prefer, body, method,
+                                     self.headers.get("If-Match"))
             except Exception as e:  # a stub bug must show in the test, not as a hung client
                 stub.errors.append(f"{type(e).__name__}: {e}")
                 answer = Answer(500, {"error": {"code": 500, "message": "stub crashed"}}, {})
-            data = json.dumps(answer.body).encode()
+            data = b"" if answer.status == 204 else json.dumps(answer.body).encode()
             self.send_response(answer.status)
             self.send_header("Content-Type", "application/json; charset=UTF-8")
             self.send_header("Content-Length", str(len(data)))

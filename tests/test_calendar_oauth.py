@@ -20,10 +20,12 @@ from openfyxer.models.account import EmailAccount
 from openfyxer.models.calendar import Calendar, CalendarAccount, CalendarEvent
 from openfyxer.models.email import Email
 from openfyxer.models.user import User
-from openfyxer.services.calendar import offers, scheduling
+from openfyxer.models.draft import Draft
+from openfyxer.services.calendar import accounts as calendar_accounts
+from openfyxer.services.calendar import booking, offers, scheduling
 from openfyxer.services.calendar import sync as calendar_sync
 from openfyxer.services.mail import oauth as oauth_service
-from tests.calendar_stub import CalendarStub
+from tests.calendar_stub import GRAPH_CALENDAR, GRAPH_SHARED, CalendarStub
 from tests.conftest import apply_env
 from tests.helpers import bearer, held_jobs, signed_up
 
@@ -128,19 +130,83 @@ def test_a_gmail_accounts_calendars_connect_sync_and_count_as_busy(api, stub):
     assert not {"09:00", "09:30", "12:45", "13:00", "13:15"} & starts  # Budget review 9-10, Team sync 13-13:30
 
 
-def test_google_calendars_are_read_only_here_and_a_refused_token_is_a_clear_error(api, stub):
-    """GIVEN a connected Google calendar WHEN an event is created in it THEN 422 calendar_read_only, nothing sent
-    to Google; WHEN Google refuses the access token during a sync THEN the calendar shows the error."""
+def _zone(email: str, zone: str) -> None:
+    with session_scope() as db:
+        db.exec(select(User).where(User.email == email)).one().timezone = zone
+
+
+def _last(stub, method: str):  # noqa: ANN001, ANN202
+    return [r for r in stub.requests if r.method == method][-1]
+
+
+def test_events_are_written_back_to_a_google_calendar_and_a_change_made_elsewhere_wins(api, stub):
+    """GIVEN a connected Google calendar (the user in Bucharest) WHEN an event is created, changed and deleted
+    here THEN each goes to Google first (sendUpdates=none, no guests; changes with If-Match of the etag read), the
+    next incremental sync finds the same event, not a second; WHEN the event was renamed on the phone meanwhile
+    THEN the change here is refused (409), Google's version stays and a sync is queued; the holidays calendar,
+    which Google lets the user only read, is refused before anything is sent."""
     h = bearer(signed_up(api))
+    _zone("ana@example.com", "Europe/Bucharest")
     mail_id = _mail_account("ana@example.com", "gmail", stub.token)
     with held_jobs():
         account = api.post("/api/v1/calendar/accounts/oauth", headers=h, json={"email_account_id": mail_id}).json()
-    primary = next(c["id"] for c in account["calendars"] if c["name"] == "ana@example.com")
+    cals = {c["name"]: c for c in account["calendars"]}
+    primary, holidays = cals["ana@example.com"]["id"], cals["Romanian holidays"]["id"]
+    assert cals["ana@example.com"]["writable"] and not cals["Romanian holidays"]["writable"]
+    assert _sync(primary).full
+
     before = len(stub.requests)
     r = api.post("/api/v1/calendar/events", headers=h, json={
-        "calendar_id": primary, "title": "Dentist", "start": "2026-12-20T10:00:00Z", "end": "2026-12-20T11:00:00Z"})
+        "calendar_id": holidays, "title": "Dentist", "start": "2026-12-20T08:00:00Z", "end": "2026-12-20T09:00:00Z"})
     assert r.status_code == 422 and r.json()["code"] == "calendar_read_only"
     assert len(stub.requests) == before
+
+    r = api.post("/api/v1/calendar/events", headers=h, json={
+        "calendar_id": primary, "title": "Dentist", "location": "Str. Lipscani 5", "start": "2026-12-20T08:00:00Z",
+        "end": "2026-12-20T09:00:00Z"})
+    assert r.status_code == 201, r.text
+    event = r.json()
+    sent = _last(stub, "POST")
+    assert sent.query["sendUpdates"] == "none" and "attendees" not in sent.body
+    assert sent.body["start"] == {"dateTime": "2026-12-20T10:00:00+02:00", "timeZone": "Europe/Bucharest"}
+    (gid,) = stub.google.written
+    assert event["uid"] == f"{gid}@google.com" and event["start"] == "2026-12-20T08:00:00Z"
+    assert event["location"] == "Str. Lipscani 5" and event["tzid"] == "Europe/Bucharest"
+    assert not _sync(primary).full
+    december = {"from": "2026-12-01T00:00:00Z", "to": "2027-01-01T00:00:00Z"}
+    listed = api.get("/api/v1/calendar/events", headers=h, params=december).json()
+    assert [(e["id"], e["title"]) for e in listed] == [(event["id"], "Dentist")]  # the sync met it: one row
+
+    etag = stub.google.written[gid]["etag"]
+    r = api.put(f"/api/v1/calendar/events/{event['id']}", headers=h, json={
+        "title": "Dentist", "all_day": True, "start_date": "2026-12-21", "end_date": "2026-12-22"})
+    assert r.status_code == 200, r.text
+    sent = _last(stub, "PATCH")
+    assert sent.if_match == etag and sent.query["sendUpdates"] == "none"
+    assert sent.body["start"] == {"date": "2026-12-21", "dateTime": None, "timeZone": None}
+    assert stub.google.written[gid]["start"] == {"date": "2026-12-21"}  # the timed start is gone
+    assert r.json()["all_day"] and r.json()["start_date"] == "2026-12-21"
+
+    stub.google.change_elsewhere(gid, "Dentist - Dr. Ionescu")
+    with held_jobs() as held:
+        r = api.put(f"/api/v1/calendar/events/{event['id']}", headers=h, json={
+            "title": "Mine", "start": "2026-12-22T08:00:00Z", "end": "2026-12-22T09:00:00Z"})
+    assert r.status_code == 409 and r.json()["code"] == "calendar_conflict"
+    assert any("sync_calendar" in str(job) for job in held)
+    assert stub.google.written[gid]["summary"] == "Dentist - Dr. Ionescu"
+    _sync(primary)
+    listed = api.get("/api/v1/calendar/events", headers=h, params=december).json()
+    assert [(e["id"], e["title"]) for e in listed] == [(event["id"], "Dentist - Dr. Ionescu")]
+
+    etag = stub.google.written[gid]["etag"]  # the renamed version, which the sync brought
+    r = api.delete(f"/api/v1/calendar/events/{event['id']}", headers=h)
+    assert r.status_code == 204, r.text
+    assert _last(stub, "DELETE").if_match == etag
+    assert stub.google.written[gid]["status"] == "cancelled"
+    assert api.get("/api/v1/calendar/events", headers=h, params=december).json() == []
+    _sync(primary)  # Google reports the deletion: nothing comes back
+    assert api.get("/api/v1/calendar/events", headers=h, params=december).json() == []
+
     with session_scope() as db:
         db.get(EmailAccount, _uuid(mail_id)).oauth_token = "revoked-token"
     with pytest.raises(CalendarAuthError):
@@ -164,11 +230,8 @@ def test_only_oauth_mail_accounts_have_calendars_to_connect(api):
                     json={"email_account_id": imap_id}).status_code == 404
 
 
-def test_an_outlook_calendar_syncs_by_delta_link_with_its_graph_token(api, stub):
-    """GIVEN an Outlook account whose Graph token is held (as the refresh gives it) WHEN its calendar syncs THEN
-    the delta rounds bring the meetings, the moved one changes in place and the deleted occurrence leaves;
-    a delta link Graph forgot (410) is read whole again without duplicates."""
-    h = bearer(signed_up(api))
+def _outlook_calendar(stub, remote_id: str = GRAPH_CALENDAR) -> str:  # noqa: ANN001
+    """An Outlook account's calendar as connecting leaves it, with the Graph token held."""
     mail_id = _mail_account("ana@example.com", "outlook", "outlook-mail-token")
     with session_scope() as db:
         user = db.exec(select(User).where(User.email == "ana@example.com")).one()
@@ -177,10 +240,18 @@ def test_an_outlook_calendar_syncs_by_delta_link_with_its_graph_token(api, stub)
                                   token_expires_at=datetime.now(UTC) + timedelta(hours=1))
         db.add(account)
         db.flush()
-        cal = Calendar(user_id=user.id, account_id=account.id, url="AAMkAGI2TGuLAAA=", name="Calendar")
+        cal = Calendar(user_id=user.id, account_id=account.id, url=remote_id, name="Calendar")
         db.add(cal)
         db.flush()
-        cal_id = str(cal.id)
+        return str(cal.id)
+
+
+def test_an_outlook_calendar_syncs_by_delta_link_with_its_graph_token(api, stub):
+    """GIVEN an Outlook account whose Graph token is held (as the refresh gives it) WHEN its calendar syncs THEN
+    the delta rounds bring the meetings, the moved one changes in place and the deleted occurrence leaves;
+    a delta link Graph forgot (410) is read whole again without duplicates."""
+    h = bearer(signed_up(api))
+    cal_id = _outlook_calendar(stub)
     assert _sync(cal_id).full
     got = {(e["title"], e["start"]) for e in _events(api, h)}
     first_count = len(got)
@@ -198,6 +269,101 @@ def test_an_outlook_calendar_syncs_by_delta_link_with_its_graph_token(api, stub)
         rows = db.exec(select(CalendarEvent).where(CalendarEvent.calendar_id == _uuid(cal_id))).all()
         assert {r.provider for r in rows} == {"microsoft"}
         assert len({(r.uid, r.recurrence_id) for r in rows}) == len(rows)
+
+
+def test_events_are_written_back_to_an_outlook_calendar_in_the_zone_the_user_lives_in(api, stub):
+    """GIVEN an Outlook calendar and a user in Bucharest WHEN an event is created THEN Graph is sent the wall time
+    in the Windows zone name with no attendees (Exchange would mail them at once), the delta round after finds
+    the same event; an all-day change is written as midnights of that zone and read back as the same date; a
+    delete with an old etag is refused and Graph's version stays; a calendar Graph refuses to write is a clear
+    422."""
+    h = bearer(signed_up(api))
+    _zone("ana@example.com", "Europe/Bucharest")
+    cal_id = _outlook_calendar(stub)
+    assert _sync(cal_id).full
+    r = api.post("/api/v1/calendar/events", headers=h, json={
+        "calendar_id": cal_id, "title": "Board call", "description": "Agenda in the deck",
+        "start": "2026-12-20T08:00:00Z", "end": "2026-12-20T09:00:00Z"})
+    assert r.status_code == 201, r.text
+    event = r.json()
+    sent = _last(stub, "POST")
+    assert sent.path == f"/v1.0/me/calendars/{GRAPH_CALENDAR}/events" and "attendees" not in sent.body
+    assert sent.body["start"] == {"dateTime": "2026-12-20T10:00:00", "timeZone": "GTB Standard Time"}
+    assert sent.body["body"] == {"contentType": "text", "content": "Agenda in the deck"}
+    (gid,) = stub.graph.written
+    assert event["start"] == "2026-12-20T08:00:00Z" and event["tzid"] == "Europe/Bucharest"
+    _sync(cal_id)
+    _sync(cal_id)
+    december = {"from": "2026-12-01T00:00:00Z", "to": "2027-01-01T00:00:00Z"}
+    listed = api.get("/api/v1/calendar/events", headers=h, params=december).json()
+    assert [(e["id"], e["title"]) for e in listed] == [(event["id"], "Board call")]
+
+    etag = stub.graph.written[gid]["@odata.etag"]
+    r = api.put(f"/api/v1/calendar/events/{event['id']}", headers=h, json={
+        "title": "Board day", "all_day": True, "start_date": "2026-12-24", "end_date": "2026-12-25"})
+    assert r.status_code == 200, r.text
+    sent = _last(stub, "PATCH")
+    assert sent.if_match == etag and sent.path == f"/v1.0/me/events/{gid}"
+    assert sent.body["isAllDay"] and sent.body["start"] == {"dateTime": "2026-12-24T00:00:00",
+                                                            "timeZone": "GTB Standard Time"}
+    assert stub.graph.written[gid]["start"]["dateTime"].startswith("2026-12-23T22:00:00")  # Graph answers in UTC
+    assert r.json()["start_date"] == "2026-12-24" and r.json()["end_date"] == "2026-12-25"
+
+    stub.graph.change_elsewhere(gid, "Board day (moved room)")
+    with held_jobs() as held:
+        r = api.delete(f"/api/v1/calendar/events/{event['id']}", headers=h)
+    assert r.status_code == 409 and r.json()["code"] == "calendar_conflict"
+    assert any("sync_calendar" in str(job) for job in held)
+    assert stub.graph.written[gid] is not None
+    _sync(cal_id)
+    assert api.delete(f"/api/v1/calendar/events/{event['id']}", headers=h).status_code == 204
+    assert stub.graph.written[gid] is None
+    _sync(cal_id)
+    assert api.get("/api/v1/calendar/events", headers=h, params=december).json() == []
+
+    shared = _outlook_calendar_for_existing_user(GRAPH_SHARED)
+    r = api.post("/api/v1/calendar/events", headers=h, json={
+        "calendar_id": shared, "title": "x", "start": "2026-12-20T08:00:00Z", "end": "2026-12-20T09:00:00Z"})
+    assert r.status_code == 422 and r.json()["code"] == "calendar_read_only"
+
+
+def _outlook_calendar_for_existing_user(remote_id: str) -> str:
+    """A second calendar of the Outlook account already connected (the row says writable: Graph decides)."""
+    with session_scope() as db:
+        account = db.exec(select(CalendarAccount).where(CalendarAccount.provider == "microsoft")).one()
+        cal = Calendar(user_id=account.user_id, account_id=account.id, url=remote_id, name="Shared")
+        db.add(cal)
+        db.flush()
+        return str(cal.id)
+
+
+def test_a_meeting_booked_on_a_google_calendar_invites_under_googles_uid(api, stub):
+    """GIVEN an offer of times and only a Google calendar WHEN a time is booked THEN the event goes to Google with
+    no guests (Google would add it to their calendars before the user approved anything) and the pending
+    invitation carries the UID Google gave the event, so the guests' answers find it."""
+    signed_up(api)
+    mail_id = _mail_account("ana@example.com", "gmail", stub.token)
+    with session_scope() as db:
+        user = db.exec(select(User).where(User.email == "ana@example.com")).one()
+        with held_jobs():
+            account = calendar_accounts.connect_oauth(db, user=user, email_account_id=_uuid(mail_id))
+        primary = db.exec(select(Calendar).where(Calendar.account_id == account.id,
+                                                 Calendar.url == "ana@example.com")).one()
+        offer = Draft(user_id=user.id, account_id=_uuid(mail_id), to_addresses=["dan@client.example"],
+                      subject="Re: a call", content="Monday at 10:00 or 14:00?", status="pending", language="en",
+                      llm_model="scheduling", meeting={"duration_minutes": 30, "calendar_id": str(primary.id),
+                                                       "title": "Call with Dan", "zone": "UTC", "slots": []})
+        db.add(offer)
+        db.flush()
+        event, invite = booking.book(db, user=user, draft_id=offer.id, start=datetime(2026, 12, 21, 10, tzinfo=UTC),
+                                     now=datetime(2026, 12, 3, tzinfo=UTC))
+        assert invite.status == "pending" and invite.to_addresses == ["dan@client.example"]
+        ics, uid = invite.calendar_ics, event.uid
+    sent = _last(stub, "POST")
+    assert sent.query["sendUpdates"] == "none" and "attendees" not in sent.body
+    (gid,) = stub.google.written
+    assert uid == f"{gid}@google.com" and f"UID:{uid}" in ics.replace("\r\n ", "")
+    assert "METHOD:REQUEST" in ics and "ATTENDEE" in ics
 
 
 def test_the_graph_token_comes_from_the_refresh_token_with_the_calendar_scope(api, oauth, monkeypatch):

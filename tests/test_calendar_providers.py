@@ -120,6 +120,7 @@ def test_google_incremental_sync_gives_what_changed(stub):
     assert changes.events == [budget(datetime(2026, 3, 18, 9, tzinfo=UTC), datetime(2026, 3, 18, 10, 30, tzinfo=UTC),
                                      "Budget review (moved)", "ACCEPTED", 1)]
     assert changes.cancelled == [(SERIES, "2026-04-07T12:00:00+00:00")]
+    assert changes.events[0].remote_id == "7k1v8pq3m0c2fj9aeu4s6d0b1c" and changes.events[0].etag.startswith('"')
     assert changes.next_sync_token == "CPDAlvWDx70CEPDAlvWDx70CGAU3="
     assert [s.query for s in stub.requests] == [
         {"singleEvents": "true", "showDeleted": "true", "maxResults": "2500",
@@ -243,6 +244,8 @@ def test_graph_delta_link_gives_changes_and_removals(stub):
                  (RADU, Attendee("maria@contoso.onmicrosoft.com", "Maria Pop", "DECLINED", "OPT-PARTICIPANT")),
                  0, False)]
     assert changes.removed == ["AAMkAGI2TOCC0324="]
+    moved = changes.events[0]  # what a change written back later names it by, and the version read
+    assert moved.remote_id in changes.keys and moved.etag.startswith('W/"')
     assert changes.keys == {"AAMkAGI2TQpZAAA=": (PLANNING, None)}
     assert [s.query for s in stub.requests] == [{"$deltatoken": "R0usmci39OQxqJrxK42"}]
     assert stub.requests[0].prefer == ("odata.maxpagesize=200", 'outlook.timezone="UTC"')

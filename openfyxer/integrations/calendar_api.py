@@ -53,6 +53,27 @@ class CalendarRateLimited(CalendarApiError):
         self.retry_after = max(1, int(retry_after))
 
 
+class EtagConflict(CalendarApiError):
+    """The event changed on the provider since it was read (412, or Graph's 409 change-key conflict)."""
+
+    status = 409
+    code = "calendar_conflict"
+
+
+class EventGone(CalendarApiError):
+    """The event a write names is no longer on the provider (404 or 410 to a change or a delete)."""
+
+    status = 404
+    code = "calendar_event_gone"
+
+
+class CalendarReadOnly(CalendarApiError):
+    """The provider refused a change: the user may read this calendar but not write to it."""
+
+    status = 422
+    code = "calendar_read_only"
+
+
 class SyncTokenExpired(CalendarApiError):
     """The provider no longer knows the sync token or delta link: a full sync is needed."""
 
@@ -139,9 +160,20 @@ class Client:
         """The JSON answer to a query POSTed as JSON (free/busy), the API's errors as ours."""
         return self._call("POST", url, what, json=body, headers=headers, rate_codes=rate_codes)
 
+    def write(self, method: str, url: str, what: str, *, body: dict | None = None, etag: str | None = None,
+              params: dict | None = None, headers: dict | None = None, rate_codes: tuple[str, ...] = (),
+              conflict_codes: tuple[str, ...] = ()) -> dict:
+        """A change (POST, PATCH, DELETE) to one event; with `etag`, only while the event still carries it.
+        The answer's JSON ({} for 204). EtagConflict when it changed meanwhile (412, or one of
+        `conflict_codes`), EventGone when it is not there, CalendarReadOnly when writing is refused."""
+        if etag:
+            headers = {**(headers or {}), "If-Match": etag}
+        return self._call(method, url, what, params=params, json=body, headers=headers, rate_codes=rate_codes,
+                          conflict_codes=conflict_codes)
+
     def _call(self, method: str, url: str, what: str, *, params: dict | None = None, json: dict | None = None,
               headers: dict | None = None, expired_codes: tuple[str, ...] = (),
-              rate_codes: tuple[str, ...] = ()) -> dict:
+              rate_codes: tuple[str, ...] = (), conflict_codes: tuple[str, ...] = ()) -> dict:
         try:
             response = self.http.request(method, url, params=params, json=json, headers=headers,
                                          timeout=self.timeout, allow_redirects=False)
@@ -151,7 +183,11 @@ class Client:
             raise CalendarApiError(f"the {self.provider} API cannot be reached ({what}): {type(e).__name__}") from e
         with response:
             if response.status_code >= 300:
+                if method != "GET":
+                    raise self._write_error(response, what, rate_codes, conflict_codes)
                 raise self._error(response, what, expired_codes, rate_codes)
+            if response.status_code == 204 or not response.content:
+                return {}
             try:
                 body = response.json()
             except ValueError as e:
@@ -159,6 +195,18 @@ class Client:
         if not isinstance(body, dict):
             raise CalendarApiError(f"the {self.provider} API answered with something unexpected ({what})")
         return body
+
+    def _write_error(self, response: requests.Response, what: str, rate_codes: tuple[str, ...],
+                     conflict_codes: tuple[str, ...]) -> CalendarApiError:
+        status = response.status_code
+        _, codes = _error_body(response)
+        if status == 412 or codes & {c.lower() for c in conflict_codes}:
+            return EtagConflict(f"the event was changed in {self.provider} meanwhile ({what})")
+        if status in (404, 410):
+            return EventGone(f"the event is no longer in {self.provider} ({what})")
+        if status == 403 and not codes & {c.lower() for c in rate_codes}:
+            return CalendarReadOnly(f"{self.provider} does not let this account change this calendar ({what})")
+        return self._error(response, what, (), rate_codes)
 
     def _error(self, response: requests.Response, what: str, expired_codes: tuple[str, ...],
                rate_codes: tuple[str, ...]) -> CalendarApiError:

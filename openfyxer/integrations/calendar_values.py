@@ -7,7 +7,7 @@ makes of iCalendar data (timeline re-exports both names).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 
 
@@ -38,3 +38,20 @@ class Instance:
     attendees: tuple[Attendee, ...]
     sequence: int
     is_recurring: bool
+    # What a JSON API names the instance by and the version it read, to change it later; "" from iCalendar.
+    # Bookkeeping, not the event: two reads of the same event compare equal.
+    remote_id: str = field(default="", compare=False)
+    etag: str = field(default="", compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class EventFields:
+    """What OpenFyxer writes of an event to a JSON calendar API (new, or a change of these fields)."""
+
+    title: str
+    description: str
+    location: str
+    start: datetime | date  # an aware instant, or a date for an all-day event
+    end: datetime | date  # exclusive, same type as start
+    all_day: bool
+    tzid: str  # the IANA zone the times are written in (an all-day event's: the user's own)

@@ -24,15 +24,18 @@ from openfyxer.integrations.calendar_api import (
     CalendarAuthError,
     CalendarRateLimited,
     Client,
+    EtagConflict,
+    EventGone,
     RemoteCalendar,
     SyncTokenExpired,
     iana,
     utc_text,
 )
-from openfyxer.integrations.calendar_values import Attendee, Instance
+from openfyxer.integrations.calendar_values import Attendee, EventFields, Instance
 
-__all__ = ["CalendarApiError", "CalendarAuthError", "CalendarRateLimited", "GoogleCalendarConfig",
-           "GoogleChanges", "RemoteCalendar", "SyncTokenExpired", "calendars", "instance", "sync"]
+__all__ = ["CalendarApiError", "CalendarAuthError", "CalendarRateLimited", "EtagConflict", "EventGone",
+           "GoogleCalendarConfig", "GoogleChanges", "RemoteCalendar", "SyncTokenExpired", "calendars", "delete",
+           "insert", "instance", "patch", "sync"]
 
 DEFAULT_API_BASE = "https://www.googleapis.com/calendar/v3"
 PAGE_SIZE = 2500  # the most events.list gives in one page
@@ -163,7 +166,65 @@ def instance(event: dict, *, calendar_zone: str | None = None) -> Instance:
         attendees=tuple(_attendee(a) for a in event.get("attendees") or [] if isinstance(a, dict) and a.get("email")),
         sequence=_int(event.get("sequence")),
         is_recurring=bool(event.get("recurringEventId")),
+        remote_id=str(event.get("id") or ""),
+        etag=str(event.get("etag") or ""),
     )
+
+
+# --- writing ------------------------------------------------------------------------------------------
+# https://developers.google.com/calendar/api/v3/reference/events: sendUpdates=none on every write, so
+# Google mails nobody (an invitation is the outbox's, after the user approves it); If-Match with the
+# event's etag, so a change made elsewhere meanwhile is a 412 and is never overwritten.
+
+
+def _events_url(api: Client, calendar_id: str, event_id: str | None = None) -> str:
+    url = f"{api.base}/calendars/{quote(calendar_id, safe='')}/events"
+    return f"{url}/{quote(event_id, safe='')}" if event_id else url
+
+
+def _body(fields: EventFields, *, change: bool) -> dict:
+    """The event resource's fields; a change also clears the kind of time it no longer uses (null)."""
+    if fields.all_day:
+        start, end = {"date": fields.start.isoformat()}, {"date": fields.end.isoformat()}
+        cleared = {"dateTime": None, "timeZone": None}
+    else:
+        zone = ZoneInfo(fields.tzid)
+        start = {"dateTime": fields.start.astimezone(zone).isoformat(), "timeZone": fields.tzid}
+        end = {"dateTime": fields.end.astimezone(zone).isoformat(), "timeZone": fields.tzid}
+        cleared = {"date": None}
+    if change:
+        start, end = {**start, **cleared}, {**end, **cleared}
+    return {"summary": fields.title, "description": fields.description, "location": fields.location,
+            "start": start, "end": end}
+
+
+def insert(cfg: GoogleCalendarConfig, calendar_id: str, fields: EventFields) -> Instance:
+    """A new event (no guests: Google would put it on their calendars before the user approved any
+    invitation); the event as Google keeps it, with its iCalUID, id and etag."""
+    with _client(cfg) as api:
+        body = api.write("POST", _events_url(api, calendar_id), "create the event", body=_body(fields, change=False),
+                         params={"sendUpdates": "none"}, rate_codes=_RATE_REASONS)
+    return instance(body)
+
+
+def patch(cfg: GoogleCalendarConfig, calendar_id: str, event_id: str, fields: EventFields,
+          etag: str | None) -> Instance:
+    """Change the event's title, place, notes and times while it is still the version `etag` names."""
+    with _client(cfg) as api:
+        body = api.write("PATCH", _events_url(api, calendar_id, event_id), "change the event",
+                         body=_body(fields, change=True), etag=etag, params={"sendUpdates": "none"},
+                         rate_codes=_RATE_REASONS)
+    return instance(body)
+
+
+def delete(cfg: GoogleCalendarConfig, calendar_id: str, event_id: str, etag: str | None) -> None:
+    """Delete the event while it is still the version `etag` names; one already gone is no error."""
+    with _client(cfg) as api:
+        try:
+            api.write("DELETE", _events_url(api, calendar_id, event_id), "delete the event", etag=etag,
+                      params={"sendUpdates": "none"}, rate_codes=_RATE_REASONS)
+        except EventGone:
+            return
 
 
 def _uid(event: dict) -> str:

@@ -19,22 +19,27 @@ from datetime import UTC, date, datetime, time, timedelta
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
+from icalendar.timezone.windows_to_olson import WINDOWS_TO_OLSON
+
 from openfyxer.integrations.calendar_api import (
     MAX_PAGES,
     CalendarApiError,
     CalendarAuthError,
     CalendarRateLimited,
     Client,
+    EtagConflict,
+    EventGone,
     RemoteCalendar,
     SyncTokenExpired,
     iana,
     tzinfo_of,
     utc_text,
 )
-from openfyxer.integrations.calendar_values import Attendee, Instance
+from openfyxer.integrations.calendar_values import Attendee, EventFields, Instance
 
-__all__ = ["CalendarApiError", "CalendarAuthError", "CalendarRateLimited", "GraphCalendarConfig", "GraphChanges",
-           "RemoteCalendar", "SyncTokenExpired", "calendars", "delta", "instance"]
+__all__ = ["CalendarApiError", "CalendarAuthError", "CalendarRateLimited", "EtagConflict", "EventGone",
+           "GraphCalendarConfig", "GraphChanges", "RemoteCalendar", "SyncTokenExpired", "calendars", "create",
+           "delete", "delta", "instance", "update"]
 
 DEFAULT_API_BASE = "https://graph.microsoft.com/v1.0"
 PAGE_SIZE = 200
@@ -49,6 +54,11 @@ _ROLE = {"required": "REQ-PARTICIPANT", "optional": "OPT-PARTICIPANT", "resource
 # An Exchange iCalUId is a hex Global Object ID: this header, then the original date of an occurrence
 # (bytes 16-19), which are zero in the id of the series itself ([MS-OXOCAL] 2.2.1.27 and 2.2.1.28).
 _GLOBAL_OBJECT_ID = "040000008200E00074C5B7101A82E008"
+# Graph reports a change-key mismatch on a write as 409 with this code, besides the 412 of If-Match.
+_CONFLICT_CODES = ("ErrorIrresolvableConflict",)
+# The Windows name of each IANA zone, for writing: Graph documents Windows names as what every
+# mailbox takes. The first Windows name of a zone wins (the table's order is CLDR's).
+_WINDOWS = {olson: windows for windows, olson in reversed(list(WINDOWS_TO_OLSON.items()))}
 
 
 @dataclass(frozen=True)
@@ -173,7 +183,58 @@ def instance(event: dict) -> Instance:
         attendees=tuple(_attendee(a) for a in event.get("attendees") or [] if isinstance(a, dict) and _address(a)),
         sequence=0,  # Graph does not expose the iCalendar SEQUENCE
         is_recurring=recurring,
+        remote_id=str(event.get("id") or ""),
+        etag=str(event.get("@odata.etag") or ""),
     )
+
+
+# --- writing ------------------------------------------------------------------------------------------
+# https://learn.microsoft.com/graph/api/calendar-post-events, event-update, event-delete. An event
+# written with attendees is mailed to them by Exchange at once, so none are written: the invitation
+# is the outbox's, after the user approves it. Changes carry If-Match with the event's @odata.etag.
+
+
+def _when(moment: datetime | date, all_day: bool, zone: str) -> dict:
+    windows = _WINDOWS.get(zone)
+    if all_day:  # midnight of the date, in the zone the event is written in
+        return {"dateTime": f"{moment.isoformat()}T00:00:00", "timeZone": windows or "UTC"}
+    if windows is None:
+        return {"dateTime": moment.astimezone(UTC).replace(tzinfo=None).isoformat(), "timeZone": "UTC"}
+    return {"dateTime": moment.astimezone(ZoneInfo(zone)).replace(tzinfo=None).isoformat(), "timeZone": windows}
+
+
+def _body(fields: EventFields) -> dict:
+    return {"subject": fields.title, "body": {"contentType": "text", "content": fields.description},
+            "location": {"displayName": fields.location}, "isAllDay": fields.all_day,
+            "start": _when(fields.start, fields.all_day, fields.tzid),
+            "end": _when(fields.end, fields.all_day, fields.tzid)}
+
+
+def create(cfg: GraphCalendarConfig, calendar_id: str, fields: EventFields) -> Instance:
+    """A new event in the calendar; the event as Graph keeps it, with its id, iCalUId and etag."""
+    with _client(cfg) as api:
+        body = api.write("POST", f"{api.base}/me/calendars/{quote(calendar_id, safe='')}/events", "create the event",
+                         body=_body(fields), headers={"Prefer": 'outlook.timezone="UTC"'})
+    return instance(body)
+
+
+def update(cfg: GraphCalendarConfig, event_id: str, fields: EventFields, etag: str | None) -> Instance:
+    """Change the event's subject, place, notes and times while it is still the version `etag` names."""
+    with _client(cfg) as api:
+        body = api.write("PATCH", f"{api.base}/me/events/{quote(event_id, safe='')}", "change the event",
+                         body=_body(fields), etag=etag, headers={"Prefer": 'outlook.timezone="UTC"'},
+                         conflict_codes=_CONFLICT_CODES)
+    return instance(body)
+
+
+def delete(cfg: GraphCalendarConfig, event_id: str, etag: str | None) -> None:
+    """Delete the event while it is still the version `etag` names; one already gone is no error."""
+    with _client(cfg) as api:
+        try:
+            api.write("DELETE", f"{api.base}/me/events/{quote(event_id, safe='')}", "delete the event", etag=etag,
+                      conflict_codes=_CONFLICT_CODES)
+        except EventGone:
+            return
 
 
 def _uid(event: dict, recurring: bool) -> str:

@@ -8,7 +8,7 @@ import uuid
 from datetime import date, datetime
 
 from pydantic import BaseModel, ConfigDict, Field as PField
-from sqlalchemy import Column, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, Column, ForeignKey, Index, Integer, String, Text, UniqueConstraint, true
 from sqlmodel import Field, SQLModel
 
 from openfyxer.models.types import EncryptedText, JSONType, UTCDateTime, new_id, utcnow
@@ -53,6 +53,8 @@ class Calendar(SQLModel, table=True):
     color: str | None = Field(default=None, max_length=20)
     visible: bool = True
     busy: bool = True  # its events block free slots
+    # False for a calendar the provider lets the user only read (a subscription, a colleague's shared one)
+    writable: bool = Field(default=True, sa_column=Column(Boolean, nullable=False, server_default=true()))
     sync_token: str | None = Field(default=None, sa_type=Text)
     sync_state: str = Field(default="idle", max_length=20)  # idle, syncing, error
     sync_error: str | None = Field(default=None, sa_type=Text)
@@ -74,7 +76,8 @@ class CalendarObject(SQLModel, table=True):
     href: str = Field(max_length=1000)
     etag: str | None = Field(default=None, max_length=255)
     uid: str = Field(default="", max_length=500)
-    data: str = Field(sa_type=Text)
+    data: str = Field(sa_type=Text)  # the iCalendar text; "" for an instance a JSON API gave
+    remote_id: str | None = Field(default=None, max_length=1024)  # what Google / Graph call the event
     recurring: bool = False
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
@@ -130,6 +133,7 @@ class CalendarPublic(BaseModel):
     color: str | None
     visible: bool
     busy: bool
+    writable: bool = True
     sync_state: str
     sync_error: str | None
     synced_events: int

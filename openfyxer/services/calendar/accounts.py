@@ -76,7 +76,7 @@ def connect_oauth(session: Session, *, user: User, email_account_id: uuid.UUID, 
     session.flush()
     for remote in sorted(found, key=lambda r: not r.primary):
         cal = Calendar(user_id=user.id, account_id=account.id, url=remote.id[:1000], name=remote.name[:255],
-                       color=remote.color, busy=remote.primary, visible=True)
+                       color=remote.color, busy=remote.primary, visible=True, writable=remote.writable)
         session.add(cal)
         session.flush()
         later(session, "sync_calendar", cal.id, owner=user.id)
@@ -102,7 +102,7 @@ def get_calendar(session: Session, *, user: User, calendar_id: uuid.UUID) -> Cal
 
 def public(cal: Calendar) -> CalendarPublic:
     return CalendarPublic(id=cal.id, account_id=cal.account_id, name=cal.name, color=cal.color, visible=cal.visible,
-                          busy=cal.busy, sync_state=cal.sync_state, sync_error=cal.sync_error,
+                          busy=cal.busy, writable=cal.writable, sync_state=cal.sync_state, sync_error=cal.sync_error,
                           synced_events=cal.synced_events, skipped=list(cal.skipped or []),
                           last_synced_at=cal.last_synced_at)
 

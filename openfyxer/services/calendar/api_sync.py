@@ -75,6 +75,20 @@ def _key(uid: str, recurrence_id: str | None) -> str:
     return f"{uid}#{recurrence_id or ''}"
 
 
+def key_of(provider: str, inst: Instance) -> str:
+    """What the object of an instance is stored under: what the API removes it by (see _fetch)."""
+    return inst.remote_id if provider == "microsoft" else _key(inst.uid, inst.recurrence_id)
+
+
+def keep(session: Session, obj: CalendarObject, inst: Instance, provider: str) -> None:
+    """The instance as its object's one row, with the id and version the API writes it back by."""
+    obj.uid, obj.recurring, obj.updated_at = inst.uid[:500], inst.is_recurring, utcnow()
+    obj.etag, obj.remote_id = inst.etag[:255] or None, inst.remote_id[:1024] or None
+    session.add(obj)
+    session.flush()
+    store.store_instances(session, obj, [inst], provider=provider)
+
+
 def _fetch(cfg: Config, remote_id: str, token: str | None, start: datetime, end: datetime
            ) -> tuple[list[tuple[str, Instance]], list[str], str, list[str]]:
     """(objects changed as (key, instance), keys removed, next token, skipped lines); keys are what
@@ -123,11 +137,9 @@ def sync_api_calendar(calendar_id: uuid.UUID) -> store.SyncResult:
         result.deleted = _delete(session, [known.pop(h) for h in dict.fromkeys(gone) if h in known])
         for key, inst in changed:
             obj = known.get(key) or CalendarObject(calendar_id=calendar_id, href=key[:1000], data="")
-            obj.uid, obj.recurring, obj.etag, obj.updated_at = inst.uid[:500], inst.is_recurring, None, utcnow()
-            session.add(obj)
-            session.flush()
+            keep(session, obj, inst, provider)
             known[key] = obj
-            result.instances += store.store_instances(session, obj, [inst], provider=provider)
+            result.instances += 1
             result.changed += 1
         cal.sync_token = f"{(now if token is None else opened).isoformat()} {next_token}"
         cal.sync_state, cal.sync_error, cal.last_synced_at = "idle", None, utcnow()

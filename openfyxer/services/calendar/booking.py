@@ -71,6 +71,7 @@ def book(session: Session, *, user: User, draft_id: uuid.UUID, start: datetime,
     event = editing.create_event(
         session, user=user, organizer=f"mailto:{organizer}", attendees=attendees, uid=uid,
         data=EventWrite(calendar_id=target, title=title, start=start, end=end, tzid=zone))
+    uid = event.uid  # Google and Outlook name the event themselves: the invitation must carry their UID
     ics = timeline.to_ics(uid=uid, start=start, end=end, all_day=False, tzid=zone, summary=title,
                           organizer=f"mailto:{organizer}", attendees=attendees, method="REQUEST")
     invite = _invitation(offer, account, ics=ics, title=title, slot=slots.Slot(start, end), answer=answer,

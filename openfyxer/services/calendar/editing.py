@@ -4,12 +4,14 @@ The server is the source of truth: a write carries the etag it was based on, and
 changed there meanwhile (412) the server's copy wins: the calendar is synced again and the user is
 told, nothing of theirs is silently overwritten and nothing of the server's is lost. A series is
 edited in the user's calendar app for now; here one-off events are created, changed and deleted.
+CalDAV calendars take the iCalendar text; Google and Outlook calendars their JSON (api_write.py).
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import delete as sql_delete
@@ -19,11 +21,12 @@ from openfyxer.core.db import session_scope
 from openfyxer.core.errors import Conflict, NotFound, ValidationError
 from openfyxer.core.later import later
 from openfyxer.integrations import caldav
-from openfyxer.integrations.calendar_values import Attendee
+from openfyxer.integrations.calendar_api import EtagConflict, EventGone
+from openfyxer.integrations.calendar_values import Attendee, EventFields
 from openfyxer.models.calendar import Calendar, CalendarAccount, CalendarEvent, CalendarObject, EventWrite
 from openfyxer.models.user import User
 from openfyxer.services.auth import check_timezone
-from openfyxer.services.calendar import sync, timeline
+from openfyxer.services.calendar import api_write, sync, timeline
 from openfyxer.services.calendar.accounts import caldav_config, get_calendar
 
 MAX_LENGTH = timedelta(days=366)
@@ -65,6 +68,9 @@ def create_event(session: Session, *, user: User, data: EventWrite, organizer: s
         raise ValidationError("calendar_id: which calendar the event goes in")
     cal = get_calendar(session, user=user, calendar_id=data.calendar_id)
     start, end, tzid = _times(data, user)
+    account = session.get(CalendarAccount, cal.account_id)
+    if account.provider != "caldav":  # the provider names the event (its UID included); no guests written
+        return _first_instance(session, api_write.create(session, cal, account, _fields(data, start, end, tzid, user)))
     uid = uid or f"{uuid.uuid4()}@openfyxer"
     text = timeline.to_ics(uid=uid, start=start, end=end, all_day=data.all_day, tzid=tzid, summary=data.title,
                            description=data.description, location=data.location, organizer=organizer,
@@ -75,11 +81,21 @@ def create_event(session: Session, *, user: User, data: EventWrite, organizer: s
 
 
 def _config(session: Session, cal: Calendar) -> caldav.CalDavConfig:
-    account = session.get(CalendarAccount, cal.account_id)
-    if account.provider != "caldav":
-        raise ValidationError("events of Google and Outlook calendars are changed in Google Calendar or Outlook for "
-                              "now; here they are read, and count for free times", code="calendar_read_only")
-    return caldav_config(account)
+    return caldav_config(session.get(CalendarAccount, cal.account_id))
+
+
+def _fields(data: EventWrite, start: object, end: object, tzid: str | None, user: User) -> EventFields:
+    return EventFields(title=data.title, description=data.description or "", location=data.location or "",
+                       start=start, end=end, all_day=data.all_day, tzid=tzid or user.timezone or "UTC")
+
+
+@contextmanager
+def _server_wins_on_conflict(session: Session, cal: Calendar, user: User) -> Iterator[None]:
+    """A write refused because the event changed (or went) on its server since it was read here."""
+    try:
+        yield
+    except (caldav.CalDavConflict, EtagConflict, EventGone) as e:
+        raise server_wins(session, cal, user) from e
 
 
 def _editable(session: Session, user: User, event_id: uuid.UUID) -> tuple[CalendarEvent, Calendar, CalendarObject]:
@@ -96,27 +112,32 @@ def _editable(session: Session, user: User, event_id: uuid.UUID) -> tuple[Calend
 def update_event(session: Session, *, user: User, event_id: uuid.UUID, data: EventWrite) -> CalendarEvent:
     event, cal, obj = _editable(session, user, event_id)
     start, end, tzid = _times(data, user)
+    account = session.get(CalendarAccount, cal.account_id)
+    if account.provider != "caldav":
+        with _server_wins_on_conflict(session, cal, user):
+            api_write.update(session, cal, account, obj, _fields(data, start, end, tzid, user))
+        return _first_instance(session, obj)
     old = timeline.expand(obj.data, *sync.horizon(), default_zone=user.timezone or "UTC").instances
     sequence = (old[0].sequence + 1) if old else 1
     text = timeline.to_ics(uid=event.uid, start=start, end=end, all_day=data.all_day, tzid=tzid, summary=data.title,
                            description=data.description, location=data.location, sequence=sequence,
                            organizer=old[0].organizer if old else "", attendees=old[0].attendees if old else (),
                            client_schedules=bool(old and old[0].attendees))
-    try:
+    with _server_wins_on_conflict(session, cal, user):
         remote = caldav.put(_config(session, cal), calendar_url=cal.url, uid=event.uid, data=text, href=obj.href,
                             etag=obj.etag)
-    except caldav.CalDavConflict as e:
-        raise server_wins(session, cal, user) from e
     _store(session, cal, obj, remote)
     return _first_instance(session, obj)
 
 
 def delete_event(session: Session, *, user: User, event_id: uuid.UUID) -> None:
     _, cal, obj = _editable(session, user, event_id)
-    try:
-        caldav.delete(_config(session, cal), calendar_url=cal.url, href=obj.href, etag=obj.etag)
-    except caldav.CalDavConflict as e:
-        raise server_wins(session, cal, user) from e
+    account = session.get(CalendarAccount, cal.account_id)
+    with _server_wins_on_conflict(session, cal, user):
+        if account.provider == "caldav":
+            caldav.delete(caldav_config(account), calendar_url=cal.url, href=obj.href, etag=obj.etag)
+        else:
+            api_write.delete(session, cal, account, obj)
     session.exec(sql_delete(CalendarEvent).where(CalendarEvent.object_id == obj.id))
     session.delete(obj)
     session.flush()

@@ -23,7 +23,7 @@ from openfyxer.core.config import get_settings
 from openfyxer.core.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from openfyxer.integrations.calendar_values import Attendee
 from openfyxer.models.account import EmailAccount
-from openfyxer.models.calendar import Calendar, CalendarEvent, EventPublic
+from openfyxer.models.calendar import Calendar, CalendarAccount, CalendarEvent, EventPublic
 from openfyxer.models.document import Document
 from openfyxer.models.draft import Draft
 from openfyxer.models.email import Email
@@ -212,8 +212,10 @@ def _apply(session: Session, user: User, inv: itip.Invitation, stored: invite_st
         cal = get_calendar(session, user=user, calendar_id=calendar_id)
     else:
         cal = default_calendar(session, user)
-    if cal is None:
-        return None  # no calendar connected: the answer still goes out
+    if cal is None or session.get(CalendarAccount, cal.account_id).provider != "caldav":
+        # no calendar connected, or Google's / Outlook's, which put invitations on themselves when the
+        # mail arrives: the answer still goes out
+        return None
     base = inv.data if stored is None or inv.sequence > stored.event.sequence else stored.obj.data
     data = itip.with_answer(base, address, itip.PARTSTATS[answer])
     return invite_store.put(session, user, cal, uid=inv.uid, data=data, stored=stored)

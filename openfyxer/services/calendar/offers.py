@@ -174,11 +174,12 @@ def compose(offer: Offer, *, lang: str, sender_name: str, user_zone: str, voice:
 
 
 def default_calendar(session: Session, user: User) -> Calendar | None:
-    """Where a booked meeting goes: the first calendar shown and counted as busy that OpenFyxer can write
-    to (CalDAV); failing that, one it reads (booking then says the calendar is read-only)."""
+    """Where a booked meeting goes: the first calendar shown and counted as busy that takes writes, a
+    CalDAV one first; failing that, one it reads (booking then says the calendar is read-only)."""
     return session.exec(select(Calendar).join(CalendarAccount, CalendarAccount.id == Calendar.account_id)
                         .where(Calendar.user_id == user.id, Calendar.visible, Calendar.busy)
-                        .order_by(CalendarAccount.provider != "caldav", Calendar.created_at, Calendar.name)).first()
+                        .order_by(Calendar.writable.desc(), CalendarAccount.provider != "caldav", Calendar.created_at,
+                                  Calendar.name)).first()
 
 
 def wants_times(session: Session, *, user: User, email: Email) -> bool:

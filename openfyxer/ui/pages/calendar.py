@@ -107,7 +107,7 @@ def _new_event() -> rx.Component:
             rx.grid(
                 _field(N_("Title"), "event_title", required=True),
                 rx.vstack(rx.el.label(t("Calendar"), html_for="event_calendar", font_size="0.85em"),
-                          rx.el.select(rx.foreach(CalendarState.calendars,
+                          rx.el.select(rx.foreach(CalendarState.writable_calendars,
                                                   lambda c: rx.el.option(c["name"], value=c["id"])),
                                        name="event_calendar", id="event_calendar"), spacing="1"),
                 _field(N_("Date"), "event_date", type="date", required=True),

@@ -22,6 +22,7 @@ SYNC_WAIT_S = 90  # how long an open page follows a sync it started
 
 class CalendarState(MailState):
     calendars: list[dict] = []
+    writable_calendars: list[dict] = []
     notice: str = ""
     week_start: str = ""  # ISO date of the Monday shown, in the user's zone
     week_label: str = ""
@@ -55,8 +56,10 @@ class CalendarState(MailState):
             {"id": str(c.id), "name": c.name or self._t("(no name)"), "server": a.server_url, "visible": c.visible,
              "busy": c.busy, "state": c.sync_state, "state_label": states.get(c.sync_state, c.sync_state),
              "error": c.sync_error or "", "count": self._t("{n} events", n=self._num(c.synced_events)),
-             "skipped": "; ".join(c.skipped or [])[:300]}
+             "skipped": "; ".join(c.skipped or [])[:300], "writable": c.writable}
             for a in accounts.list_accounts(db, user=user) for c in a.calendars]
+        # a new event can go only where the provider lets the user write (not a subscribed holidays calendar)
+        self.writable_calendars = [c for c in self.calendars if c["writable"]]
 
     def _read_week(self, db, user) -> None:  # noqa: ANN001
         zone, monday = self._zone(), self._monday()
@@ -155,7 +158,7 @@ class CalendarState(MailState):
         try:
             day, title = (form.get("event_date") or "").strip(), (form.get("event_title") or "").strip()
             start, end = self._local(day, form.get("event_start") or ""), self._local(day, form.get("event_end") or "")
-            data = EventWrite(calendar_id=uuid.UUID(form.get("event_calendar") or self.calendars[0]["id"]),
+            data = EventWrite(calendar_id=uuid.UUID(form.get("event_calendar") or self.writable_calendars[0]["id"]),
                               title=title, start=start, end=end, tzid=self._tz)
         except (OpenFyxerError, ValueError, IndexError) as e:
             self.error = e.message if isinstance(e, OpenFyxerError) else self._t("Choose a calendar and a title.")

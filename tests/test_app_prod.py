@@ -1020,6 +1020,21 @@ def test_calendar_connect_week_new_event_and_find_a_time(app: RunningApp, api: h
             expect(page.locator(f"#day-{(tuesday + timedelta(days=1)).isoformat()}")).to_contain_text("Dentist")
             assert any("SUMMARY:Dentist" in e.data for e in work.events())
 
+            # changed from the week: the form takes the event, saving writes it to the server
+            dentist = page.locator(".calendar-event", has_text="Dentist")
+            dentist.locator(".calendar-event-edit").click()
+            expect(page.locator("#event_title")).to_have_value("Dentist")
+            expect(page.locator("#event_start")).to_have_value("08:30")
+            page.fill("#event_title", "Dentist (Dr. Pop)")
+            page.fill("#event_end", "09:15")
+            page.click("#event-submit")
+            changed = page.locator(f"#day-{(tuesday + timedelta(days=1)).isoformat()}")
+            expect(changed).to_contain_text("Dentist (Dr. Pop)")
+            expect(changed).to_contain_text("08:30–09:15")
+            expect(page.locator("#event-cancel")).to_have_count(0)  # back to a new event
+            assert [e.data.count("SUMMARY:Dentist (Dr. Pop)") for e in work.events()
+                    if "SUMMARY:Dentist" in e.data] == [1]
+
             page.click("#find-time")
             proposals = page.locator("#proposals .free-slot")
             expect(proposals).to_have_count(3)

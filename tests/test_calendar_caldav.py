@@ -302,7 +302,7 @@ def test_events_made_here_are_written_to_the_server_and_its_copy_wins_a_conflict
     """GIVEN a synced calendar WHEN the user creates an event here THEN it is on the server (in the user's
     zone) and in the week view; WHEN it is changed here THEN the server has the new version; WHEN it was
     changed in another app meanwhile THEN a change here is refused with 409, the server's copy is kept and
-    synced back; a delete removes it on the server too; a series instance is not edited here."""
+    synced back; a delete removes it on the server too."""
     h = bearer(signed_up(api))
     api.patch("/api/v1/settings", headers=h, json={"timezone": "Europe/Bucharest"})
     connect(api, radicale, h)
@@ -336,9 +336,42 @@ def test_events_made_here_are_written_to_the_server_and_its_copy_wins_a_conflict
     assert events(api, h, "2027-02-01T00:00:00Z", "2027-03-01T00:00:00Z") == []
     assert made["uid"] not in [e.icalendar_component["uid"] for e in work.events()]
 
-    standup = events(api, h)[0]
-    r = api.delete(f"/api/v1/calendar/events/{standup['id']}", headers=h)
-    assert r.status_code == 422 and r.json()["code"] == "calendar_series"
+
+
+def test_one_occurrence_of_a_series_is_changed_or_removed_within_the_series(api, radicale, work):
+    """GIVEN a synced weekly series (one instance already moved, one excluded) WHEN one occurrence is changed here
+    THEN the server's series holds an override with that RECURRENCE-ID in the series' own zone, the rest of the
+    series is as it was and the occurrence keeps its id; WHEN an occurrence is deleted (a plain one, and the one
+    moved before) THEN the series gets an EXDATE for it and loses its override, and only that one is gone."""
+    h = bearer(signed_up(api))
+    api.patch("/api/v1/settings", headers=h, json={"timezone": "Europe/Bucharest"})
+    connect(api, radicale, h)
+    jobs.local_queue().join(60)
+    standups = [e for e in events(api, h) if e["uid"] == "standup@test"]
+    assert [e["start"] for e in standups] == ["2026-03-17T08:00:00Z", "2026-04-01T12:00:00Z", "2026-04-07T07:00:00Z"]
+    first, moved, last = standups
+
+    r = api.put(f"/api/v1/calendar/events/{first['id']}", headers=h, json={
+        "title": "Standup (Wednesday)", "start": "2026-03-18T09:00:00Z", "end": "2026-03-18T09:30:00Z"})
+    assert r.status_code == 200, r.text
+    assert r.json()["id"] == first["id"] and r.json()["start"] == "2026-03-18T09:00:00Z"
+    text = work.event_by_uid("standup@test").data
+    assert "RECURRENCE-ID;TZID=Europe/Bucharest:20260317T100000" in text
+    assert "DTSTART;TZID=Europe/Bucharest:20260318T110000" in text and "RRULE:FREQ=WEEKLY;COUNT=4" in text
+    after = [(e["title"], e["start"]) for e in events(api, h) if e["uid"] == "standup@test"]
+    assert after == [("Standup (Wednesday)", "2026-03-18T09:00:00Z"), ("Standup (moved)", "2026-04-01T12:00:00Z"),
+                     ("Standup", "2026-04-07T07:00:00Z")]
+
+    assert api.delete(f"/api/v1/calendar/events/{last['id']}", headers=h).status_code == 204
+    assert api.delete(f"/api/v1/calendar/events/{moved['id']}", headers=h).status_code == 204
+    text = work.event_by_uid("standup@test").data.replace("\r\n ", "")
+    assert "20260407T100000" in text and "20260331T100000" in text  # both excluded now
+    assert "Standup (moved)" not in text and "Standup (Wednesday)" in text
+    after = [(e["id"], e["title"]) for e in events(api, h) if e["uid"] == "standup@test"]
+    assert after == [(first["id"], "Standup (Wednesday)")]
+    calendar_sync.sync_calendar(calendar_id=_uuid(api.get("/api/v1/calendar/accounts", headers=h).json()[0][
+        "calendars"][0]["id"]))  # the server's copy read again gives the same
+    assert [(e["id"], e["title"]) for e in events(api, h) if e["uid"] == "standup@test"] == after
 
 
 def test_a_series_is_expanded_again_as_time_moves_on(api, radicale, work):

@@ -2,9 +2,11 @@
 
 The server is the source of truth: a write carries the etag it was based on, and when the event
 changed there meanwhile (412) the server's copy wins: the calendar is synced again and the user is
-told, nothing of theirs is silently overwritten and nothing of the server's is lost. A series is
-edited in the user's calendar app for now; here one-off events are created, changed and deleted.
-CalDAV calendars take the iCalendar text; Google and Outlook calendars their JSON (api_write.py).
+told, nothing of theirs is silently overwritten and nothing of the server's is lost. One-off events
+are created, changed and deleted; of a series, one occurrence at a time (the whole series is changed
+in the user's calendar app). CalDAV calendars take the iCalendar text (an occurrence: occurrences.py,
+in the sandbox); Google and Outlook calendars their JSON (api_write.py), where each occurrence is an
+event of its own.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import delete as sql_delete
 from sqlmodel import Session, select
 
+from openfyxer.core import sandbox
 from openfyxer.core.db import session_scope
 from openfyxer.core.errors import Conflict, NotFound, ValidationError
 from openfyxer.core.later import later
@@ -26,7 +29,7 @@ from openfyxer.integrations.calendar_values import Attendee, EventFields
 from openfyxer.models.calendar import Calendar, CalendarAccount, CalendarEvent, CalendarObject, EventWrite
 from openfyxer.models.user import User
 from openfyxer.services.auth import check_timezone
-from openfyxer.services.calendar import api_write, sync, timeline
+from openfyxer.services.calendar import api_write, occurrences, parse, sync, timeline
 from openfyxer.services.calendar.accounts import caldav_config, get_calendar
 
 MAX_LENGTH = timedelta(days=366)
@@ -102,11 +105,63 @@ def _editable(session: Session, user: User, event_id: uuid.UUID) -> tuple[Calend
     event = session.get(CalendarEvent, event_id)
     if event is None or event.user_id != user.id or event.object_id is None:
         raise NotFound("no such event")
-    obj = session.get(CalendarObject, event.object_id)
-    if obj.recurring:
-        raise ValidationError("this event is part of a series: change the series in your calendar app",
+    return event, session.get(Calendar, event.calendar_id), session.get(CalendarObject, event.object_id)
+
+
+def _occurrence(session: Session, user: User, event: CalendarEvent, obj: CalendarObject) -> bool:
+    """Whether the event is one occurrence of a CalDAV series (changed within the series' resource)."""
+    if not obj.recurring or session.get(CalendarAccount, session.get(Calendar, obj.calendar_id).account_id
+                                        ).provider != "caldav":
+        return False
+    if not event.recurrence_id:
+        raise ValidationError("this series cannot be changed here: change it in your calendar app",
                               code="calendar_series")
-    return event, session.get(Calendar, event.calendar_id), obj
+    return True
+
+
+def _read(obj: CalendarObject, zone: str) -> list[timeline.Instance]:
+    """The stored resource's instances, read in the sandbox: an invitation's sender may have written it."""
+    parsed = parse.expand_many([obj.data], *sync.horizon(), zone)[0]
+    if isinstance(parsed, str):
+        raise ValidationError(f"this event cannot be changed here: {parsed}", code="calendar_invalid")
+    return parsed.instances
+
+
+def _rewrite(fn: object, *args: object) -> str:
+    try:
+        return sandbox.run(fn, *args, limits=parse.LIMITS)
+    except (ValueError, sandbox.SandboxError) as e:
+        raise ValidationError(f"this occurrence cannot be changed here: {e}"[:300], code="calendar_invalid") from e
+
+
+def _put_series(session: Session, user: User, cal: Calendar, obj: CalendarObject, event: CalendarEvent,
+                text: str) -> None:
+    with _server_wins_on_conflict(session, cal, user):
+        remote = caldav.put(_config(session, cal), calendar_url=cal.url, uid=event.uid, data=text, href=obj.href,
+                            etag=obj.etag)
+    parsed = parse.expand_many([remote.data], *sync.horizon(), user.timezone or "UTC")[0]
+    if isinstance(parsed, str):  # the server took it; the next sync says why it cannot be shown
+        raise ValidationError(f"the calendar server changed the series into what cannot be read: {parsed}",
+                              code="calendar_invalid")
+    sync.store_object(session, cal.id, obj, remote, parsed)
+    sync.store_instances(session, obj, parsed.instances)
+
+
+def _update_occurrence(session: Session, user: User, event: CalendarEvent, cal: Calendar, obj: CalendarObject,
+                       data: EventWrite, start: object, end: object, tzid: str | None) -> CalendarEvent:
+    zone = user.timezone or "UTC"
+    was = next((i for i in _read(obj, zone) if (i.recurrence_id or "") == event.recurrence_id), None)
+    if was is None:
+        raise NotFound("this occurrence is no longer in the series")
+    new = occurrences.Occurrence(
+        uid=event.uid, recurrence_id=event.recurrence_id, start=start, end=end, all_day=data.all_day, tzid=tzid,
+        summary=data.title, description=data.description or "", location=data.location or "",
+        organizer=was.organizer and f"mailto:{was.organizer}", attendees=was.attendees, sequence=was.sequence + 1,
+        default_zone=zone)
+    _put_series(session, user, cal, obj, event, _rewrite(occurrences.changed, obj.data, new))
+    # the occurrence keeps its row (same UID and RECURRENCE-ID); read afresh, the bulk write bypassed the session
+    return session.exec(select(CalendarEvent).where(CalendarEvent.id == event.id)
+                        .execution_options(populate_existing=True)).one()
 
 
 def update_event(session: Session, *, user: User, event_id: uuid.UUID, data: EventWrite) -> CalendarEvent:
@@ -117,7 +172,9 @@ def update_event(session: Session, *, user: User, event_id: uuid.UUID, data: Eve
         with _server_wins_on_conflict(session, cal, user):
             api_write.update(session, cal, account, obj, _fields(data, start, end, tzid, user))
         return _first_instance(session, obj)
-    old = timeline.expand(obj.data, *sync.horizon(), default_zone=user.timezone or "UTC").instances
+    if _occurrence(session, user, event, obj):
+        return _update_occurrence(session, user, event, cal, obj, data, start, end, tzid)
+    old = _read(obj, user.timezone or "UTC")
     sequence = (old[0].sequence + 1) if old else 1
     text = timeline.to_ics(uid=event.uid, start=start, end=end, all_day=data.all_day, tzid=tzid, summary=data.title,
                            description=data.description, location=data.location, sequence=sequence,
@@ -131,8 +188,12 @@ def update_event(session: Session, *, user: User, event_id: uuid.UUID, data: Eve
 
 
 def delete_event(session: Session, *, user: User, event_id: uuid.UUID) -> None:
-    _, cal, obj = _editable(session, user, event_id)
+    event, cal, obj = _editable(session, user, event_id)
     account = session.get(CalendarAccount, cal.account_id)
+    if _occurrence(session, user, event, obj):
+        text = _rewrite(occurrences.removed, obj.data, event.uid, event.recurrence_id, user.timezone or "UTC")
+        _put_series(session, user, cal, obj, event, text)
+        return
     with _server_wins_on_conflict(session, cal, user):
         if account.provider == "caldav":
             caldav.delete(caldav_config(account), calendar_url=cal.url, href=obj.href, etag=obj.etag)

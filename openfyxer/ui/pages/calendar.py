@@ -24,6 +24,9 @@ def _event(e: dict) -> rx.Component:
             rx.cond(e["location"] != "", rx.text(e["location"], size="1", color_scheme="gray")),
             spacing="0", flex="1",
         ),
+        rx.icon_button(rx.icon("pencil", size=14, aria_hidden="true"), size="1", variant="ghost", color_scheme="gray",
+                       on_click=CalendarState.edit_event(e), aria_label=t("Change this event"),
+                       class_name="calendar-event-edit"),
         rx.icon_button(rx.icon("trash-2", size=14, aria_hidden="true"), size="1", variant="ghost", color_scheme="gray",
                        on_click=CalendarState.delete_event(e["id"]), aria_label=t("Delete this event")),
         width="100%", align="start", class_name="calendar-event",
@@ -103,22 +106,31 @@ def _connect_form() -> rx.Component:
 def _new_event() -> rx.Component:
     return rx.form(
         rx.vstack(
-            rx.heading(t("New event"), size="3", as_="h3"),
+            rx.heading(rx.cond(CalendarState.editing_id != "", t("Change event"), t("New event")), size="3", as_="h3"),
             rx.grid(
                 _field(N_("Title"), "event_title", required=True),
-                rx.vstack(rx.el.label(t("Calendar"), html_for="event_calendar", font_size="0.85em"),
-                          rx.el.select(rx.foreach(CalendarState.writable_calendars,
-                                                  lambda c: rx.el.option(c["name"], value=c["id"])),
-                                       name="event_calendar", id="event_calendar"), spacing="1"),
+                # an event being changed stays in its calendar
+                rx.cond(CalendarState.editing_id == "", rx.vstack(
+                    rx.el.label(t("Calendar"), html_for="event_calendar", font_size="0.85em"),
+                    rx.el.select(rx.foreach(CalendarState.writable_calendars,
+                                            lambda c: rx.el.option(c["name"], value=c["id"])),
+                                 name="event_calendar", id="event_calendar"), spacing="1")),
                 _field(N_("Date"), "event_date", type="date", required=True),
-                _field(N_("Starts"), "event_start", type="time", required=True),
-                _field(N_("Ends"), "event_end", type="time", required=True),
+                rx.cond(CalendarState.editing_all_day, rx.text(t("All day"), size="2"), rx.fragment(
+                    _field(N_("Starts"), "event_start", type="time", required=True),
+                    _field(N_("Ends"), "event_end", type="time", required=True))),
                 columns=rx.breakpoints(initial="1", sm="5"), spacing="3", width="100%",
             ),
-            rx.button(t("Add to calendar"), type="submit", id="event-submit"),
+            rx.hstack(
+                rx.button(rx.cond(CalendarState.editing_id != "", t("Save changes"), t("Add to calendar")),
+                          type="submit", id="event-submit"),
+                rx.cond(CalendarState.editing_id != "",
+                        rx.button(t("Cancel"), type="button", variant="soft", on_click=CalendarState.cancel_edit,
+                                  id="event-cancel")),
+            ),
             width="100%",
         ),
-        on_submit=CalendarState.create_event, reset_on_submit=False, id="event-form",
+        on_submit=CalendarState.save_event, reset_on_submit=False, id="event-form",
     )
 
 

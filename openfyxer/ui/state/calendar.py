@@ -23,6 +23,10 @@ SYNC_WAIT_S = 90  # how long an open page follows a sync it started
 class CalendarState(MailState):
     calendars: list[dict] = []
     writable_calendars: list[dict] = []
+    # The event the form is changing ("" : the form makes a new one); an all-day one keeps its length in days.
+    editing_id: str = ""
+    editing_all_day: bool = False
+    editing_days: int = 1
     notice: str = ""
     week_start: str = ""  # ISO date of the Monday shown, in the user's zone
     week_label: str = ""
@@ -82,8 +86,11 @@ class CalendarState(MailState):
     def _event_row(self, e, a: datetime, b: datetime) -> dict:  # noqa: ANN001
         when = self._t("All day") if e.is_all_day else \
             f"{format_time(a, 'HH:mm', locale=self.lang)}–{format_time(b, 'HH:mm', locale=self.lang)}"
+        days = max(1, (b.date() - a.date()).days) if e.is_all_day else 1
         return {"id": str(e.id), "title": e.title or self._t("(no title)"), "when": when,
-                "location": e.location or "", "tentative": e.status == "TENTATIVE"}
+                "location": e.location or "", "tentative": e.status == "TENTATIVE", "all_day": e.is_all_day,
+                "days": days, "date": a.date().isoformat(), "start_hm": a.strftime("%H:%M"),
+                "end_hm": b.strftime("%H:%M"), "raw_title": e.title or "", "calendar_id": str(e.calendar_id)}
 
     def _redraw(self) -> None:
         try:
@@ -152,22 +159,53 @@ class CalendarState(MailState):
         except ValueError:
             raise ValidationError(self._t("Give a date and times such as 2027-03-17 and 14:30.")) from None
 
-    async def create_event(self, form: dict):  # noqa: ANN201
-        """A one-off event in the user's zone, written to the calendar's server first."""
+    def _form_event(self, form: dict) -> EventWrite:
+        day, title = (form.get("event_date") or "").strip(), (form.get("event_title") or "").strip()
+        calendar_id = None if self.editing_id else \
+            uuid.UUID(form.get("event_calendar") or self.writable_calendars[0]["id"])
+        if self.editing_id and self.editing_all_day:
+            try:
+                first = date.fromisoformat(day)
+            except ValueError:
+                raise ValidationError(self._t("Give a date and times such as 2027-03-17 and 14:30.")) from None
+            return EventWrite(calendar_id=calendar_id, title=title, all_day=True, start_date=first,
+                              end_date=first + timedelta(days=self.editing_days))
+        start, end = self._local(day, form.get("event_start") or ""), self._local(day, form.get("event_end") or "")
+        return EventWrite(calendar_id=calendar_id, title=title, start=start, end=end, tzid=self._tz)
+
+    async def save_event(self, form: dict):  # noqa: ANN201
+        """A new event in the user's zone, or the one being changed; written to the calendar's server first."""
         self.error, self.notice = "", ""
         try:
-            day, title = (form.get("event_date") or "").strip(), (form.get("event_title") or "").strip()
-            start, end = self._local(day, form.get("event_start") or ""), self._local(day, form.get("event_end") or "")
-            data = EventWrite(calendar_id=uuid.UUID(form.get("event_calendar") or self.writable_calendars[0]["id"]),
-                              title=title, start=start, end=end, tzid=self._tz)
+            data = self._form_event(form)
         except (OpenFyxerError, ValueError, IndexError) as e:
             self.error = e.message if isinstance(e, OpenFyxerError) else self._t("Choose a calendar and a title.")
             return None
-        made = await self._off_loop(lambda db, user: editing.create_event(db, user=user, data=data))
-        if made is None:
+        changing = self.editing_id
+        if changing:
+            done = await self._off_loop(lambda db, user: editing.update_event(
+                db, user=user, event_id=uuid.UUID(changing), data=data))
+        else:
+            done = await self._off_loop(lambda db, user: editing.create_event(db, user=user, data=data))
+        if done is None:
             return None
-        self.notice = self._t("Added to your calendar.")
-        self.week_start = (start.date() - timedelta(days=start.weekday())).isoformat()
+        self.notice = self._t("Changed in your calendar.") if changing else self._t("Added to your calendar.")
+        first = data.start_date or data.start.date()
+        self.week_start = (first - timedelta(days=first.weekday())).isoformat()
+        return self.cancel_edit()
+
+    def edit_event(self, row: dict):  # noqa: ANN201
+        """Puts the event in the form to be changed (one occurrence, for a series)."""
+        self.error, self.notice = "", ""
+        self.editing_id, self.editing_all_day = row["id"], bool(row["all_day"])
+        self.editing_days = int(row["days"] or 1)
+        return [rx.set_value("event_title", row["raw_title"]), rx.set_value("event_date", row["date"]),
+                *([] if self.editing_all_day else [rx.set_value("event_start", row["start_hm"]),
+                                                   rx.set_value("event_end", row["end_hm"])]),
+                rx.set_focus("event_title")]  # (not scroll_to: it runs through eval, which the CSP refuses)
+
+    def cancel_edit(self):  # noqa: ANN201
+        self.editing_id, self.editing_all_day, self.editing_days = "", False, 1
         self._redraw()
         return [rx.set_value(f, "") for f in ("event_title", "event_start", "event_end")]
 
@@ -177,6 +215,8 @@ class CalendarState(MailState):
                                                                           event_id=uuid.UUID(event_id)) or True)
         if done:
             self.notice = self._t("Deleted from your calendar.")
+            if self.editing_id == event_id:
+                self.editing_id, self.editing_all_day = "", False
         self._redraw()
 
     def find_time(self, form: dict) -> None:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, date, datetime, time
 
 import pytest
 
-from openfyxer.services.calendar import asks
+from openfyxer.models.email import Email
+from openfyxer.services.calendar import asks, offers
 from openfyxer.services.calendar.asks import AFTERNOON, MORNING, NamedTime
 
 # Thursday 3 December 2026
@@ -100,3 +102,50 @@ def test_the_senders_clock_decides_the_day():
 def test_named_time_is_plain_data():
     n = NamedTime(day=THU, start=time(9))
     assert n.end is None and n.words == ""
+
+
+# --- the sender's zone: stated, their signature's city, their Date header ----------------------------
+
+def _mail(body: str, received: datetime, offset: int | None) -> Email:
+    return Email(account_id=uuid.uuid4(), message_id="<m@x>", subject="Meeting", body_text=body,
+                 received_at=received, sent_utc_offset=offset)
+
+
+NY_SIGNATURE = "Could we talk next Tuesday at 10?\n\nBest,\nJohn Carter\nAcme Corp | New York, NY\n+1 212 555 0100"
+
+
+@pytest.mark.parametrize(("body", "received", "offset", "zone"), [
+    # a New York signature in summer and in winter: the zone, so a time across their DST change reads right
+    (NY_SIGNATURE, datetime(2026, 7, 1, 14, tzinfo=UTC), -240, "America/New_York"),
+    (NY_SIGNATURE, datetime(2026, 11, 2, 14, tzinfo=UTC), -300, "America/New_York"),
+    # the city's zone did not have the Date header's offset: they are travelling, their clock wins
+    (NY_SIGNATURE, datetime(2026, 11, 2, 14, tzinfo=UTC), -420, "UTC-07:00"),
+    # Romanian signature with diacritics, the user's own zone
+    ("Putem vorbi joi?\n\nCu stimă,\nMaria Ionescu\nBiroul din București", datetime(2026, 3, 2, 9, tzinfo=UTC), 120,
+     "Europe/Bucharest"),
+    ("Putem vorbi joi?\n\nCu stima,\nMaria\nCluj-Napoca, Romania", datetime(2026, 3, 2, 9, tzinfo=UTC), None,
+     "Europe/Bucharest"),
+    # no city: the offset as before; a city far up in a long mail is no signature
+    ("Can we meet Tuesday?\nThanks,\nJo", datetime(2026, 7, 1, 14, tzinfo=UTC), -240, "UTC-04:00"),
+    ("Our team in Tokyo sent the figures.\n" + "More detail here.\n" * 10 + "Thanks,\nJo",
+     datetime(2026, 7, 1, 14, tzinfo=UTC), -240, "UTC-04:00"),
+])
+def test_the_senders_zone_from_their_signature_city_when_their_clock_agrees(body, received, offset, zone):
+    assert offers.sender_zone(_mail(body, received, offset), None, "Europe/Bucharest") == zone
+
+
+def test_a_stated_zone_wins_over_the_signature_city():
+    assert offers.sender_zone(_mail(NY_SIGNATURE, datetime(2026, 7, 1, 14, tzinfo=UTC), -240), "Europe/London",
+                              "UTC") == "Europe/London"
+
+
+def test_a_time_named_across_the_senders_dst_change_is_read_on_their_clock():
+    """GIVEN a New Yorker writing on Friday 30 October (UTC-4) about Tuesday 3 November at 10:00, after their clocks
+    went back WHEN read THEN 10:00 is 15:00 UTC (UTC-5), not 14:00 as the Date header's fixed offset would give."""
+    mail = _mail(NY_SIGNATURE.replace("next Tuesday", "Tuesday 3 November"), datetime(2026, 10, 30, 14, tzinfo=UTC),
+                 -240)
+    ask, zone = offers.read_mail(mail, "Europe/Bucharest")
+    assert zone == "America/New_York"
+    ((day, at),) = {(n.day, n.start) for n in ask.named if n.start is not None}  # "Tuesday", "3 November": one time
+    start = datetime.combine(day, at, offers.zone_of(zone))
+    assert start.astimezone(UTC) == datetime(2026, 11, 3, 15, tzinfo=UTC)

@@ -25,7 +25,7 @@ from openfyxer.models.user import User
 from openfyxer.services import audit
 from openfyxer.services.assistant import language, style
 from openfyxer.services.assistant.classify_text import new_text
-from openfyxer.services.calendar import asks, scheduling, slots
+from openfyxer.services.calendar import asks, places, scheduling, slots
 from openfyxer.services.mail import drafts
 from openfyxer.services.mail.emails import get_owned
 
@@ -56,10 +56,16 @@ def _offset_label(minutes: int) -> str:
 
 
 def sender_zone(email: Email, stated: str | None, user_zone: str) -> str:
-    """The zone the sender's times are in: the one they state, else their Date header's offset (the
-    user's own zone when it had that offset then: a colleague down the hall), else the user's."""
+    """The zone the sender's times are in: the one they state; else the city their signature names
+    when its zone had their Date header's offset then (a zone, so right across their DST change);
+    else that offset (the user's own zone when it had that offset then: a colleague down the hall);
+    else the user's."""
     if stated:
         return stated
+    city = places.signature_city_zone(new_text(email.body_text or ""))
+    if city and email.received_at is not None and places.city_zone_agrees(city, email.received_at,
+                                                                          email.sent_utc_offset):
+        return city
     if email.sent_utc_offset is None or email.received_at is None:
         return user_zone
     mine = email.received_at.astimezone(ZoneInfo(user_zone)).utcoffset()

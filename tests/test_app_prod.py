@@ -1032,6 +1032,14 @@ def test_calendar_connect_week_new_event_and_find_a_time(app: RunningApp, api: h
             expect(changed).to_contain_text("Dentist (Dr. Pop)")
             expect(changed).to_contain_text("08:30–09:15")
             expect(page.locator("#event-cancel")).to_have_count(0)  # back to a new event
+
+            page.click("#view-agenda")  # the next 30 days as a list: only days with events
+            agenda = page.locator("#agenda")
+            expect(agenda).to_contain_text("Dentist (Dr. Pop)")
+            expect(agenda).to_contain_text("Board meeting")
+            expect(page.locator(f"#agenda-{(tuesday + timedelta(days=2)).isoformat()}")).to_have_count(0)
+            page.click("#view-week")
+            expect(page.locator("#week")).to_be_visible()
             assert [e.data.count("SUMMARY:Dentist (Dr. Pop)") for e in work.events()
                     if "SUMMARY:Dentist" in e.data] == [1]
 

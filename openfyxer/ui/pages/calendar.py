@@ -47,6 +47,26 @@ def _day(d: dict) -> rx.Component:
     )
 
 
+def _agenda() -> rx.Component:
+    return rx.vstack(
+        rx.cond(CalendarState.agenda.length() > 0,
+                rx.foreach(CalendarState.agenda, lambda d: rx.box(
+                    rx.heading(d["label"], size="2", as_="h3", margin_bottom="0.3em"),
+                    rx.vstack(rx.foreach(d["events"].to(list[dict]), _event), spacing="2", width="100%"),
+                    width="100%", class_name="agenda-day", id="agenda-" + d["iso"].to(str))),
+                rx.text(t("Nothing in the next 30 days."), color_scheme="gray")),
+        width="100%", spacing="3", id="agenda",
+    )
+
+
+def _views() -> rx.Component:
+    return rx.segmented_control.root(
+        rx.segmented_control.item(t("Week"), value="week", id="view-week"),
+        rx.segmented_control.item(t("Agenda"), value="agenda", id="view-agenda"),
+        value=CalendarState.view, on_change=CalendarState.show, size="1",
+    )
+
+
 def _week() -> rx.Component:
     return rx.vstack(
         rx.hstack(
@@ -56,7 +76,9 @@ def _week() -> rx.Component:
             rx.button(rx.icon("chevron-right", aria_hidden="true"), on_click=CalendarState.next_week,
                       variant="soft", aria_label=t("Next week"), id="next-week"),
             rx.heading(CalendarState.week_label, size="3", as_="h2", id="week-label"),
-            align="center", wrap="wrap",
+            rx.spacer(),
+            _views(),
+            align="center", wrap="wrap", width="100%",
         ),
         rx.grid(rx.foreach(CalendarState.days, _day), columns=rx.breakpoints(initial="1", sm="2", lg="7"),
                 spacing="2", width="100%", id="week"),
@@ -174,7 +196,10 @@ def calendar_page() -> rx.Component:
         rx.cond(
             CalendarState.calendars.length() > 0,
             rx.vstack(
-                _week(),
+                rx.cond(CalendarState.view == "agenda",
+                        rx.vstack(rx.hstack(rx.heading(t("Agenda"), size="3", as_="h2"), rx.spacer(), _views(),
+                                            width="100%", align="center"), _agenda(), width="100%"),
+                        _week()),
                 rx.grid(rx.card(_new_event()), rx.card(_find_time()), columns=rx.breakpoints(initial="1", md="2"),
                         spacing="3", width="100%"),
                 rx.card(rx.vstack(rx.heading(t("Calendars"), size="3", as_="h3"),

@@ -18,6 +18,7 @@ from openfyxer.ui.state.mail import MailState
 
 FIND_DAYS = 14  # "find a time" looks this far ahead
 SYNC_WAIT_S = 90  # how long an open page follows a sync it started
+AGENDA_DAYS = 30
 
 
 class CalendarState(MailState):
@@ -31,6 +32,8 @@ class CalendarState(MailState):
     week_start: str = ""  # ISO date of the Monday shown, in the user's zone
     week_label: str = ""
     days: list[dict] = []
+    view: str = "week"  # "week", or "agenda": the next AGENDA_DAYS days that have events, as a list
+    agenda: list[dict] = []
     slots: list[dict] = []
     proposals: list[dict] = []
 
@@ -66,11 +69,22 @@ class CalendarState(MailState):
         self.writable_calendars = [c for c in self.calendars if c["writable"]]
 
     def _read_week(self, db, user) -> None:  # noqa: ANN001
-        zone, monday = self._zone(), self._monday()
+        monday = self._monday()
         self.week_start = monday.isoformat()
-        start = datetime.combine(monday, time(0), tzinfo=zone)
-        found = events.list_events(db, user=user, start=start, end=start + timedelta(days=7))
-        by_day: dict[date, list[dict]] = {monday + timedelta(days=i): [] for i in range(7)}
+        self.days = self._by_day(db, user, monday, 7)
+        last = monday + timedelta(days=6)
+        self.week_label = f"{format_date(monday, 'd MMM', locale=self.lang)} – {format_date(last, 'd MMM y', locale=self.lang)}"
+        if self.view == "agenda":
+            today = datetime.now(self._zone()).date()
+            self.agenda = [d for d in self._by_day(db, user, today, AGENDA_DAYS, long_labels=True) if d["events"]]
+
+    def _by_day(self, db, user, first: date, count: int, long_labels: bool = False) -> list[dict]:  # noqa: ANN001
+        """Each of `count` days from `first` (in the user's zone) with its events; one over several days
+        shows on each."""
+        zone = self._zone()
+        start = datetime.combine(first, time(0), tzinfo=zone)
+        found = events.list_events(db, user=user, start=start, end=start + timedelta(days=count))
+        by_day: dict[date, list[dict]] = {first + timedelta(days=i): [] for i in range(count)}
         for e in found:
             a, b = events.local_span(e, zone)
             day = a.astimezone(zone).date()
@@ -78,10 +92,13 @@ class CalendarState(MailState):
                 if a < datetime.combine(d + timedelta(days=1), time(0), tzinfo=zone) and \
                         b > datetime.combine(d, time(0), tzinfo=zone) or (a == b and d == day):
                     by_day[d].append(self._event_row(e, a.astimezone(zone), b.astimezone(zone)))
-        self.days = [{"iso": d.isoformat(), "label": format_date(d, "EEE d MMM", locale=self.lang),
-                      "events": rows} for d, rows in by_day.items()]
-        last = monday + timedelta(days=6)
-        self.week_label = f"{format_date(monday, 'd MMM', locale=self.lang)} – {format_date(last, 'd MMM y', locale=self.lang)}"
+        label = "EEEE d MMMM" if long_labels else "EEE d MMM"
+        return [{"iso": d.isoformat(), "label": format_date(d, label, locale=self.lang), "events": rows}
+                for d, rows in by_day.items()]
+
+    def show(self, view: str | list[str]) -> None:
+        self.view = "agenda" if view == "agenda" else "week"
+        self._redraw()
 
     def _event_row(self, e, a: datetime, b: datetime) -> dict:  # noqa: ANN001
         when = self._t("All day") if e.is_all_day else \

@@ -232,10 +232,10 @@ def put(cfg: CalDavConfig, *, calendar_url: str, uid: str, data: str, href: str 
     headers = {"Content-Type": "text/calendar; charset=utf-8"}
     headers.update({"If-Match": etag} if href and etag else {"If-None-Match": "*"} if not href else {})
     url = urljoin(calendar_url, quote(target))
-    response = _request(cfg, url, "PUT", data, headers, "save the event")
+    response = request(cfg, url, "PUT", data, headers, "save the event")
     new_etag = response.headers.get("etag") or response.headers.get("ETag")
     if not new_etag:  # a server that stores the event otherwise than sent gives none: read it back
-        new_etag = _request(cfg, url, "HEAD", "", {}, "read the saved event").headers.get("etag")
+        new_etag = request(cfg, url, "HEAD", "", {}, "read the saved event").headers.get("etag")
     return RemoteObject(href=target, etag=new_etag, data=data)
 
 
@@ -245,13 +245,13 @@ def delete(cfg: CalDavConfig, *, calendar_url: str, href: str, etag: str | None)
 
     headers = {"If-Match": etag} if etag else {}
     try:
-        _request(cfg, urljoin(calendar_url, quote(href)), "DELETE", "", headers, "delete the event")
+        request(cfg, urljoin(calendar_url, quote(href)), "DELETE", "", headers, "delete the event")
     except CalDavError as e:
         if "404" not in str(e):
             raise
 
 
-def _request(cfg: CalDavConfig, url: str, method: str, body: str, headers: dict, what: str):  # noqa: ANN202
+def request(cfg: CalDavConfig, url: str, method: str, body: str, headers: dict, what: str):  # noqa: ANN202
     try:
         with _client(cfg) as client:
             response = client.request(url, method, body, headers)

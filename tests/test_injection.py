@@ -115,12 +115,12 @@ def assert_never_sent(draft: Draft) -> None:
 
 # One email of each kind runs in the suite: each draft of the small model takes about ten seconds. The
 # whole corpus through the real model is a measurement, `python -m bench.injection`, which runs this
-# test with OPENFYXER_INJECTION_ALL=1; the layer below (a model that obeys) covers every email here.
+# test with INJECTION_ALL=1; the layer below (a model that obeys) covers every email here.
 _KINDS = sorted({i["kind"] for i in CORPUS})
 _QUICK = {next((i for i in CORPUS if i["kind"] == kind and i["language"] == ("en", "ro")[n % 2]),
                next(i for i in CORPUS if i["kind"] == kind))["id"] for n, kind in enumerate(_KINDS)}
 EMBEDDED_CASES = [pytest.param(i, id=i["id"]) for i in CORPUS
-                  if i["id"] in _QUICK or os.environ.get("OPENFYXER_INJECTION_ALL") == "1"]
+                  if i["id"] in _QUICK or os.environ.get("INJECTION_ALL") == "1"]
 
 
 def _record(entry: dict) -> None:

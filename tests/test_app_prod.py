@@ -990,7 +990,7 @@ def test_calendar_connect_week_new_event_and_find_a_time(app: RunningApp, api: h
             work = client.principal().make_calendar(name="Work", cal_id="work")
             work.save_event(dtstart=datetime(tuesday.year, tuesday.month, tuesday.day, 10, tzinfo=zone),
                             dtend=datetime(tuesday.year, tuesday.month, tuesday.day, 11, tzinfo=zone),
-                            summary="Board meeting", uid="board@test")
+                            summary="Board meeting", location="Sala Mare", description="Q4 budget", uid="board@test")
             # Today, for Home: a timed meeting saved first, an all-day one that must still come first.
             work.save_event(dtstart=datetime(today.year, today.month, today.day, 12, tzinfo=zone),
                             dtend=datetime(today.year, today.month, today.day, 12, 30, tzinfo=zone),
@@ -1032,6 +1032,14 @@ def test_calendar_connect_week_new_event_and_find_a_time(app: RunningApp, api: h
             expect(changed).to_contain_text("Dentist (Dr. Pop)")
             expect(changed).to_contain_text("08:30–09:15")
             expect(page.locator("#event-cancel")).to_have_count(0)  # back to a new event
+            # what the form does not show (place, notes) is kept when the rest is changed
+            page.locator(".calendar-event", has_text="Board meeting").locator(".calendar-event-edit").click()
+            expect(page.locator("#event_end")).to_have_value("11:00")
+            page.fill("#event_end", "11:30")
+            page.click("#event-submit")
+            expect(page.locator(f"#day-{tuesday.isoformat()}")).to_contain_text("10:00–11:30")
+            board = work.event_by_uid("board@test").data.replace("\r\n ", "")
+            assert "LOCATION:Sala Mare" in board and "DESCRIPTION:Q4 budget" in board
 
             page.click("#view-agenda")  # the next 30 days as a list: only days with events
             agenda = page.locator("#agenda")

@@ -108,10 +108,9 @@ def _editable(session: Session, user: User, event_id: uuid.UUID) -> tuple[Calend
     return event, session.get(Calendar, event.calendar_id), session.get(CalendarObject, event.object_id)
 
 
-def _occurrence(session: Session, user: User, event: CalendarEvent, obj: CalendarObject) -> bool:
+def _occurrence(account: CalendarAccount, event: CalendarEvent, obj: CalendarObject) -> bool:
     """Whether the event is one occurrence of a CalDAV series (changed within the series' resource)."""
-    if not obj.recurring or session.get(CalendarAccount, session.get(Calendar, obj.calendar_id).account_id
-                                        ).provider != "caldav":
+    if not obj.recurring or account.provider != "caldav":
         return False
     if not event.recurrence_id:
         raise ValidationError("this series cannot be changed here: change it in your calendar app",
@@ -172,7 +171,7 @@ def update_event(session: Session, *, user: User, event_id: uuid.UUID, data: Eve
         with _server_wins_on_conflict(session, cal, user):
             api_write.update(session, cal, account, obj, _fields(data, start, end, tzid, user))
         return _first_instance(session, obj)
-    if _occurrence(session, user, event, obj):
+    if _occurrence(account, event, obj):
         return _update_occurrence(session, user, event, cal, obj, data, start, end, tzid)
     old = _read(obj, user.timezone or "UTC")
     sequence = (old[0].sequence + 1) if old else 1
@@ -190,7 +189,7 @@ def update_event(session: Session, *, user: User, event_id: uuid.UUID, data: Eve
 def delete_event(session: Session, *, user: User, event_id: uuid.UUID) -> None:
     event, cal, obj = _editable(session, user, event_id)
     account = session.get(CalendarAccount, cal.account_id)
-    if _occurrence(session, user, event, obj):
+    if _occurrence(account, event, obj):
         text = _rewrite(occurrences.removed, obj.data, event.uid, event.recurrence_id, user.timezone or "UTC")
         _put_series(session, user, cal, obj, event, text)
         return

@@ -10,9 +10,10 @@ someone from Bucharest writing from a trip to Denver is on Denver's clock.
 from __future__ import annotations
 
 import re
-import unicodedata
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
+
+from openfyxer.services.assistant.classify_text import fold
 
 SIGNATURE_LINES = 8  # the lines read, counted from the end of the new text
 
@@ -56,18 +57,13 @@ _CITY = re.compile(r"(?<![\w-])(" + "|".join(sorted(map(re.escape, _CITIES), key
                    + r")(?![\w-])")
 
 
-def _folded(text: str) -> str:
-    """Lower case without diacritics (ș and ş alike), so "București" and "Bucuresti" are one city."""
-    return "".join(c for c in unicodedata.normalize("NFKD", text.lower()) if not unicodedata.combining(c))
-
-
 def signature_city_zone(text: str) -> str | None:
     """The IANA zone of the first city named in the signature lines (the last lines of `text`)."""
     lines = [line for line in text.strip().splitlines() if line.strip()][-SIGNATURE_LINES:]
     for line in lines:
         if len(line) > 120:  # a sentence of the mail, not a signature line
             continue
-        found = _CITY.search(_folded(line))
+        found = _CITY.search(fold(line))  # "București" and "Bucuresti" are one city
         if found:
             return _CITIES[found.group(1)]
     return None

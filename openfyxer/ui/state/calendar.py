@@ -28,6 +28,8 @@ class CalendarState(MailState):
     editing_id: str = ""
     editing_all_day: bool = False
     editing_days: int = 1
+    # What the form does not show of the event being changed, sent back as it was (an update writes every field).
+    editing_kept: dict[str, str] = {}
     notice: str = ""
     week_start: str = ""  # ISO date of the Monday shown, in the user's zone
     week_label: str = ""
@@ -107,7 +109,7 @@ class CalendarState(MailState):
         return {"id": str(e.id), "title": e.title or self._t("(no title)"), "when": when,
                 "location": e.location or "", "tentative": e.status == "TENTATIVE", "all_day": e.is_all_day,
                 "days": days, "date": a.date().isoformat(), "start_hm": a.strftime("%H:%M"),
-                "end_hm": b.strftime("%H:%M"), "raw_title": e.title or "", "calendar_id": str(e.calendar_id)}
+                "end_hm": b.strftime("%H:%M"), "raw_title": e.title or "", "description": e.description or ""}
 
     def _redraw(self) -> None:
         try:
@@ -186,9 +188,10 @@ class CalendarState(MailState):
             except ValueError:
                 raise ValidationError(self._t("Give a date and times such as 2027-03-17 and 14:30.")) from None
             return EventWrite(calendar_id=calendar_id, title=title, all_day=True, start_date=first,
-                              end_date=first + timedelta(days=self.editing_days))
+                              end_date=first + timedelta(days=self.editing_days), **self.editing_kept)
         start, end = self._local(day, form.get("event_start") or ""), self._local(day, form.get("event_end") or "")
-        return EventWrite(calendar_id=calendar_id, title=title, start=start, end=end, tzid=self._tz)
+        return EventWrite(calendar_id=calendar_id, title=title, start=start, end=end, tzid=self._tz,
+                          **self.editing_kept)
 
     async def save_event(self, form: dict):  # noqa: ANN201
         """A new event in the user's zone, or the one being changed; written to the calendar's server first."""
@@ -216,13 +219,14 @@ class CalendarState(MailState):
         self.error, self.notice = "", ""
         self.editing_id, self.editing_all_day = row["id"], bool(row["all_day"])
         self.editing_days = int(row["days"] or 1)
+        self.editing_kept = {"description": row["description"], "location": row["location"]}
         return [rx.set_value("event_title", row["raw_title"]), rx.set_value("event_date", row["date"]),
                 *([] if self.editing_all_day else [rx.set_value("event_start", row["start_hm"]),
                                                    rx.set_value("event_end", row["end_hm"])]),
                 rx.set_focus("event_title")]  # (not scroll_to: it runs through eval, which the CSP refuses)
 
     def cancel_edit(self):  # noqa: ANN201
-        self.editing_id, self.editing_all_day, self.editing_days = "", False, 1
+        self.editing_id, self.editing_all_day, self.editing_days, self.editing_kept = "", False, 1, {}
         self._redraw()
         return [rx.set_value(f, "") for f in ("event_title", "event_start", "event_end")]
 
@@ -233,7 +237,7 @@ class CalendarState(MailState):
         if done:
             self.notice = self._t("Deleted from your calendar.")
             if self.editing_id == event_id:
-                self.editing_id, self.editing_all_day = "", False
+                self.editing_id, self.editing_all_day, self.editing_kept = "", False, {}
         self._redraw()
 
     def find_time(self, form: dict) -> None:

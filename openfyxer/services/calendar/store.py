@@ -42,14 +42,32 @@ def horizon(now: datetime | None = None) -> tuple[datetime, datetime]:
 
 def store_object(session: Session, calendar_id: uuid.UUID, obj: CalendarObject | None, remote: caldav.RemoteObject,
                   parsed: timeline.Parsed) -> CalendarObject:
-    uid = parsed.instances[0].uid if parsed.instances else (obj.uid if obj else "")
+    uid = _uid(parsed, obj)
     if obj is None:
         obj = CalendarObject(calendar_id=calendar_id, href=remote.href)
-    obj.etag, obj.data, obj.uid, obj.updated_at = remote.etag, remote.data, uid[:500], utcnow()
+    obj.etag, obj.data, obj.uid, obj.updated_at = remote.etag, remote.data, uid, utcnow()
     obj.recurring = any(i.is_recurring for i in parsed.instances)
     session.add(obj)
     session.flush()
     return obj
+
+
+def store_new(session: Session, cal: Calendar, batch: list[tuple[caldav.RemoteObject, timeline.Parsed]]) -> int:
+    """Objects this calendar has not held yet, with their instances: two bulk inserts for the whole
+    batch. A first sync is thousands of them, and one flush and one look-up each cost it seconds."""
+    now, objects, events = utcnow(), [], []
+    for remote, parsed in batch:
+        obj_id = uuid.uuid4()
+        objects.append({"id": obj_id, "calendar_id": cal.id, "href": remote.href, "etag": remote.etag,
+                        "data": remote.data, "uid": _uid(parsed, None), "remote_id": None,
+                        "recurring": any(i.is_recurring for i in parsed.instances), "updated_at": now})
+        for key, inst in _unique(parsed.instances):
+            events.append(_fresh(cal, obj_id, key, inst, "caldav", now))
+    if objects:
+        session.execute(insert(CalendarObject), objects)
+    if events:
+        session.execute(insert(CalendarEvent), events)
+    return len(events)
 
 
 def store_instances(session: Session, obj: CalendarObject, instances: list[timeline.Instance],
@@ -58,28 +76,41 @@ def store_instances(session: Session, obj: CalendarObject, instances: list[timel
     cal = session.get(Calendar, obj.calendar_id)
     existing = {(e.uid, e.recurrence_id): e for e in session.exec(select(CalendarEvent).where(
         CalendarEvent.object_id == obj.id)).all()}
-    fresh = []
-    seen = set()
-    for inst in instances:
-        key = (inst.uid[:500], inst.recurrence_id or "")
-        if key in seen:
-            continue
-        seen.add(key)
-        values = _row(inst)
+    fresh, now, count = [], utcnow(), 0
+    for key, inst in _unique(instances):
+        count += 1
         row = existing.pop(key, None)
         if row is None:
-            fresh.append({"id": uuid.uuid4(), "user_id": cal.user_id, "calendar_id": cal.id, "object_id": obj.id,
-                          "provider": provider, "uid": key[0], "recurrence_id": key[1], "created_at": utcnow(),
-                          **values})
+            fresh.append(_fresh(cal, obj.id, key, inst, provider, now))
         else:
-            for name, value in values.items():
+            for name, value in _row(inst).items():
                 setattr(row, name, value)
             session.add(row)
     if existing:
         session.exec(delete(CalendarEvent).where(CalendarEvent.id.in_([e.id for e in existing.values()])))
     if fresh:
         session.execute(insert(CalendarEvent), fresh)  # in bulk: a series is hundreds of rows
-    return len(seen)
+    return count
+
+
+def _uid(parsed: timeline.Parsed, obj: CalendarObject | None) -> str:
+    return (parsed.instances[0].uid if parsed.instances else (obj.uid if obj else ""))[:500]
+
+
+def _unique(instances: list[timeline.Instance]):  # noqa: ANN202
+    """Each instance once, by the key the table is unique on."""
+    seen = set()
+    for inst in instances:
+        key = (inst.uid[:500], inst.recurrence_id or "")
+        if key not in seen:
+            seen.add(key)
+            yield key, inst
+
+
+def _fresh(cal: Calendar, obj_id: uuid.UUID, key: tuple[str, str], inst: timeline.Instance, provider: str,
+           now: datetime) -> dict:
+    return {"id": uuid.uuid4(), "user_id": cal.user_id, "calendar_id": cal.id, "object_id": obj_id,
+            "provider": provider, "uid": key[0], "recurrence_id": key[1], "created_at": now, **_row(inst)}
 
 
 def _row(inst: timeline.Instance) -> dict:

@@ -28,7 +28,7 @@ from openfyxer.services.calendar.accounts import caldav_config
 
 # Kept importable from here: what editing and the invitations write goes through the same store.
 from openfyxer.services.calendar.store import (  # noqa: F401
-    REEXPAND_AFTER, SKIPPED_KEPT, SyncResult, horizon, store_instances, store_object,
+    REEXPAND_AFTER, SKIPPED_KEPT, SyncResult, horizon, store_instances, store_new, store_object,
 )
 
 log = logging.getLogger(__name__)
@@ -87,19 +87,10 @@ def _sync(calendar_id: uuid.UUID, cfg: caldav.CalDavConfig, url: str, token: str
         todo += [caldav.RemoteObject(o.href, o.etag, o.data) for o in known.values()
                  if o.recurring and o.updated_at < old and o.href not in taken and o.href not in gone]
         result.deleted = _delete(session, known, deleted)
-        start, end = horizon()
-        parsed = parse.expand_many([o.data for o in todo], start, end, zone)
-        for remote, outcome in zip(todo, parsed):
-            if isinstance(outcome, str):
-                result.skipped.append(f"{remote.href}: {outcome}")
-                continue
-            result.skipped.extend(outcome.skipped)
-            obj = store_object(session, calendar_id, known.get(remote.href), remote, outcome)
-            result.instances += store_instances(session, obj, outcome.instances)
-            result.changed += 1
         cal = session.get(Calendar, calendar_id)
         if cal is None:  # removed while we read it
             return result
+        _store(session, cal, known, todo, zone, result)
         cal.sync_token = changes.token
         cal.sync_state, cal.sync_error, cal.last_synced_at = "idle", None, utcnow()
         cal.skipped = (result.skipped + [s for s in (cal.skipped or []) if not result.full])[:SKIPPED_KEPT]
@@ -109,6 +100,26 @@ def _sync(calendar_id: uuid.UUID, cfg: caldav.CalDavConfig, url: str, token: str
         # Even with nothing changed: time moved on, and a series' latest meeting with it.
         later(session, "index_calendar", cal.user_id, owner=cal.user_id)
     return result
+
+
+def _store(session: Session, cal: Calendar, known: dict[str, CalendarObject], todo: list[caldav.RemoteObject],
+           zone: str, result: SyncResult) -> None:
+    start, end = horizon()
+    remotes = iter(todo)
+    for outcomes in parse.expand_chunks([o.data for o in todo], start, end, zone):
+        new = []
+        for outcome, remote in zip(outcomes, remotes):  # outcomes first: zip must not take a remote past them
+            if isinstance(outcome, str):
+                result.skipped.append(f"{remote.href}: {outcome}")
+                continue
+            result.skipped.extend(outcome.skipped)
+            result.changed += 1
+            if remote.href in known:
+                obj = store_object(session, cal.id, known[remote.href], remote, outcome)
+                result.instances += store_instances(session, obj, outcome.instances)
+            else:
+                new.append((remote, outcome))
+        result.instances += store_new(session, cal, new)
 
 
 def _delete(session: Session, known: dict[str, CalendarObject], hrefs: list[str]) -> int:

@@ -50,6 +50,7 @@ def periodic() -> tuple[Periodic, ...]:
         Periodic("sync_all", get_settings().sync_interval_seconds),
         Periodic("sync_calendars", get_settings().sync_interval_seconds),
         Periodic("send_due", 60),
+        Periodic("deliver_due", 15),  # notification retries and what quiet hours held
     )
 
 

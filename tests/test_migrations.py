@@ -20,6 +20,7 @@ AUTH_TABLES = {"auth_sessions", "refresh_tokens", "totp_used_steps", "invitation
 MAIL_TABLES = {"mail_folders", "email_locations", "oauth_flows", "triage_feedback", "notifications"}
 KNOWLEDGE_TABLES = {"kg_nodes", "kg_edges", "kg_chunks", "chat_messages"}
 CALENDAR_TABLES = {"calendar_accounts", "calendars", "calendar_objects"}
+NOTIFY_TABLES = {"notify_channels", "notify_deliveries"}
 
 
 def _config() -> Config:
@@ -52,11 +53,11 @@ def test_upgrade_downgrade_upgrade(empty_db):
     """GIVEN an empty database WHEN migrated up, down and up again THEN all tables exist, then none, then all."""
     cfg = _config()
     command.upgrade(cfg, "head")
-    assert _tables(empty_db) == SPEC_TABLES | AUTH_TABLES | MAIL_TABLES | KNOWLEDGE_TABLES | CALENDAR_TABLES
+    assert _tables(empty_db) == SPEC_TABLES | AUTH_TABLES | MAIL_TABLES | KNOWLEDGE_TABLES | CALENDAR_TABLES | NOTIFY_TABLES
     command.downgrade(cfg, "base")
     assert _tables(empty_db) == set()
     command.upgrade(cfg, "head")
-    assert _tables(empty_db) == SPEC_TABLES | AUTH_TABLES | MAIL_TABLES | KNOWLEDGE_TABLES | CALENDAR_TABLES
+    assert _tables(empty_db) == SPEC_TABLES | AUTH_TABLES | MAIL_TABLES | KNOWLEDGE_TABLES | CALENDAR_TABLES | NOTIFY_TABLES
 
 
 def test_migrations_match_the_models(empty_db):

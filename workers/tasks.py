@@ -16,6 +16,7 @@ from openfyxer.services.assistant import processing
 from openfyxer.services.calendar import accounts as calendars, sync as calendar_sync
 from openfyxer.services.knowledge import calendar_index, indexing
 from openfyxer.services.mail import accounts, mailactions, outbox, sync
+from openfyxer.services.notify import deliver as notify_deliver
 
 
 # Each task's overall deadline, in seconds: RQ's job timeout, and in process the moment the job is
@@ -40,6 +41,8 @@ DEADLINES: dict[str, float] = {
     "sync_calendars": 1 * MINUTE,
     "sync_calendar": 10 * MINUTE,  # a first sync of thousands of events, parsed in the sandbox
     "meeting_answer": 2 * MINUTE,  # one write to the calendar server
+    "deliver_notification": 2 * MINUTE,  # one request, bounded by settings.notify_timeout_seconds
+    "deliver_due": 1 * MINUTE,
 }
 
 
@@ -67,6 +70,15 @@ def sync_all() -> int:
 def send_draft(draft_id: str) -> str:
     # The style profile learns the sent reply when sync brings it back from Sent (process_account).
     return outbox.deliver(draft_id=_id(draft_id))
+
+
+def deliver_notification(delivery_id: str) -> str:
+    return notify_deliver.deliver(delivery_id=_id(delivery_id))
+
+
+def deliver_due() -> int:
+    with session_scope() as session:
+        return notify_deliver.deliver_due(session)
 
 
 def send_due() -> int:

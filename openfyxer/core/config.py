@@ -105,6 +105,13 @@ class Settings(BaseSettings):
     # so one user's slow mail server or long model call holds one of them at most.
     job_workers: int = Field(3, ge=2, le=32)
     oauth_redirect_base: str = ""
+    # Where the user opens the dashboard (links in notifications); unset: the OAuth base, else this port.
+    public_url: str = ""
+    # Notifications: how long a receiver may take, how many attempts before giving up, and how long a
+    # delivery claimed by a worker that died stays claimed before it is sent again (same webhook-id).
+    notify_timeout_seconds: float = Field(10, gt=0, le=120)
+    notify_max_attempts: int = Field(8, ge=1, le=50)
+    notify_lease_seconds: int = Field(120, ge=5, le=3600)
     google_client_id: str = ""
     google_client_secret: str = ""
     microsoft_client_id: str = ""

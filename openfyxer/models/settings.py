@@ -50,6 +50,7 @@ class UserSettings(SQLModel, table=True):
     follow_up_days: int = 3
     priority_contacts: list[str] = Field(default_factory=list, sa_type=JSONType)
     scheduling: dict = Field(default_factory=dict, sa_type=JSONType)  # SchedulingPrefs; {} = the defaults
+    notify: dict = Field(default_factory=dict, sa_type=JSONType)  # NotifyPrefs; {} = the defaults
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 

@@ -35,6 +35,7 @@ from openfyxer.services.assistant.classify_bulk import Bulk, bulk_signal, is_sha
 from openfyxer.services.assistant.classify_deadline import age_words, day_words, passed_deadline
 from openfyxer.services.assistant.classify_text import new_text
 from openfyxer.services import settings as settings_service
+from openfyxer.services.notify import events as notify_events
 
 CORRECTION_SIMILARITY = 0.9
 URGENT_MAX_AGE = timedelta(days=7)  # older mail is never urgent today, whatever it says
@@ -274,6 +275,7 @@ def _notify(session: Session, user: User, e: Email) -> None:
     if not exists:
         session.add(Notification(user_id=user.id, kind="urgent", email_id=e.id,
                                  title=f"Urgent: {(e.subject or '(no subject)')[:200]} — {e.sender or ''}"[:500]))
+    notify_events.urgent_mail(session, user=user, email=e)
 
 
 def correct(session: Session, *, user: User, email: Email, category: str) -> None:

@@ -1,0 +1,131 @@
+"""The user's notification channels: added, changed, removed, listed. A channel's target (URLs,
+tokens, numbers) is checked when saved and kept encrypted; the API and the page show only a hint
+of it, and a webhook's signing secret only once, in the answer that made it."""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from urllib.parse import urlsplit
+
+from sqlmodel import Session, select
+
+from openfyxer.core.errors import NotFound, ValidationError
+from openfyxer.integrations import webhook
+from openfyxer.models.notify import (
+    DEFAULT_EVENTS, ChannelCreate, ChannelPublic, ChannelUpdate, NotifyChannel,
+)
+from openfyxer.models.types import check_address
+from openfyxer.security import outbound
+from openfyxer.services import audit
+
+MAX_CHANNELS = 20
+_PHONE = re.compile(r"^\+[1-9]\d{6,14}$")  # E.164
+_NEEDS = {"slack": ("url",), "webhook": ("url",), "sms": ("account_sid", "auth_token", "from", "to"), "email": ("to",)}
+_MAY = {"sms": ("api_base",)}
+
+
+def public(channel: NotifyChannel, secret: str | None = None) -> ChannelPublic:
+    return ChannelPublic(id=channel.id, kind=channel.kind, name=channel.name, hint=channel.hint,
+                         events=list(channel.events), enabled=channel.enabled,
+                         disabled_reason=channel.disabled_reason, created_at=channel.created_at, secret=secret)
+
+
+def target(channel: NotifyChannel) -> dict[str, str]:
+    return json.loads(channel.config or "{}")
+
+
+def list_channels(session: Session, *, user_id: uuid.UUID) -> list[NotifyChannel]:
+    return list(session.exec(select(NotifyChannel).where(NotifyChannel.user_id == user_id)
+                             .order_by(NotifyChannel.created_at)).all())
+
+
+def get(session: Session, *, user_id: uuid.UUID, channel_id: uuid.UUID) -> NotifyChannel:
+    channel = session.get(NotifyChannel, channel_id)
+    if channel is None or channel.user_id != user_id:
+        raise NotFound("no such notification channel")
+    return channel
+
+
+def create(session: Session, *, user_id: uuid.UUID, data: ChannelCreate) -> ChannelPublic:
+    if len(list_channels(session, user_id=user_id)) >= MAX_CHANNELS:
+        raise ValidationError(f"at most {MAX_CHANNELS} notification channels")
+    clean = _checked(data.kind, data.target)
+    secret = None
+    if data.kind == "webhook":
+        secret = clean["secret"] = webhook.new_secret()
+    channel = NotifyChannel(user_id=user_id, kind=data.kind, name=(data.name or data.kind.capitalize()).strip()[:100],
+                            config=json.dumps(clean), hint=_hint(data.kind, clean),
+                            events=list(data.events if data.events is not None else DEFAULT_EVENTS))
+    session.add(channel)
+    session.flush()
+    audit.record(session, action="notify.channel_added", user_id=user_id, entity_type="notify_channel",
+                 entity_id=channel.id, details={"kind": channel.kind})
+    return public(channel, secret)
+
+
+def update(session: Session, *, user_id: uuid.UUID, channel_id: uuid.UUID, data: ChannelUpdate) -> ChannelPublic:
+    channel = get(session, user_id=user_id, channel_id=channel_id)
+    if data.target is not None:
+        clean = _checked(channel.kind, data.target)
+        if channel.kind == "webhook":  # a new URL keeps the secret the receiver already holds
+            clean["secret"] = target(channel)["secret"]
+        channel.config, channel.hint = json.dumps(clean), _hint(channel.kind, clean)
+    if data.name is not None:
+        channel.name = data.name.strip()[:100] or channel.name
+    if data.events is not None:
+        channel.events = list(data.events)
+    if data.enabled is not None:
+        channel.enabled = data.enabled
+        if data.enabled:
+            channel.disabled_reason = None
+    session.add(channel)
+    session.flush()
+    return public(channel)
+
+
+def remove(session: Session, *, user_id: uuid.UUID, channel_id: uuid.UUID) -> None:
+    channel = get(session, user_id=user_id, channel_id=channel_id)
+    session.delete(channel)
+    audit.record(session, action="notify.channel_removed", user_id=user_id, entity_type="notify_channel",
+                 entity_id=channel_id, details={"kind": channel.kind})
+    session.flush()
+
+
+def _checked(kind: str, given: dict[str, str]) -> dict[str, str]:
+    values = {k: (v or "").strip() for k, v in given.items()}
+    unknown = set(values) - set(_NEEDS[kind]) - set(_MAY.get(kind, ()))
+    missing = [k for k in _NEEDS[kind] if not values.get(k)]
+    if unknown or missing:
+        raise ValidationError(f"a {kind} channel needs {', '.join(_NEEDS[kind])}"
+                              + (f" (may also have {', '.join(_MAY[kind])})" if kind in _MAY else ""))
+    if kind in ("slack", "webhook"):
+        _url(values["url"], "Slack webhook" if kind == "slack" else "webhook")
+    if kind == "sms":
+        for name in ("from", "to"):
+            if not _PHONE.match(values[name]):
+                raise ValidationError(f"the SMS '{name}' number must be in international form (+40…)")
+        if values.get("api_base"):
+            _url(values["api_base"], "SMS provider")
+    if kind == "email":
+        try:
+            values["to"] = check_address(values["to"])
+        except ValueError as e:
+            raise ValidationError(str(e)) from None
+    return values
+
+
+def _url(url: str, purpose: str) -> None:
+    if urlsplit(url).scheme.lower() not in ("http", "https"):
+        raise ValidationError(f"the {purpose} must be an http(s) URL")
+    outbound.check_url(url, purpose=purpose)
+
+
+def _hint(kind: str, values: dict[str, str]) -> str:
+    if kind in ("slack", "webhook"):
+        parts = urlsplit(values["url"])
+        return f"{parts.hostname}{'/…' if parts.path.strip('/') else ''}"
+    if kind == "sms":
+        return f"{values['to'][:4]}…{values['to'][-2:]}"
+    return values["to"]

@@ -51,6 +51,8 @@ def periodic() -> tuple[Periodic, ...]:
         Periodic("sync_calendars", get_settings().sync_interval_seconds),
         Periodic("send_due", 60),
         Periodic("deliver_due", 15),  # notification retries and what quiet hours held
+        Periodic("send_digests", 300),  # each user's digest at their local time, once a day
+        Periodic("remind_follow_ups", 300),
     )
 
 

@@ -20,7 +20,7 @@ AUTH_TABLES = {"auth_sessions", "refresh_tokens", "totp_used_steps", "invitation
 MAIL_TABLES = {"mail_folders", "email_locations", "oauth_flows", "triage_feedback", "notifications"}
 KNOWLEDGE_TABLES = {"kg_nodes", "kg_edges", "kg_chunks", "chat_messages"}
 CALENDAR_TABLES = {"calendar_accounts", "calendars", "calendar_objects"}
-NOTIFY_TABLES = {"notify_channels", "notify_deliveries"}
+NOTIFY_TABLES = {"notify_channels", "notify_deliveries", "follow_ups"}
 
 
 def _config() -> Config:

@@ -16,7 +16,7 @@ from openfyxer.services.assistant import processing
 from openfyxer.services.calendar import accounts as calendars, sync as calendar_sync
 from openfyxer.services.knowledge import calendar_index, indexing
 from openfyxer.services.mail import accounts, mailactions, outbox, sync
-from openfyxer.services.notify import deliver as notify_deliver
+from openfyxer.services.notify import deliver as notify_deliver, digest, followups
 
 
 # Each task's overall deadline, in seconds: RQ's job timeout, and in process the moment the job is
@@ -43,6 +43,8 @@ DEADLINES: dict[str, float] = {
     "meeting_answer": 2 * MINUTE,  # one write to the calendar server
     "deliver_notification": 2 * MINUTE,  # one request, bounded by settings.notify_timeout_seconds
     "deliver_due": 1 * MINUTE,
+    "send_digests": 5 * MINUTE,  # reads each due user's mail, drafts and calendar once a day
+    "remind_follow_ups": 5 * MINUTE,
 }
 
 
@@ -79,6 +81,16 @@ def deliver_notification(delivery_id: str) -> str:
 def deliver_due() -> int:
     with session_scope() as session:
         return notify_deliver.deliver_due(session)
+
+
+def send_digests() -> int:
+    with session_scope() as session:
+        return digest.send_due(session)
+
+
+def remind_follow_ups() -> int:
+    with session_scope() as session:
+        return followups.remind_due(session)
 
 
 def send_due() -> int:

@@ -1,4 +1,4 @@
-"""Notification channels, the notification outbox, and each user's quiet hours and digest time
+"""Notification channels, the notification outbox, each user's quiet hours and digest time, follow-ups
 
 Revision ID: 0014
 Revises: 0013
@@ -64,8 +64,33 @@ def upgrade() -> None:
     with op.batch_alter_table('user_settings', schema=None) as batch_op:
         batch_op.add_column(sa.Column('notify', JSON, server_default='{}', nullable=False))
 
+    op.create_table('follow_ups',
+    sa.Column('id', sa.Uuid(), nullable=False),
+    sa.Column('user_id', sa.Uuid(), nullable=False),
+    sa.Column('email_id', sa.Uuid(), nullable=False),
+    sa.Column('thread_id', sa.String(length=998), nullable=False),
+    sa.Column('subject', sa.String(length=500), nullable=False),
+    sa.Column('to', sa.String(length=500), nullable=False),
+    sa.Column('language', sa.String(length=5), nullable=False),
+    sa.Column('sent_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('due_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('state', sa.String(length=20), nullable=False),
+    sa.Column('reminders', sa.Integer(), nullable=False),
+    sa.Column('nudge_draft_id', sa.Uuid(), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['email_id'], ['emails.id'], ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['nudge_draft_id'], ['drafts.id'], ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('email_id'),
+    )
+    with op.batch_alter_table('follow_ups', schema=None) as batch_op:
+        batch_op.create_index('ix_follow_ups_state_due', ['state', 'due_at'], unique=False)
+        batch_op.create_index('ix_follow_ups_user_thread', ['user_id', 'thread_id'], unique=False)
+
 
 def downgrade() -> None:
+    op.drop_table('follow_ups')
     with op.batch_alter_table('user_settings', schema=None) as batch_op:
         batch_op.drop_column('notify')
     op.drop_table('notify_deliveries')

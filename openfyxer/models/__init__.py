@@ -8,7 +8,7 @@ from openfyxer.models.draft import Draft
 from openfyxer.models.email import Email, EmailLocation, Notification, TriageFeedback
 from openfyxer.models.knowledge import ChatMessage, KgChunk, KgEdge, KgNode
 from openfyxer.models.meeting import Meeting
-from openfyxer.models.notify import NotifyChannel, NotifyDelivery
+from openfyxer.models.notify import FollowUp, NotifyChannel, NotifyDelivery
 from openfyxer.models.oauth import OAuthFlow
 from openfyxer.models.settings import UserSettings
 from openfyxer.models.user import AuthSession, Invitation, RefreshToken, TotpUsedStep, User
@@ -24,6 +24,7 @@ __all__ = [
     "Document",
     "Draft",
     "Email",
+    "FollowUp",
     "KgChunk",
     "KgEdge",
     "KgNode",

@@ -137,3 +137,47 @@ class NotifyPrefs(BaseModel):
 class TestRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     channel_id: uuid.UUID
+
+
+FOLLOW_UP_STATES = ("waiting", "due", "replied", "dismissed", "superseded")
+
+
+class FollowUp(SQLModel, table=True):
+    """Mail the user sent that expects an answer: reminded of after `follow_up_days` business days
+    with no reply in its thread, with a nudge draft for them to approve."""
+
+    __tablename__ = "follow_ups"
+    __table_args__ = (Index("ix_follow_ups_state_due", "state", "due_at"),
+                      Index("ix_follow_ups_user_thread", "user_id", "thread_id"))
+
+    id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
+    user_id: uuid.UUID = Field(sa_column=Column(ForeignKey("users.id", ondelete="CASCADE"), nullable=False))
+    email_id: uuid.UUID = Field(sa_column=Column(ForeignKey("emails.id", ondelete="CASCADE"), nullable=False,
+                                                 unique=True))
+    thread_id: str = Field(max_length=998)
+    subject: str = Field(default="", max_length=500)
+    to: str = Field(default="", max_length=500)  # who was written to, as shown
+    language: str = Field(default="en", max_length=5)
+    sent_at: datetime = Field(sa_type=UTCDateTime)
+    due_at: datetime = Field(sa_type=UTCDateTime)
+    state: str = Field(default="waiting", max_length=20)
+    reminders: int = 0
+    nudge_draft_id: uuid.UUID | None = Field(default=None, sa_column=Column(
+        ForeignKey("drafts.id", ondelete="SET NULL"), nullable=True))
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class FollowUpPublic(BaseModel):
+    id: uuid.UUID
+    email_id: uuid.UUID
+    subject: str
+    to: str
+    sent_at: datetime
+    due_at: datetime
+    state: str
+    nudge_draft_id: uuid.UUID | None
+
+
+class FollowUpSnooze(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    days: int = PField(3, ge=1, le=60)  # business days from now

@@ -11,6 +11,7 @@ from openfyxer.core.db import session_scope
 from openfyxer.core.later import later
 from openfyxer.services.assistant import drafting, style, triage
 from openfyxer.services.calendar import booking, offers
+from openfyxer.services.notify import followups
 
 BATCH = 64
 
@@ -29,6 +30,8 @@ def process_account(*, account_id: uuid.UUID) -> int:
                 break
             triage.triage_batch(s, user=user, emails=batch)
             saw_sent = saw_sent or any(e.folder_role == "sent" for e in batch)
+            followups.replies_arrived(s, user=user, emails=batch)
+            followups.track_sent(s, user=user, emails=batch)
             for e in batch:
                 if e.folder_role == "inbox" and booking.answers_an_offer(s, user=user, email=e):
                     later(s, "meeting_answer", e.id, owner=user.id)

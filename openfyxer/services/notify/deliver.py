@@ -118,6 +118,7 @@ def _email(delivery_id: uuid.UUID, to: str, m: render.Message, language: str) ->
     msg["Message-ID"] = f"<{message_id(delivery_id)}@openfyxer.notify>"  # the same on a resend
     msg["Auto-Submitted"] = "auto-generated"  # RFC 3834: no auto-replies to it
     msg.set_content(render.plain(m, language))
+    msg.add_alternative(render.html(m, language), subtype="html")
     try:
         mailbox.send(msg.as_bytes(), account.email_address, [to])
     except (smtp.SendFailed, ews.EwsSendFailed) as e:

@@ -19,6 +19,7 @@ from openfyxer.ui.pages.dashboard import PAGES
 from openfyxer.ui.pages.home import home_page
 from openfyxer.ui.pages.knowledge import chat_page, document_page, knowledge_page
 from openfyxer.ui.pages.mail import drafts_page, email_page, inbox_page
+from openfyxer.ui.pages.notify import awaiting_page
 from openfyxer.ui.pages.settings import audit_page, settings_page
 from openfyxer.ui.state.calendar import CalendarState
 from openfyxer.ui.state.knowledge import ChatState, DocumentState, KnowledgeState
@@ -26,6 +27,7 @@ from openfyxer.ui.state.drafts import DraftsState
 from openfyxer.ui.state.home import HomeState
 from openfyxer.ui.state.inbox import InboxState
 from openfyxer.ui.state.message import EmailState
+from openfyxer.ui.state.notify import AwaitingState
 from openfyxer.ui.state.settings import AuditState, SettingsState
 from openfyxer.ui.state.session import SessionState
 
@@ -102,7 +104,7 @@ app.add_page(register_page, route="/register", title="Create account · OpenFyxe
 OWN_PAGES = {"/": (home_page, HomeState.load), "/inbox": (inbox_page, InboxState.load), "/drafts": (drafts_page, DraftsState.load),
              "/settings": (settings_page, SettingsState.load), "/audit": (audit_page, AuditState.load),
              "/knowledge": (knowledge_page, KnowledgeState.load), "/chat": (chat_page, ChatState.load),
-             "/calendar": (calendar_page, CalendarState.load)}
+             "/calendar": (calendar_page, CalendarState.load), "/awaiting": (awaiting_page, AwaitingState.load)}
 for _href, _label, _page in PAGES:
     _page, _on_load = OWN_PAGES.get(_href, (_page, SessionState.require_login))
     app.add_page(_page, route=_href, title=f"{_label} · OpenFyxer", on_load=_on_load)

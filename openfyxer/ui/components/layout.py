@@ -13,6 +13,7 @@ NAV = (
     (N_("Home"), "/", "house"),
     (N_("Inbox"), "/inbox", "inbox"),
     (N_("Drafts"), "/drafts", "file-pen-line"),
+    (N_("Awaiting reply"), "/awaiting", "hourglass"),
     (N_("Calendar"), "/calendar", "calendar"),
     (N_("Knowledge"), "/knowledge", "book-open"),
     (N_("Meetings"), "/meetings", "mic"),

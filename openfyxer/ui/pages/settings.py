@@ -8,12 +8,13 @@ from openfyxer.ui.components.layout import frame
 from openfyxer.ui.components.translated import t
 from openfyxer.ui.i18n import N_
 from openfyxer.ui.pages.mail import _error
+from openfyxer.ui.pages.notify import notifications_section
 from openfyxer.ui.state.session import SessionState
-from openfyxer.ui.state.settings import PROVIDERS, SECRETS, SMS_PROVIDERS, AuditState, SettingsState
+from openfyxer.ui.state.settings import PROVIDERS, SECRETS, AuditState, SettingsState
 
 SECRET_LABELS = {"openai_api_key": N_("OpenAI API key"), "gemini_api_key": N_("Gemini API key"),
                  "claude_api_key": N_("Claude API key"), "cohere_api_key": N_("Cohere API key"),
-                 "slack_webhook_url": N_("Slack incoming-webhook URL"), "sms_api_key": N_("SMS API key")}
+}
 
 
 def _field(label: str, name: str, **props) -> rx.Component:
@@ -141,20 +142,6 @@ def _model_form() -> rx.Component:
                         font_size="0.85em"),
             rx.text_area(name="priority_contacts", id="priority_contacts", default_value=SettingsState.priority_contacts,
                          rows="4", width="100%"),
-            rx.heading(t("Notifications"), size="3", as_="h3", padding_top="0.5em"),
-            rx.text(t("Where urgent mail is announced. Leave a channel empty to turn it off."), size="1",
-                    color_scheme="gray"),
-            rx.grid(
-                _secret("slack_webhook_url"),
-                _field(N_("Email for notifications"), "notification_email", type="email",
-                       default_value=SettingsState.notification_email),
-                _select(N_("SMS provider"), "sms_provider", SMS_PROVIDERS, value=SettingsState.sms_provider,
-                        on_change=SettingsState.set_sms_provider),
-                _secret("sms_api_key"),
-                _field(N_("Phone number for SMS (+40…)"), "sms_phone_number", type="tel",
-                       default_value=SettingsState.sms_phone_number),
-                columns=rx.breakpoints(initial="1", sm="2"), spacing="3", width="100%",
-            ),
             rx.button(t("Save"), type="submit", id="settings-submit"),
             width="100%",
         ),
@@ -327,6 +314,8 @@ def settings_page() -> rx.Component:
             _connect_form(),
             rx.divider(),
             _model_form(),
+            rx.divider(),
+            notifications_section(),
             rx.divider(),
             _sign_in(),
             _two_factor(),

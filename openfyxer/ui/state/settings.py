@@ -346,7 +346,7 @@ class SettingsState(MailState):
             return None
         self.notice = self._t("Settings saved.")
         self._read()
-        return [rx.set_value(k, "") for k in (*SECRETS, *CHANNEL_SECRETS)]  # write-only: never shown back
+        return [rx.set_value(k, "") for k in SECRETS]  # write-only: never shown back
 
     def forget_secret(self, name: str) -> None:
         """Clears one stored key or webhook (they cannot be shown, so they can only be replaced or cleared)."""

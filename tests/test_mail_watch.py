@@ -234,3 +234,41 @@ def _exchange_account() -> uuid.UUID:
         db.add(account)
         db.flush()
         return account.id
+
+
+def test_scheduler_process_watches_mailboxes_and_ends_on_sigterm(env, mail_user, dovecot, relay, redis_server,
+                                                                 tmp_path):  # noqa: ANN001
+    """GIVEN `python -m workers.scheduler` on Redis (the scaled deployment) and a synced account
+    WHEN a message is APPENDed once its watcher idles
+    THEN the account's sync job is queued on RQ within seconds; and on SIGTERM the process ends promptly."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    from rq.job import Job
+
+    from openfyxer.core.later import job_id_for
+    from openfyxer.integrations.redis_store import client
+    from tests.conftest import ROOT
+
+    account_id = _synced_account(mail_user, dovecot, relay)
+    out = tmp_path / "scheduler.log"
+    with open(out, "wb") as log:
+        proc = subprocess.Popen([sys.executable, "-m", "workers.scheduler"], cwd=ROOT, stdout=log,
+                                stderr=subprocess.STDOUT,
+                                env={**os.environ, "OPENFYXER_REDIS_URL": redis_server.url})
+    try:
+        assert until(lambda: f"account {account_id}: watching INBOX (IDLE)" in out.read_text(), 30), out.read_text()
+        jid = job_id_for("sync_account", str(account_id))
+        assert not Job.exists(jid, connection=client(redis_server.url))  # the inbox was in step until now
+        _append(mail_user, "Seen by the scheduler")
+        assert until(lambda: Job.exists(jid, connection=client(redis_server.url)), 10), out.read_text()
+        started = time.monotonic()
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(10) == 0
+        assert time.monotonic() - started < 4, out.read_text()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(5)

@@ -141,6 +141,8 @@ class ImapWatcher(Watcher):
                 return
             use_idle = idle.supported and not get_settings().idle_force_poll
             self.state.mode, self.state.connected, self.state.retry_in = ("idle" if use_idle else "poll"), True, None
+            log.info("account %s: watching INBOX (%s)", self.target.account_id,
+                     "IDLE" if use_idle else f"STATUS every {get_settings().idle_poll_seconds:g} s")
             (self._idle_rounds if use_idle else self._poll_rounds)(idle, backoff)
         finally:
             self._idle = None

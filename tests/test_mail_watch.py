@@ -116,6 +116,55 @@ def test_watcher_survives_the_server_going_away_and_picks_up_mail_after(watching
     assert until(lambda: "Came after" in _subjects(account_id), 10)
 
 
+def test_oauth_account_idles_over_xoauth2_with_a_token_refreshed_for_each_connection(
+        watching, mail_user, dovecot, relay, proxy, oauth, monkeypatch, live_jobs):  # noqa: ANN001
+    """GIVEN an OAuth account (XOAUTH2 at Dovecot, tokens from the local provider) whose access token is
+    within the refresh margin
+    WHEN its watcher connects, loses its line and connects again
+    THEN a fresh token is fetched (and stored) before each connection, and new mail arrives after both."""
+    from datetime import UTC, datetime, timedelta
+
+    from openfyxer.services import auth
+
+    monkeypatch.setenv("AUTHLIB_INSECURE_TRANSPORT", "1")  # the local provider speaks plain http
+    oauth.register_client("openfyxer-test", "client-secret-123", ["http://127.0.0.1:3000/cb"])
+    apply_env(monkeypatch, custom_oauth_authorize_url=oauth.authorize_url, custom_oauth_token_url=oauth.token_url,
+              custom_oauth_client_id="openfyxer-test",
+              custom_oauth_client_secret="client-secret-123", custom_oauth_scope="mail")
+    oauth.access_ttl = 60  # inside the two-minute margin: every connection refreshes
+    tokens = oauth.issue_tokens(mail_user.name, client_id="openfyxer-test")
+    with session_scope() as db:
+        user = auth.register(db, email=f"{uuid.uuid4().hex[:8]}@owner.test", password="correct horse battery")
+        account = EmailAccount(user_id=user.id, provider="imap", email_address=mail_user.address,
+                               username=mail_user.address, imap_host=dovecot.host, imap_port=proxy.port,
+                               imap_security="none", smtp_host=relay.host, smtp_port=relay.port,
+                               smtp_security="starttls", oauth_token=tokens["access_token"],
+                               oauth_refresh_token=tokens["refresh_token"],
+                               oauth_expires_at=datetime.now(UTC) + timedelta(seconds=60))
+        db.add(account)
+    sync.sync_account(account_id=account.id)
+
+    def token() -> str:
+        with session_scope() as db:
+            return db.get(EmailAccount, account.id).oauth_token
+
+    synced_with = token()
+    sup = watching()
+    assert until(lambda: _idling(sup, account.id), 10)
+    first = token()
+    assert first not in (tokens["access_token"], synced_with)
+    _append(mail_user, "Over XOAUTH2")
+    assert until(lambda: "Over XOAUTH2" in _subjects(account.id), 10)
+    proxy.cut()
+    assert until(lambda: _state(sup, account.id).failures >= 1, 10)
+    before = token()  # the sync above refreshed it too
+    proxy.restore()
+    assert until(lambda: _idling(sup, account.id) and _state(sup, account.id).attempts >= 2, 15)
+    assert token() != before
+    _append(mail_user, "After reconnecting")
+    assert until(lambda: "After reconnecting" in _subjects(account.id), 10)
+
+
 def test_wrong_password_backs_off_and_says_why(watching, mail_user, dovecot, relay, caplog):  # noqa: ANN001
     """GIVEN an account whose stored password the server now refuses (backoff 0.2 s doubling, capped at 1 s)
     WHEN its watcher runs for three seconds

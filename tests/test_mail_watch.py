@@ -114,6 +114,7 @@ def test_watcher_survives_the_server_going_away_and_picks_up_mail_after(watching
     assert until(lambda: _idling(sup, account_id), 10)
     _append(mail_user, "Came after")
     assert until(lambda: "Came after" in _subjects(account_id), 10)
+    assert _state(sup, account_id).failures == 0  # a good round: the next failure starts its backoff over
 
 
 def test_oauth_account_idles_over_xoauth2_with_a_token_refreshed_for_each_connection(

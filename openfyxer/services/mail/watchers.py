@@ -153,12 +153,12 @@ class ImapWatcher(Watcher):
         asks, changes = watch.Asks(), set()
         while not self.stopping:
             inbox = idle.examine_inbox()
-            pending = self._compare(inbox, asks, changes & NOT_NEW)
+            pending = self._compare(inbox, asks, bool(changes & NOT_NEW))
             settings = get_settings()
             self.state.idles += 1
             changes = idle.wait(settings.idle_recheck_seconds if pending else settings.idle_refresh_seconds,
                                 cancel=self._stop)
-            backoff.reset()  # a whole round on this connection: the server is fine again
+            self._good_round(backoff)
 
     def _poll_rounds(self, idle: Idle, backoff: watch.Backoff) -> None:
         asks, last = watch.Asks(), None
@@ -168,10 +168,15 @@ class ImapWatcher(Watcher):
             moved = last is not None and (inbox.messages, inbox.highest_modseq) != (last.messages, last.highest_modseq)
             self._compare(inbox, asks, moved)
             last = inbox
-            backoff.reset()
+            self._good_round(backoff)
             self._stop.wait(get_settings().idle_poll_seconds)
 
-    def _compare(self, inbox: InboxState, asks: watch.Asks, changed: object) -> bool:
+    def _good_round(self, backoff: watch.Backoff) -> None:
+        """A whole round on this connection: the server is fine again, the next failure starts over."""
+        backoff.reset()
+        self.state.failures = 0
+
+    def _compare(self, inbox: InboxState, asks: watch.Asks, changed: bool) -> bool:
         """Declare a sync when the inbox holds mail the database lacks (a few times per state: a sync
         already running when it came may have missed it) or when something else changed. True while
         the watcher should look again soon."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import threading
 
@@ -13,6 +14,7 @@ from openfyxer.api.headers import SecurityHeaders
 from openfyxer.api.upload_guard import UploadGuard
 from openfyxer.core.config import get_settings
 from openfyxer.core.logging import setup_logging
+from openfyxer.services.mail import supervisor as mail_watch
 from openfyxer.ui.pages.auth import login_page, register_page
 from openfyxer.ui.pages.calendar import calendar_page
 from openfyxer.ui.pages.dashboard import PAGES
@@ -36,17 +38,21 @@ setup_logging(get_settings().log_level)
 
 @contextlib.asynccontextmanager
 async def in_process_scheduler():
-    """Without Redis there are no separate workers: the app schedules and runs its own jobs."""
+    """Without Redis there are no separate workers: the app schedules and runs its own jobs, and
+    watches the mailboxes (IMAP IDLE) so new mail is synced in seconds."""
     if get_settings().redis_url:
         yield
         return
     stop = threading.Event()
     thread = threading.Thread(target=jobs.run_scheduler, args=(stop,), name="openfyxer-scheduler", daemon=True)
     thread.start()
+    watchers = mail_watch.start()  # None when OPENFYXER_IDLE is off
     try:
         yield
     finally:
         stop.set()
+        if watchers is not None:
+            await asyncio.to_thread(watchers.stop)  # about two seconds at most, off the event loop
 
 
 _API = create_api()

@@ -101,6 +101,22 @@ class Settings(BaseSettings):
     # whose servers may check a whole message before they answer its end.
     mail_timeout_seconds: float = Field(30, gt=0, le=600)
     smtp_timeout_seconds: float = Field(60, gt=0, le=600)
+    # New mail in seconds: one watcher per active account holds an IMAP IDLE connection (RFC 2177) and
+    # declares the account's sync when its inbox changes; Exchange accounts (and IMAP servers without
+    # IDLE) are polled instead. Off: new mail waits for the periodic sync.
+    idle: bool = True
+    # Servers drop an IDLE after 30 minutes of silence (RFC 2177 asks clients to re-issue it before 29).
+    idle_refresh_seconds: float = Field(1500, gt=0, le=1740)
+    idle_poll_seconds: float = Field(30, gt=0, le=3600)  # an IMAP server without IDLE: STATUS this often
+    idle_force_poll: bool = False  # poll even where IDLE is offered (a server whose IDLE misbehaves)
+    idle_exchange_poll_seconds: float = Field(60, gt=0, le=3600)  # Exchange: a sync declared this often
+    # After a failed connection or sign-in the watcher waits base, 2 x base, ... up to max (with jitter).
+    idle_backoff_base_seconds: float = Field(2, gt=0, le=600)
+    idle_backoff_max_seconds: float = Field(300, gt=0, le=3600)
+    idle_accounts_seconds: float = Field(30, gt=0, le=3600)  # how often the set of watched accounts is read
+    # While the inbox holds mail the database does not, the watcher looks again this soon (a sync that
+    # was already running when the mail came may have missed it).
+    idle_recheck_seconds: float = Field(15, gt=0, le=600)
     # Jobs run in the app process (no Redis) by this many worker threads, taken in turn by each user,
     # so one user's slow mail server or long model call holds one of them at most.
     job_workers: int = Field(3, ge=2, le=32)

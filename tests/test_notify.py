@@ -12,6 +12,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlmodel import select
 
 from openfyxer.core.db import session_scope
 from openfyxer.models.email import Email
@@ -352,3 +353,55 @@ def test_the_api_adds_a_channel_sends_a_test_and_logs_it(client, receiver):
                                                    headers=auth).json()["digest_at"] == "08:30"
     other = bearer(signed_up(client, "bob@example.com"))
     assert client.post("/api/v1/notifications/test", headers=other, json={"channel_id": channel_id}).status_code == 404
+
+
+def test_an_account_failing_to_sync_for_an_hour_is_told_once_a_day(sqlite_url, receiver):
+    """GIVEN a channel that wants sync failures WHEN an account's sync fails after a success a minute
+    ago THEN nothing (a blip); WHEN it has not succeeded for two hours THEN one message, and a second
+    failure the same day adds none."""
+    from openfyxer.core.errors import OpenFyxerError
+    from openfyxer.models.account import EmailAccount
+    from openfyxer.services.mail import sync
+
+    user_id, _ = _user()
+    _channel(user_id, "slack", {"url": receiver.url()}, events=["sync_failed"])
+    with session_scope() as s:
+        account = s.exec(select(EmailAccount).where(EmailAccount.user_id == user_id)).one()
+        account.last_sync, account_id = datetime.now(UTC) - timedelta(minutes=1), account.id
+    with pytest.raises(OpenFyxerError):
+        sync.sync_account(account_id=account_id)  # nothing listens on its port
+    with session_scope() as s:
+        assert s.exec(select(NotifyDelivery)).all() == []
+        s.get(EmailAccount, account_id).last_sync = datetime.now(UTC) - timedelta(hours=2)
+    for _ in range(2):
+        with pytest.raises(OpenFyxerError):
+            sync.sync_account(account_id=account_id)
+    with session_scope() as s:
+        (row,) = s.exec(select(NotifyDelivery)).all()
+        assert row.event == "sync_failed" and row.payload["account"] == "ana.pop@example.com"
+    assert deliver.deliver(delivery_id=row.id) == "delivered"
+    text = __import__("json").loads(receiver.wait_for(1)[0]["body"])["text"]
+    assert "ana.pop@example.com has not synced for over an hour" in text
+
+
+def test_a_draft_written_for_the_user_is_announced_to_channels_that_want_it(sqlite_url, receiver):
+    """GIVEN one channel that wants drafts and one that does not WHEN a draft is ready THEN only the first
+    is told, with the subject and the recipient."""
+    from openfyxer.models.draft import Draft
+
+    user_id, _ = _user()
+    _channel(user_id, "slack", {"url": receiver.url("/drafts")}, events=["draft_ready"])
+    _channel(user_id, "slack", {"url": receiver.url("/urgent")}, events=["urgent"])
+    with session_scope() as s:
+        from openfyxer.models.account import EmailAccount
+
+        account = s.exec(select(EmailAccount).where(EmailAccount.user_id == user_id)).one()
+        draft = Draft(user_id=user_id, account_id=account.id, content="Hi", subject="Re: Budget",
+                      to_addresses=["dan@example.org"])
+        s.add(draft)
+        s.flush()
+        (made,) = events.draft_ready(s, user=s.get(User, user_id), draft=draft)
+        made_id = made.id
+    assert deliver.deliver(delivery_id=made_id) == "delivered"
+    (got,) = receiver.wait_for(1)
+    assert got["path"] == "/drafts" and "Re: Budget" in got["body"].decode() and "dan@example.org" in got["body"].decode()

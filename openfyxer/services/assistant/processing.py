@@ -11,7 +11,7 @@ from openfyxer.core.db import session_scope
 from openfyxer.core.later import later
 from openfyxer.services.assistant import drafting, style, triage
 from openfyxer.services.calendar import booking, offers
-from openfyxer.services.notify import followups
+from openfyxer.services.notify import events as notify_events, followups
 
 BATCH = 64
 
@@ -61,7 +61,9 @@ def draft_for(*, email_id: uuid.UUID) -> uuid.UUID | None:
             # Times come from the calendar, not from a model: the offer is written by code.
             return offers.offer_times(s, user=user, email_id=email_id).id
         # The model takes seconds; a draft the user asks for meanwhile wins over this one.
-        return drafting.generate(s, user=user, email_id=email_id, replace=False).id
+        draft = drafting.generate(s, user=user, email_id=email_id, replace=False)
+        notify_events.draft_ready(s, user=user, draft=draft)
+        return draft.id
 
 
 def meeting_answer(*, email_id: uuid.UUID) -> uuid.UUID | None:

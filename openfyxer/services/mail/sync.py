@@ -30,6 +30,7 @@ from openfyxer.models.account import EmailAccount, MailFolder
 from openfyxer.models.email import EmailLocation
 from openfyxer.services.mail import mailstore, mime, parsing, sync_ews
 from openfyxer.services.mail.mailbox import open_mailbox
+from openfyxer.services.notify import events as notify_events
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +62,15 @@ def _upsert_folder(session: Session, account_id: uuid.UUID, f: imap.Folder) -> M
     elif row.role != f.role:
         row.role = f.role
     return row
+
+
+def _failed(account_id: uuid.UUID, message: str) -> None:
+    with session_scope() as s:
+        s.execute(update(EmailAccount).where(EmailAccount.id == account_id).values(sync_state="error",
+                                                                                   sync_error=message))
+        account = s.get(EmailAccount, account_id)
+        if account is not None:
+            notify_events.sync_failing(s, account=account, error=message)
 
 
 def _set_progress(account_id: uuid.UUID, **values) -> None:  # noqa: ANN003
@@ -200,10 +210,10 @@ def sync_account(*, account_id: uuid.UUID) -> SyncResult:
         else:
             _sync_imap(account, mailbox.imap_cfg, result)
     except OpenFyxerError as e:
-        _set_progress(account_id, sync_state="error", sync_error=e.message)
+        _failed(account_id, e.message)
         raise
     except Exception as e:
-        _set_progress(account_id, sync_state="error", sync_error=f"{type(e).__name__}: {e}")
+        _failed(account_id, f"{type(e).__name__}: {e}")
         raise
     with session_scope() as s:
         s.execute(update(EmailAccount).where(EmailAccount.id == account_id)

@@ -109,3 +109,27 @@ def send_test(session: Session, *, user: User, channel_id: uuid.UUID) -> NotifyD
     made = raise_event(session, user=user, event="test", key=f"test:{uuid.uuid4()}",
                        payload={"link": link("/settings")}, only=channel)
     return made[0]
+
+
+def draft_ready(session: Session, *, user: User, draft) -> list[NotifyDelivery]:  # noqa: ANN001
+    """A draft written for the user waits for their approval."""
+    return raise_event(session, user=user, event="draft_ready", key=f"draft_ready:{draft.id}",
+                       payload={"subject": (draft.subject or "")[:300], "to": ", ".join(draft.to_addresses or [])[:300],
+                                "link": link("/drafts")})
+
+
+# A sync that failed once may be a blip; one that has not succeeded for this long is worth a message.
+FAILING_FOR = timedelta(hours=1)
+
+
+def sync_failing(session: Session, *, account, error: str, now: datetime | None = None) -> list[NotifyDelivery]:  # noqa: ANN001
+    """An account's sync failed and has not succeeded for FAILING_FOR: told once a day per account."""
+    now = now or datetime.now(UTC)
+    since = account.last_sync or account.created_at
+    if since and since > now - FAILING_FOR:
+        return []
+    user = session.get(User, account.user_id)
+    day = now.astimezone(ZoneInfo(user.timezone or "UTC")).date().isoformat()
+    return raise_event(session, user=user, event="sync_failed", key=f"sync_failed:{account.id}:{day}",
+                       payload={"account": account.email_address, "error": error[:300], "link": link("/settings")},
+                       now=now)

@@ -14,7 +14,9 @@ _TEXT = {
            "d_urgent": "Urgent", "d_respond": "To answer", "d_meetings": "Today", "d_follow": "No reply yet",
            "d_drafts": "{n} drafts wait for your approval.", "all_day": "all day", "more": "… and {n} more",
            "follow_up": "No reply yet: {subject}",
-           "follow_line": "To {to}. A follow-up draft waits for your approval."},
+           "follow_line": "To {to}. A follow-up draft waits for your approval.",
+           "draft_ready": "A draft waits for your approval: {subject}", "draft_to": "To {to}",
+           "sync_failed": "{account} has not synced for over an hour", "sync_why": "Why: {error}"},
     "ro": {"urgent": "Urgent: {subject}", "from": "De la: {sender}", "why": "De ce: {reason}",
            "test": "Notificare de test OpenFyxer", "test_line": "Acest canal funcționează: vei fi anunțat aici.",
            "no_subject": "(fără subiect)", "open": "Deschide: {link}",
@@ -22,10 +24,12 @@ _TEXT = {
            "d_urgent": "Urgente", "d_respond": "De răspuns", "d_meetings": "Azi", "d_follow": "Fără răspuns încă",
            "d_drafts": "{n} ciorne așteaptă aprobarea ta.", "all_day": "toată ziua", "more": "… și încă {n}",
            "follow_up": "Fără răspuns încă: {subject}",
-           "follow_line": "Către {to}. O ciornă de revenire așteaptă aprobarea ta."},
+           "follow_line": "Către {to}. O ciornă de revenire așteaptă aprobarea ta.",
+           "draft_ready": "O ciornă așteaptă aprobarea ta: {subject}", "draft_to": "Către {to}",
+           "sync_failed": "{account} nu s-a mai sincronizat de peste o oră", "sync_why": "De ce: {error}"},
 }
 WEBHOOK_TYPES = {"urgent": "email.urgent", "test": "notification.test", "digest": "digest.daily",
-                 "follow_up": "follow_up.due"}
+                 "follow_up": "follow_up.due", "draft_ready": "draft.ready", "sync_failed": "account.sync_failed"}
 
 
 @dataclass(frozen=True)
@@ -46,6 +50,12 @@ def message(event: str, payload: dict, language: str) -> Message:
         return Message(t["test"], [t["test_line"]], payload.get("link"))
     if event == "digest":
         return _digest(t, payload)
+    if event == "draft_ready":
+        return Message(t["draft_ready"].format(subject=payload.get("subject") or t["no_subject"]),
+                       [t["draft_to"].format(to=payload.get("to") or "?")], payload.get("link"))
+    if event == "sync_failed":
+        return Message(t["sync_failed"].format(account=payload.get("account") or "?"),
+                       [t["sync_why"].format(error=payload.get("error") or "?")], payload.get("link"))
     if event == "follow_up":
         return Message(t["follow_up"].format(subject=payload.get("subject") or t["no_subject"]),
                        [t["follow_line"].format(to=payload.get("to") or "?")], payload.get("link"))

@@ -8,6 +8,7 @@ test-artifacts/app-prod.log.
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import subprocess
@@ -1300,3 +1301,71 @@ def test_the_sign_in_cookie_is_http_only_and_no_token_reaches_a_file(app: Runnin
     other.click("#sign-out")
     expect(other).to_have_url(path_is(app, "/login"))
     _wait(lambda: ui_cookie() is None, 30, "the cookie to be cleared")
+
+
+def test_notifications_set_up_in_settings_and_urgent_mail_told_once(app: RunningApp, api: httpx.Client, open_browser,
+                                                                   mail_user, dovecot, relay) -> None:
+    """GIVEN a connected mailbox WHEN the user adds a Slack channel and quiet hours in Settings and
+    presses Test THEN the receiver gets the test, and the log says delivered; WHEN urgent mail lands
+    in Dovecot THEN the app (watching the inbox with IMAP IDLE) syncs and sorts it, and the receiver
+    gets exactly one message about it; a question the user sent shows under Awaiting reply."""
+    from datetime import UTC, datetime, timedelta
+
+    from playwright.sync_api import expect
+
+    from tests.mailhelpers import account_body, message
+    from tests.notify_receiver import Receiver
+
+    receiver = Receiver()
+    try:
+        page, email, tokens = signed_in_page(app, api, open_browser, "notify")
+        r = api.post("/api/v1/accounts", json=account_body(mail_user, dovecot, relay), headers=bearer(tokens))
+        assert r.status_code == 201, r.text
+
+        page.click("#nav-settings")
+        wait_hydrated(page, "#channel-add")
+        page.fill("#channel_name", "Phone")
+        page.fill("#target_url", receiver.url("/services/T000/B000/XXXX"))
+        page.click("#channel-add")
+        expect(page.locator("#notify-notice")).to_contain_text("Channel added", timeout=UI_TIMEOUT_MS)
+        expect(page.locator("#channel-list")).to_contain_text("Phone")
+        expect(page.locator("#channel-list")).to_contain_text("127.0.0.1/…")
+        # Quiet hours twelve hours away (the user's zone is UTC): saved, and not holding this test's mail.
+        far = (datetime.now(UTC) + timedelta(hours=12)).strftime("%H:%M")
+        far_end = (datetime.now(UTC) + timedelta(hours=12, minutes=30)).strftime("%H:%M")
+        page.fill("#quiet_start", far)
+        page.fill("#quiet_end", far_end)
+        page.fill("#digest_at", "")  # no digest: this test counts what the receiver gets
+        page.click("#quiet-save")
+        expect(page.locator("#notify-notice")).to_have_text("Saved.", timeout=UI_TIMEOUT_MS)
+        prefs = api.get("/api/v1/notifications/preferences", headers=bearer(tokens)).json()
+        assert (prefs["quiet_start"], prefs["quiet_end"], prefs["digest_at"]) == (far, far_end, None)
+
+        page.click("#channel-test-Phone")
+        expect(page.locator("#notify-notice")).to_contain_text("Test sent", timeout=UI_TIMEOUT_MS)
+        (test,) = receiver.wait_for(1, timeout=60)
+        assert "OpenFyxer test notification" in json.loads(test["body"])["text"]
+        page.click("#delivery-refresh")
+        expect(page.locator("#delivery-log [data-state='delivered']")).to_have_count(1, timeout=UI_TIMEOUT_MS)
+
+        # A question the user sent (in Sent), then urgent mail: the watcher's sync brings both.
+        dovecot.deliver_many_maildir(mail_user.name, "Sent", [message(
+            to="dan.matei@client.example", sender=mail_user.address, subject="Contract draft",
+            body="Hi Dan,\n\nCould you review the contract draft and send me your comments?\n\nThanks")], seen=True)
+        dovecot.deliver(mail_user.name, message(
+            to=mail_user.address, sender="Dan Matei <dan.matei@client.example>", subject="Production is down",
+            body="Hi,\n\nThe production server is down. Could you call me as soon as possible, today?\n\nDan"))
+        got = receiver.wait_for(2, timeout=MODEL_WAIT_S)
+        assert len(got) == 2, [g["body"] for g in got]
+        text = json.loads(got[1]["body"])["text"]
+        assert "Production is down" in text and "dan.matei@client.example" in text
+        time.sleep(5)  # anything sent twice would have come by now
+        assert len(receiver.got) == 2
+
+        page.click("#nav-awaiting-reply")
+        expect(page.locator("#awaiting-list")).to_contain_text("Contract draft", timeout=UI_TIMEOUT_MS)
+        expect(page.locator("#awaiting-list")).to_contain_text("dan.matei@client.example")
+        followups = api.get("/api/v1/follow-ups", headers=bearer(tokens)).json()
+        assert [f["subject"] for f in followups] == ["Contract draft"] and followups[0]["state"] == "waiting"
+    finally:
+        receiver.stop()

@@ -76,8 +76,11 @@ def send_due(session: Session, now: datetime | None = None) -> int:
         key = f"digest:{day.isoformat()}"
         if not _wanted(session, user, key):
             continue
-        sent += len(events.raise_event(session, user=user, event="digest", key=key,
-                                       payload=build(session, user=user, now=now), now=now))
+        payload = build(session, user=user, now=now)
+        if not any(payload[k] for k in ("urgent_total", "to_respond_total", "drafts_total", "meetings",
+                                         "follow_ups_total")):
+            continue  # nothing waits: no message to say so (tomorrow's is looked at tomorrow)
+        sent += len(events.raise_event(session, user=user, event="digest", key=key, payload=payload, now=now))
     return sent
 
 

@@ -37,7 +37,7 @@ def nav_link(label: str, href: str, icon: str) -> rx.Component:
         background=rx.cond(active, rx.color("accent", 3), "transparent"),
         width=rx.breakpoints(initial="auto", md="100%"),
         flex_shrink="0",
-        id=f"nav-{label.lower()}",
+        id=f"nav-{label.lower().replace(' ', '-')}",
     )
 
 

@@ -187,7 +187,7 @@ def database_url(sqlite_url: str) -> str:
 
 def refused_while_others_are_served(client, name: str, data: bytes, kind: str) -> dict:  # noqa: ANN001
     """Upload `data` as one user in a thread; meanwhile another user lists their documents again and
-    again. Every one of those answers within a second; returns the upload's JSON and how long it took."""
+    again. Every one of those answers within seconds; returns the upload's JSON and how long it took."""
     from tests.helpers import bearer, signed_up
 
     uploader, other = bearer(signed_up(client)), bearer(signed_up(client, "bob@example.com"))
@@ -209,7 +209,9 @@ def refused_while_others_are_served(client, name: str, data: bytes, kind: str) -
         if not worker.is_alive():
             break
     worker.join()
-    assert max(waits) < 1.0, f"another user waited {max(waits):.1f} s while {name} was read"
+    # Blocked, the server would answer after the whole read (the sandbox's limits: tens of seconds); the
+    # bound leaves room for a shared machine's stolen CPU (1.6 s was seen once with 40 % steal).
+    assert max(waits) < 3.0, f"another user waited {max(waits):.1f} s while {name} was read"
     assert client.get("/api/v1/rag/documents", headers=uploader).json()["total"] == 0  # nothing kept
     return done
 

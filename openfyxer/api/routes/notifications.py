@@ -8,13 +8,14 @@ import uuid
 from fastapi import APIRouter, Query
 
 from openfyxer.api.deps import DB, CurrentCaller
-from openfyxer.api.schemas import ERRORS
+from openfyxer.api.schemas import ERRORS, ErrorOut
 from openfyxer.models.notify import (
     ChannelCreate, ChannelPublic, ChannelUpdate, DeliveryPublic, NotifyPrefs, TestRequest,
 )
 from openfyxer.services.notify import channels, events, history
 
 router = APIRouter(prefix="/notifications", tags=["notifications"], responses=ERRORS)
+_ERR = {404: {"model": ErrorOut, "description": "No such channel"}}
 
 
 @router.get("/channels", response_model=list[ChannelPublic])
@@ -29,20 +30,20 @@ def add_channel(body: ChannelCreate, caller: CurrentCaller, db: DB) -> ChannelPu
     return out
 
 
-@router.patch("/channels/{channel_id}", response_model=ChannelPublic)
+@router.patch("/channels/{channel_id}", response_model=ChannelPublic, responses=_ERR)
 def change_channel(channel_id: uuid.UUID, body: ChannelUpdate, caller: CurrentCaller, db: DB) -> ChannelPublic:
     out = channels.update(db, user_id=caller.user.id, channel_id=channel_id, data=body)
     db.commit()
     return out
 
 
-@router.delete("/channels/{channel_id}", status_code=204)
+@router.delete("/channels/{channel_id}", status_code=204, responses=_ERR)
 def remove_channel(channel_id: uuid.UUID, caller: CurrentCaller, db: DB) -> None:
     channels.remove(db, user_id=caller.user.id, channel_id=channel_id)
     db.commit()
 
 
-@router.post("/test", response_model=DeliveryPublic, status_code=202)
+@router.post("/test", response_model=DeliveryPublic, status_code=202, responses=_ERR)
 def test_channel(body: TestRequest, caller: CurrentCaller, db: DB) -> DeliveryPublic:
     row = events.send_test(db, user=caller.user, channel_id=body.channel_id)
     db.commit()  # the send is declared for after the commit: the answer says it is on its way

@@ -87,18 +87,21 @@ def recorded_task(monkeypatch):
         entered: dict[str, threading.Event] = {}
         threads: dict[str, threading.Thread] = {}
 
+        left: set[str] = set()  # blocked runs that have returned
+
     def task(arg: str) -> None:
         Task.started.append(arg)
         if arg in Task.block:
             Task.threads.setdefault(arg, threading.current_thread())
             Task.entered.setdefault(arg, threading.Event()).set()
             Task.gate.wait(30)
+            Task.left.add(arg)
 
     monkeypatch.setattr(workers.tasks, "index_document", task, raising=True)
     yield Task
-    Task.gate.set()  # never leave a thread behind, whatever failed
-    for t in Task.threads.values():
-        t.join(30)
+    Task.gate.set()  # never leave a run behind, whatever failed
+    # The runs, not their threads: a pool worker lives on after its job and would be waited out.
+    until(lambda: set(Task.entered) <= Task.left, timeout_s=30)
     jobs.local_queue().join(30)
 
 

@@ -8,6 +8,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -405,3 +406,34 @@ def test_a_draft_written_for_the_user_is_announced_to_channels_that_want_it(sqli
     assert deliver.deliver(delivery_id=made_id) == "delivered"
     (got,) = receiver.wait_for(1)
     assert got["path"] == "/drafts" and "Re: Budget" in got["body"].decode() and "dan@example.org" in got["body"].decode()
+
+
+def test_an_apprise_url_reaches_its_service_and_the_outbound_policy_still_holds(sqlite_url, receiver, monkeypatch):
+    """GIVEN an Apprise channel (json://, Apprise's generic JSON service, at a local receiver) WHEN urgent mail
+    comes THEN the receiver gets it, sent from the sandbox; WHEN the server's policy is `public` THEN the same
+    URL (a loopback address) is refused before any connection, and the delivery is failed with the reason;
+    an URL Apprise does not know is refused when saved."""
+    from openfyxer.core.errors import ValidationError
+    from tests.conftest import apply_env
+
+    user_id, email_id = _user(subject="Payment failed")
+    made = _channel(user_id, "apprise", {"url": receiver.url("/apprise").replace("http://", "json://")})
+    assert made.hint.startswith("json://127.0.0.1")
+    with pytest.raises(ValidationError):
+        _channel(user_id, "apprise", {"url": "nosuchservice://token"})
+    (delivery,) = _urgent(user_id, email_id)
+    assert deliver.deliver(delivery_id=delivery) == "delivered"
+    (got,) = receiver.wait_for(1)
+    body = __import__("json").loads(got["body"])
+    assert got["path"] == "/apprise" and "Payment failed" in body["title"] and "boss@example.org" in body["message"]
+
+    apply_env(monkeypatch, outbound="public")
+    with session_scope() as s:
+        user = s.get(User, user_id)
+        (held,) = events.raise_event(s, user=user, event="test", key="test:public", payload={},
+                                     only=channels.get(s, user_id=user_id, channel_id=made.id))
+        held_id = held.id
+    assert deliver.deliver(delivery_id=held_id) == "failed"
+    assert "outbound policy" in _row(held_id).last_error and "127.0.0.1" in _row(held_id).last_error
+    time.sleep(0.5)
+    assert len(receiver.got) == 1  # nothing reached the receiver under the policy

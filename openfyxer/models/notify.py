@@ -13,7 +13,7 @@ from sqlmodel import Field, SQLModel
 
 from openfyxer.models.types import EncryptedText, JSONType, UTCDateTime, new_id, utcnow
 
-CHANNEL_KINDS = ("slack", "webhook", "sms", "email")
+CHANNEL_KINDS = ("slack", "webhook", "sms", "email", "apprise")
 # What a channel can be told of; a channel lists the ones it wants.
 EVENTS = ("urgent", "digest", "draft_ready", "follow_up", "meeting_summary", "sync_failed")
 DEFAULT_EVENTS = ("urgent", "digest", "follow_up", "sync_failed")
@@ -69,10 +69,10 @@ class NotifyDelivery(SQLModel, table=True):
 class ChannelCreate(BaseModel):
     """A new channel. `target` holds what its kind needs:
     slack: {"url"}; webhook: {"url"}; sms: {"api_base"?, "account_sid", "auth_token", "from", "to"};
-    email: {"to"}."""
+    email: {"to"}; apprise: {"url"} (an Apprise URL: tgram://, discord://, ntfy://, matrix://, ...)."""
 
     model_config = ConfigDict(extra="forbid")
-    kind: Literal["slack", "webhook", "sms", "email"]
+    kind: Literal["slack", "webhook", "sms", "email", "apprise"]
     name: str = PField("", max_length=100)
     target: dict[str, str]
     events: list[str] | None = None

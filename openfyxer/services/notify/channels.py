@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 from sqlmodel import Session, select
 
 from openfyxer.core.errors import NotFound, ValidationError
-from openfyxer.integrations import webhook
+from openfyxer.integrations import apprise_send, webhook
 from openfyxer.models.notify import (
     DEFAULT_EVENTS, ChannelCreate, ChannelPublic, ChannelUpdate, NotifyChannel,
 )
@@ -22,7 +22,8 @@ from openfyxer.services import audit
 
 MAX_CHANNELS = 20
 _PHONE = re.compile(r"^\+[1-9]\d{6,14}$")  # E.164
-_NEEDS = {"slack": ("url",), "webhook": ("url",), "sms": ("account_sid", "auth_token", "from", "to"), "email": ("to",)}
+_NEEDS = {"slack": ("url",), "webhook": ("url",), "sms": ("account_sid", "auth_token", "from", "to"), "email": ("to",),
+          "apprise": ("url",)}
 _MAY = {"sms": ("api_base",)}
 
 
@@ -108,6 +109,9 @@ def _checked(kind: str, given: dict[str, str]) -> dict[str, str]:
                 raise ValidationError(f"the SMS '{name}' number must be in international form (+40…)")
         if values.get("api_base"):
             _url(values["api_base"], "SMS provider")
+    if kind == "apprise" and not apprise_send.describe(values["url"]):
+        raise ValidationError("Apprise does not know this URL (see its list of services: tgram://, discord://, "
+                              "ntfy://, matrix://, ...)")
     if kind == "email":
         try:
             values["to"] = check_address(values["to"])
@@ -128,4 +132,6 @@ def _hint(kind: str, values: dict[str, str]) -> str:
         return f"{parts.hostname}{'/…' if parts.path.strip('/') else ''}"
     if kind == "sms":
         return f"{values['to'][:4]}…{values['to'][-2:]}"
+    if kind == "apprise":
+        return (apprise_send.describe(values["url"]) or "").split("?", 1)[0][:200]
     return values["to"]

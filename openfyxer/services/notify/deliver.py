@@ -19,11 +19,12 @@ from email.utils import format_datetime
 from sqlalchemy import or_, update
 from sqlmodel import Session, select
 
+from openfyxer.core import sandbox
 from openfyxer.core.config import get_settings
 from openfyxer.core.db import session_scope
 from openfyxer.core.errors import OpenFyxerError, ValidationError
 from openfyxer.core.later import later
-from openfyxer.integrations import ews, notify_http, slack, sms, smtp, webhook
+from openfyxer.integrations import apprise_send, ews, notify_http, slack, sms, smtp, webhook
 from openfyxer.models.account import EmailAccount
 from openfyxer.models.notify import NotifyChannel, NotifyDelivery
 from openfyxer.models.user import User
@@ -100,7 +101,19 @@ def _send(delivery_id: uuid.UUID, kind: str, target: dict, event: str, payload: 
         return sms.send(api_base=target.get("api_base", ""), account_sid=target["account_sid"],
                         auth_token=target["auth_token"], sender=target["from"], to=target["to"],
                         body=render.plain(m, language), idempotency_key=key, timeout=timeout)
+    if kind == "apprise":
+        return _apprise(target["url"], m, language)
     return _email(delivery_id, target["to"], m, language)
+
+
+def _apprise(url: str, m: render.Message, language: str) -> notify_http.Answer:
+    """In the sandbox, under the outbound policy (see integrations/apprise_send)."""
+    timeout = get_settings().notify_timeout_seconds
+    limits = sandbox.Limits(memory_mb=512, cpu_seconds=30, wall_seconds=timeout * 3 + 10)
+    ok, refused = sandbox.run(apprise_send.send, url, m.title, render.plain(m, language), limits=limits)
+    if refused:
+        raise outbound.OutboundRefused(refused)
+    return notify_http.Answer(200) if ok else notify_http.Answer(None, error="the service did not take the message")
 
 
 def _email(delivery_id: uuid.UUID, to: str, m: render.Message, language: str) -> notify_http.Answer:

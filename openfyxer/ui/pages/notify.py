@@ -16,7 +16,7 @@ EVENT_LABELS = {"urgent": N_("Urgent mail"), "digest": N_("Daily digest"), "draf
                 "follow_up": N_("Follow-up due"), "meeting_summary": N_("Meeting summary"),
                 "sync_failed": N_("An account failing to sync")}
 KIND_LABELS = {"slack": N_("Slack"), "webhook": N_("Webhook (signed)"), "sms": N_("SMS (Twilio-compatible)"),
-               "email": N_("Email")}
+               "email": N_("Email"), "apprise": N_("Other service (Apprise URL)")}
 
 
 def _input(label: str, name: str, **props) -> rx.Component:
@@ -31,6 +31,8 @@ def _targets() -> rx.Component:
         ("slack", _input(N_("Slack incoming-webhook URL"), "target_url", required=True, **secret)),
         ("webhook", _input(N_("Webhook URL (https://…)"), "target_url", required=True)),
         ("email", _input(N_("Send to (address)"), "target_to", type="email", required=True)),
+        ("apprise", _input(N_("Apprise URL (tgram://, discord://, ntfy://, matrix://, …)"), "target_url",
+                           required=True, **secret)),
         ("sms", rx.grid(
             _input(N_("Account SID"), "target_account_sid", required=True),
             _input(N_("Auth token"), "target_auth_token", required=True, **secret),

@@ -16,8 +16,8 @@ from openfyxer.services.notify import channels, events, followups, history
 from openfyxer.ui.state.auth import _first_error
 from openfyxer.ui.state.mail import MailState
 
-KINDS = ["slack", "webhook", "sms", "email"]
-TARGET_FIELDS = {"slack": ("url",), "webhook": ("url",), "email": ("to",),
+KINDS = ["slack", "webhook", "sms", "email", "apprise"]
+TARGET_FIELDS = {"slack": ("url",), "webhook": ("url",), "email": ("to",), "apprise": ("url",),
                  "sms": ("account_sid", "auth_token", "from", "to", "api_base")}
 
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
-from email.utils import parsedate_to_datetime
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -20,6 +19,7 @@ import requests
 from icalendar.timezone.windows_to_olson import WINDOWS_TO_OLSON
 
 from openfyxer.core.errors import OpenFyxerError
+from openfyxer.integrations import retry_after as http_retry
 from openfyxer.security import outbound
 
 MAX_PAGES = 500  # a server that hands out next pages forever stops here, not in an endless loop
@@ -250,17 +250,6 @@ def _error_body(response: requests.Response) -> tuple[str, set[str]]:
 
 
 def retry_after(value: str | None) -> int:
-    """Seconds from a Retry-After header: a number (Graph sends fractions) or an HTTP date."""
-    if not value:
-        return DEFAULT_RETRY_AFTER
-    try:
-        return min(MAX_RETRY_AFTER, max(1, math.ceil(float(value))))
-    except (ValueError, OverflowError):  # not a number, or "inf"
-        pass
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return DEFAULT_RETRY_AFTER
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return min(MAX_RETRY_AFTER, max(1, math.ceil((when - datetime.now(UTC)).total_seconds())))
+    """Whole seconds to wait from a Retry-After header; a default when it gives none."""
+    wait = http_retry.seconds(value)
+    return DEFAULT_RETRY_AFTER if wait is None else min(MAX_RETRY_AFTER, max(1, math.ceil(wait)))

@@ -10,11 +10,10 @@ that last case cannot be known, so the caller resends with the same idempotency 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 
 import requests
 
+from openfyxer.integrations import retry_after as http_retry
 from openfyxer.security import outbound
 
 MAX_RETRY_AFTER = 24 * 3600.0
@@ -54,17 +53,7 @@ def post(url: str, *, purpose: str, json: object = None, data: dict | bytes | No
                       body=body.decode("utf-8", "replace")[:500])
 
 
-def retry_after(value: str | None, now: datetime | None = None) -> float | None:
-    """Seconds to wait from a Retry-After header (delta-seconds or an HTTP date), capped at a day."""
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return min(float(value), MAX_RETRY_AFTER)
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, min((when - (now or datetime.now(UTC))).total_seconds(), MAX_RETRY_AFTER))
+def retry_after(value: str | None) -> float | None:
+    """Seconds the receiver asks to wait, capped at a day; None when it does not say."""
+    wait = http_retry.seconds(value)
+    return None if wait is None else min(wait, MAX_RETRY_AFTER)

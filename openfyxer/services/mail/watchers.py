@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -39,8 +40,9 @@ class WatchState:
     syncs_asked: int = 0
 
 
-class Watcher:
-    """A daemon thread for one account; stop() asks it to end, kill() forces a blocked one."""
+class Watcher(ABC):
+    """A daemon thread for one account; stop() asks it to end, kill() forces a blocked one. Each kind
+    of account says in `_run` how it learns of new mail."""
 
     def __init__(self, target: watch.Target):
         self.target = target
@@ -69,8 +71,8 @@ class Watcher:
         finally:
             self.state.mode, self.state.connected = "stopped", False
 
-    def _run(self) -> None:
-        raise NotImplementedError
+    @abstractmethod
+    def _run(self) -> None: ...
 
     def _ask_sync(self, why: str) -> None:
         try:

@@ -42,6 +42,11 @@ def list_channels(session: Session, *, user_id: uuid.UUID) -> list[NotifyChannel
                              .order_by(NotifyChannel.created_at)).all())
 
 
+def wanting(session: Session, *, user_id: uuid.UUID, event: str) -> list[NotifyChannel]:
+    """The user's channels that are on and want to be told of `event`."""
+    return [c for c in list_channels(session, user_id=user_id) if c.enabled and event in (c.events or [])]
+
+
 def get(session: Session, *, user_id: uuid.UUID, channel_id: uuid.UUID) -> NotifyChannel:
     channel = session.get(NotifyChannel, channel_id)
     if channel is None or channel.user_id != user_id:

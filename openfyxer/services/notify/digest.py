@@ -13,11 +13,11 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 from openfyxer.models.draft import Draft
-from openfyxer.models.notify import NotifyChannel
+from openfyxer.models.notify import NotifyChannel, NotifyDelivery
 from openfyxer.models.user import User
 from openfyxer.services.calendar import events as calendar_events
 from openfyxer.services.mail import emails
-from openfyxer.services.notify import events, followups
+from openfyxer.services.notify import channels, events, followups
 
 SHOWN = 8  # items per section: a digest is read on a phone
 LOOKBACK = timedelta(days=7)  # older unanswered mail is the inbox's business, not this morning's
@@ -87,10 +87,7 @@ def send_due(session: Session, now: datetime | None = None) -> int:
 def _wanted(session: Session, user: User, key: str) -> bool:
     """A channel that wants the digest and has not got today's (checked before the digest is built:
     building it reads the mail, the calendar and the drafts)."""
-    from openfyxer.models.notify import NotifyDelivery
-
-    wanting = [c.id for c in session.exec(select(NotifyChannel).where(
-        NotifyChannel.user_id == user.id, NotifyChannel.enabled)).all() if "digest" in (c.events or [])]
+    wanting = [c.id for c in channels.wanting(session, user_id=user.id, event="digest")]
     if not wanting:
         return False
     had = set(session.exec(select(NotifyDelivery.channel_id).where(

@@ -58,8 +58,7 @@ def raise_event(session: Session, *, user: User, event: str, key: str, payload: 
                 now: datetime | None = None, only: NotifyChannel | None = None) -> list[NotifyDelivery]:
     """Deliveries for `event` to each enabled channel that wants it (or to `only`); the new ones."""
     now = now or datetime.now(UTC)
-    targets = [only] if only else [c for c in channel_store.list_channels(session, user_id=user.id)
-                                   if c.enabled and event in (c.events or [])]
+    targets = [only] if only else channel_store.wanting(session, user_id=user.id, event=event)
     if not targets:
         return []
     p = prefs(session, user.id)

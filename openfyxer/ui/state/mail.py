@@ -64,6 +64,18 @@ class MailState(SessionState):
     def _fail(self, e: OpenFyxerError) -> None:
         self.error = self._error_text(e)
 
+    def _attempt(self, action: Callable[..., T]) -> T | None:
+        """action(db) in one transaction; a bad field or a refused change shows as the page's error
+        and gives None."""
+        try:
+            with session_scope() as db:
+                return action(db)
+        except PydanticError as e:
+            self.error = _first_error(e)
+        except OpenFyxerError as e:
+            self._fail(e)
+        return None
+
     async def _off_loop(self, action: Callable[..., T]) -> T | None:
         """action(db, user) in a worker thread, for work that checks a password or talks to a server; a
         bad field or a refused change shows as the page's error and gives None."""

@@ -7,13 +7,10 @@ from __future__ import annotations
 import uuid
 
 import reflex as rx
-from pydantic import ValidationError as PydanticError
 
 from openfyxer.core.db import session_scope
-from openfyxer.core.errors import OpenFyxerError
 from openfyxer.models.notify import EVENTS, ChannelCreate, ChannelUpdate, NotifyPrefs
 from openfyxer.services.notify import channels, events, followups, history
-from openfyxer.ui.state.auth import _first_error
 from openfyxer.ui.state.mail import MailState
 
 KINDS = ["slack", "webhook", "sms", "email", "apprise"]
@@ -70,16 +67,6 @@ class NotifyState(MailState):
         return {"id": str(d.id), "when": self._when(d.created_at), "channel": d.channel_name,
                 "event": self._event(d.event), "title": d.title, "state": d.state, "state_label": state,
                 "attempts": str(d.attempts), "why": why}
-
-    def _attempt(self, action):  # noqa: ANN001, ANN202
-        try:
-            with session_scope() as db:
-                return action(db)
-        except PydanticError as e:
-            self.error = _first_error(e)
-        except OpenFyxerError as e:
-            self._fail(e)
-        return None
 
     def set_new_kind(self, value: str) -> None:
         self.new_kind = value if value in KINDS else "slack"
@@ -157,9 +144,5 @@ class AwaitingState(MailState):
 
     def _change(self, action) -> None:  # noqa: ANN001
         self.error = ""
-        try:
-            with session_scope() as db:
-                action(db, self._user(db))
+        if self._attempt(lambda db: action(db, self._user(db))) is not None:
             self._load()
-        except OpenFyxerError as e:
-            self._fail(e)

@@ -9,7 +9,6 @@ import uuid
 from datetime import UTC, datetime
 
 import reflex as rx
-from pydantic import ValidationError as PydanticError
 
 from openfyxer.core.db import session_scope
 from openfyxer.core.errors import OpenFyxerError
@@ -21,7 +20,7 @@ from openfyxer.models.user import InvitationCreate
 from openfyxer.services import audit, auth, invitations
 from openfyxer.services.mail import accounts, oauth
 from openfyxer.services import settings as settings_service
-from openfyxer.ui.state.auth import _first_error, client_ip
+from openfyxer.ui.state.auth import client_ip
 from openfyxer.ui.state.mail import MailState
 
 PROVIDERS = ["local", "ollama", "openai", "gemini", "claude", "cohere"]
@@ -258,18 +257,6 @@ class SettingsState(MailState):
             return
         self.notice = self._t("The invitation was withdrawn.")
         self._read()
-
-    def _attempt(self, action):  # noqa: ANN001, ANN202
-        """action(db) in one transaction; a bad field or a refused change shows as the page's error
-        and gives None."""
-        try:
-            with session_scope() as db:
-                return action(db)
-        except PydanticError as e:
-            self.error = _first_error(e)
-        except OpenFyxerError as e:
-            self._fail(e)
-        return None
 
     def set_sms_provider(self, value: str) -> None:
         self.sms_provider = value if value in SMS_PROVIDERS else "none"

@@ -4,7 +4,7 @@
 // the sign-out clears (assets/offline.js).
 const SHELL = "openfyxer-shell-v3";  // a new name drops the old cache on activation
 const PRECACHE = ["/", "/login", "/inbox", "/drafts", "/manifest.webmanifest", "/icon-192.png", "/icon-512.png",
-                  "/app.css", "/app.js", "/offline.js"];
+                  "/app.css", "/app.js", "/offline.js", "/push.js"];
 
 self.addEventListener("install", (event) => {
   // One by one: a page that fails to load now is cached on a later visit instead of failing the install.
@@ -63,4 +63,27 @@ self.addEventListener("fetch", (event) => {
   }
   // Scripts, styles and icons are named by their content: the cache first, then the network.
   event.respondWith(caches.match(request).then((hit) => hit || fetch(request).then((r) => keep(request, r))));
+});
+
+// Web Push (services/notify/deliver._push): encrypted by the server for this browser alone. What it
+// says is shown as text; a click opens its page of the dashboard, on this origin whatever the link
+// says, in a tab already open on it when there is one. A copy sent again carries the same tag and
+// replaces the one on screen.
+self.addEventListener("push", (event) => {
+  let m = {};
+  try { m = event.data ? event.data.json() : {}; } catch (e) { m = {title: event.data.text()}; }
+  event.waitUntil(self.registration.showNotification(m.title || "OpenFyxer", {
+    body: m.body || "", tag: m.tag || undefined, data: {url: m.url || "/"}, icon: "/icon-192.png",
+    badge: "/icon-192.png",
+  }));
+});
+
+self.addEventListener("notificationclick", (event) => {
+  event.notification.close();
+  const link = new URL((event.notification.data && event.notification.data.url) || "/", self.location.origin);
+  const here = new URL(link.pathname + link.search + link.hash, self.location.origin).href;
+  event.waitUntil(self.clients.matchAll({type: "window", includeUncontrolled: true}).then((tabs) => {
+    const open = tabs.find((tab) => tab.url === here);
+    return open ? open.focus() : self.clients.openWindow(here);
+  }));
 });

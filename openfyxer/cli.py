@@ -20,6 +20,7 @@ from pathlib import Path
 
 from openfyxer.core.config import ROOT, env_file, get_settings, reset_settings
 from openfyxer.core.errors import OpenFyxerError
+from openfyxer.integrations import webpush
 from openfyxer.security.crypto import generate_key
 
 
@@ -60,6 +61,9 @@ def init_env(path: Path) -> list[str]:
     if not existing.get("OPENFYXER_ENCRYPTION_KEYS"):
         _set_env(path, "OPENFYXER_ENCRYPTION_KEYS", f"k{datetime.now(UTC):%Y%m%d}:{generate_key()}")
         written.append("OPENFYXER_ENCRYPTION_KEYS")
+    if not existing.get("OPENFYXER_VAPID_PRIVATE_KEY"):
+        _set_env(path, "OPENFYXER_VAPID_PRIVATE_KEY", webpush.new_private_key())
+        written.append("OPENFYXER_VAPID_PRIVATE_KEY")
     return written
 
 

@@ -101,6 +101,7 @@ app = OpenFyxerApp(
         # worker's registration and the bridge through which handlers reach the page.
         rx.script(src="/app.js"),
         rx.script(src="/offline.js"),  # the last inbox and drafts, readable without a connection
+        rx.script(src="/push.js"),  # Settings' "Notify this device": the browser's push subscription
     ],
 )
 app.register_lifespan_task(in_process_scheduler)

@@ -8,6 +8,9 @@ the scheme's own `standardwebhooks` library."""
 
 from __future__ import annotations
 
+import base64
+import json
+import secrets
 import socket
 import struct
 import threading
@@ -82,3 +85,56 @@ class Receiver:
     def stop(self) -> None:
         self.server.shutdown()
         self.server.server_close()
+
+
+class PushBrowser:
+    """What a browser holds for one push subscription (RFC 8291): its own P-256 key pair and auth
+    secret. It opens what the push service would hand it and checks the sender's VAPID token
+    (RFC 8292) with nothing but `cryptography` and `http_ece`, not the code that made them."""
+
+    def __init__(self) -> None:
+        from cryptography.hazmat.primitives.asymmetric import ec
+
+        self.key = ec.generate_private_key(ec.SECP256R1())
+        self.auth = secrets.token_bytes(16)
+
+    def target(self, endpoint: str) -> dict[str, str]:
+        from cryptography.hazmat.primitives import serialization
+
+        point = self.key.public_key().public_bytes(serialization.Encoding.X962,
+                                                   serialization.PublicFormat.UncompressedPoint)
+        return {"endpoint": endpoint, "p256dh": _b64(point), "auth": _b64(self.auth)}
+
+    def open(self, item: dict) -> dict:
+        import http_ece
+
+        assert item["headers"].get("Content-Encoding") == "aes128gcm"
+        return json.loads(http_ece.decrypt(item["body"], private_key=self.key, auth_secret=self.auth,
+                                           version="aes128gcm"))
+
+    @staticmethod
+    def vapid_claims(item: dict, server_key: str) -> dict:
+        """The token's claims once its signature checks out under `server_key`; AssertionError if not."""
+        from cryptography.hazmat.primitives import hashes
+        from cryptography.hazmat.primitives.asymmetric import ec
+        from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
+
+        scheme, _, params = item["headers"]["Authorization"].partition(" ")
+        assert scheme == "vapid", scheme
+        fields = dict(p.strip().split("=", 1) for p in params.split(","))
+        assert fields["k"] == server_key, "signed with another key than the one browsers subscribed with"
+        head, claims, sig = fields["t"].split(".")
+        raw = _unb64(sig)
+        public = ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), _unb64(server_key))
+        public.verify(encode_dss_signature(int.from_bytes(raw[:32], "big"), int.from_bytes(raw[32:], "big")),
+                      f"{head}.{claims}".encode(), ec.ECDSA(hashes.SHA256()))
+        assert json.loads(_unb64(head)) == {"typ": "JWT", "alg": "ES256"}
+        return json.loads(_unb64(claims))
+
+
+def _b64(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))

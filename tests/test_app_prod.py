@@ -1369,3 +1369,73 @@ def test_notifications_set_up_in_settings_and_urgent_mail_told_once(app: Running
         assert [f["subject"] for f in followups] == ["Contract draft"] and followups[0]["state"] == "waiting"
     finally:
         receiver.stop()
+
+
+def test_this_device_subscribes_to_push_and_its_service_worker_shows_the_message(app: RunningApp, api: httpx.Client,
+                                                                                 open_browser) -> None:
+    """GIVEN a signed-in user in Settings WHEN they press "Notify this device" THEN the browser subscribes
+    with the server's VAPID key and the device is a channel; WHEN they press its Test THEN the push
+    service gets one message only this browser's keys open, and the page's service worker shows it.
+
+    A browser's push service (FCM for Chromium) is on the internet: the subscription it would hand back
+    is made by the test, which holds its keys (PushBrowser), and the service worker is handed the
+    message through DevTools, as the push service would. Everything between is the product's."""
+    from playwright.sync_api import expect
+
+    from tests.notify_receiver import PushBrowser, Receiver
+
+    receiver, device = Receiver(), PushBrowser()
+    try:
+        subscription = {"endpoint": receiver.url("/push/this-device"), "expirationTime": None,
+                        "keys": {k: v for k, v in device.target("").items() if k != "endpoint"}}
+        email = unique_email("push")
+        tokens = register_and_login(api, email)
+        server_key = api.get("/api/v1/notifications/push-key", headers=bearer(tokens)).json()["public_key"]
+        context = open_browser()
+        context.grant_permissions(["notifications"], origin=app.url)
+        context.add_init_script(
+            "PushManager.prototype.getSubscription = function () { return Promise.resolve(null); };"
+            "PushManager.prototype.subscribe = function (options) {"
+            "  const key = new Uint8Array(options.applicationServerKey);"
+            "  window.__pushKey = btoa(String.fromCharCode(...key)).replace(/\\+/g, '-').replace(/\\//g, '_')"
+            "    .replace(/=+$/, '');"
+            f"  const sub = {json.dumps(subscription)};"
+            "  return Promise.resolve({toJSON: () => sub}); };")
+        page = new_page(context)
+        page.goto(f"{app.url}/login")
+        fill_login(page, email)
+        expect_dashboard(page, app, email)
+        page.wait_for_function("navigator.serviceWorker.ready.then(() => true)")
+
+        page.click("#nav-settings")
+        wait_hydrated(page, "#push-enable")
+        page.click("#push-enable")
+        expect(page.locator("#notify-notice")).to_contain_text("This device will be notified", timeout=UI_TIMEOUT_MS)
+        assert page.evaluate("window.__pushKey") == server_key
+        row = page.locator("#channel-list tr", has_text="Chromium · Linux")
+        expect(row).to_contain_text("127.0.0.1/…")
+        row.get_by_role("button", name="Test").click()
+        (got,) = receiver.wait_for(1, timeout=60)
+        shown = device.open(got)
+        assert shown["title"] == "OpenFyxer test notification"
+        assert PushBrowser.vapid_claims(got, server_key)["aud"] == receiver.url("").rstrip("/")
+
+        cdp = context.new_cdp_session(page)
+        registrations: list[dict] = []
+        cdp.on("ServiceWorker.workerRegistrationUpdated", lambda e: registrations.extend(e["registrations"]))
+        cdp.send("ServiceWorker.enable")
+        deadline = time.monotonic() + 10
+        while not registrations and time.monotonic() < deadline:
+            page.wait_for_timeout(100)
+        (registration,) = [r for r in registrations if r["scopeURL"] == app.url + "/" and not r["isDeleted"]]
+        cdp.send("ServiceWorker.deliverPushMessage", {"origin": app.url, "registrationId": registration["registrationId"],
+                                                      "data": json.dumps(shown)})
+        listed = "navigator.serviceWorker.ready.then(r => r.getNotifications()).then(ns => ns.map(n => [n.title, n.body]))"
+        deadline, notes = time.monotonic() + 10, []
+        while not notes and time.monotonic() < deadline:  # evaluate waits for the promise; wait_for_function not
+            notes = page.evaluate(listed)
+            page.wait_for_timeout(100)
+        assert notes == [[shown["title"], shown["body"]]]
+        assert not page.errors
+    finally:
+        receiver.stop()

@@ -128,6 +128,10 @@ class Settings(BaseSettings):
     notify_timeout_seconds: float = Field(10, gt=0, le=120)
     notify_max_attempts: int = Field(8, ge=1, le=50)
     notify_lease_seconds: int = Field(120, ge=5, le=3600)
+    # Web Push: this server's VAPID key (a P-256 private number, base64url; `cli init-env` makes one) and
+    # the contact it gives push services. Empty subject: PUBLIC_URL when it is https, else the user's email.
+    vapid_private_key: str = ""
+    vapid_subject: str = ""
     google_client_id: str = ""
     google_client_secret: str = ""
     microsoft_client_id: str = ""
@@ -166,6 +170,25 @@ class Settings(BaseSettings):
     @classmethod
     def _allow_list(cls, v: str) -> str:
         _allow_items(v)  # fail at start-up, not at the first connection
+        return v
+
+    @field_validator("vapid_private_key")
+    @classmethod
+    def _vapid(cls, v: str) -> str:
+        if v:
+            try:
+                raw = base64.urlsafe_b64decode(v + "=" * (-len(v) % 4))
+            except (binascii.Error, ValueError):
+                raw = b""
+            if len(raw) != 32:
+                raise ValueError("OPENFYXER_VAPID_PRIVATE_KEY must be 32 bytes, base64url (`cli init-env` makes one)")
+        return v
+
+    @field_validator("vapid_subject")
+    @classmethod
+    def _contact(cls, v: str) -> str:
+        if v and not v.startswith(("mailto:", "https://")):
+            raise ValueError("OPENFYXER_VAPID_SUBJECT must be a mailto: or https:// address")
         return v
 
     @field_validator("data_dir", "models_dir", "spam_corpus_dir")

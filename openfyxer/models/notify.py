@@ -13,7 +13,7 @@ from sqlmodel import Field, SQLModel
 
 from openfyxer.models.types import EncryptedText, JSONType, UTCDateTime, new_id, utcnow
 
-CHANNEL_KINDS = ("slack", "webhook", "sms", "email", "apprise")
+CHANNEL_KINDS = ("slack", "webhook", "sms", "email", "apprise", "webpush")
 # What a channel can be told of; a channel lists the ones it wants.
 EVENTS = ("urgent", "digest", "draft_ready", "follow_up", "meeting_summary", "sync_failed")
 DEFAULT_EVENTS = ("urgent", "digest", "follow_up", "sync_failed")
@@ -69,10 +69,12 @@ class NotifyDelivery(SQLModel, table=True):
 class ChannelCreate(BaseModel):
     """A new channel. `target` holds what its kind needs:
     slack: {"url"}; webhook: {"url"}; sms: {"api_base"?, "account_sid", "auth_token", "from", "to"};
-    email: {"to"}; apprise: {"url"} (an Apprise URL: tgram://, discord://, ntfy://, matrix://, ...)."""
+    email: {"to"}; apprise: {"url"} (an Apprise URL: tgram://, discord://, ntfy://, matrix://, ...);
+    webpush: {"endpoint", "p256dh", "auth"} (a browser's PushSubscription, made with the key that
+    GET /api/v1/notifications/push-key gives)."""
 
     model_config = ConfigDict(extra="forbid")
-    kind: Literal["slack", "webhook", "sms", "email", "apprise"]
+    kind: Literal["slack", "webhook", "sms", "email", "apprise", "webpush"]
     name: str = PField("", max_length=100)
     target: dict[str, str]
     events: list[str] | None = None
@@ -105,6 +107,12 @@ class ChannelPublic(BaseModel):
     disabled_reason: str | None
     created_at: datetime
     secret: str | None = None  # a webhook's signing secret: in the answer that created it, never again
+
+
+class PushKey(BaseModel):
+    """The server's VAPID public key, a browser's `applicationServerKey`; null when push is not set up."""
+
+    public_key: str | None
 
 
 class DeliveryPublic(BaseModel):

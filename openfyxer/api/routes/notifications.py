@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query
 from openfyxer.api.deps import DB, CurrentCaller
 from openfyxer.api.schemas import ERRORS, ErrorOut
 from openfyxer.models.notify import (
-    ChannelCreate, ChannelPublic, ChannelUpdate, DeliveryPublic, NotifyPrefs, TestRequest,
+    ChannelCreate, ChannelPublic, ChannelUpdate, DeliveryPublic, NotifyPrefs, PushKey, TestRequest,
 )
 from openfyxer.services.notify import channels, events, history
 
@@ -41,6 +41,12 @@ def change_channel(channel_id: uuid.UUID, body: ChannelUpdate, caller: CurrentCa
 def remove_channel(channel_id: uuid.UUID, caller: CurrentCaller, db: DB) -> None:
     channels.remove(db, user_id=caller.user.id, channel_id=channel_id)
     db.commit()
+
+
+@router.get("/push-key", response_model=PushKey)
+def push_key(caller: CurrentCaller) -> PushKey:
+    """Subscribe a browser with this key, then add the subscription as a `webpush` channel."""
+    return PushKey(public_key=channels.push_key())
 
 
 @router.post("/test", response_model=DeliveryPublic, status_code=202, responses=_ERR)

@@ -11,8 +11,9 @@ from urllib.parse import urlsplit
 
 from sqlmodel import Session, select
 
+from openfyxer.core.config import get_settings
 from openfyxer.core.errors import NotFound, ValidationError
-from openfyxer.integrations import apprise_send, webhook
+from openfyxer.integrations import apprise_send, webhook, webpush
 from openfyxer.models.notify import (
     DEFAULT_EVENTS, ChannelCreate, ChannelPublic, ChannelUpdate, NotifyChannel,
 )
@@ -23,7 +24,7 @@ from openfyxer.services import audit
 MAX_CHANNELS = 20
 _PHONE = re.compile(r"^\+[1-9]\d{6,14}$")  # E.164
 _NEEDS = {"slack": ("url",), "webhook": ("url",), "sms": ("account_sid", "auth_token", "from", "to"), "email": ("to",),
-          "apprise": ("url",)}
+          "apprise": ("url",), "webpush": ("endpoint", "p256dh", "auth")}
 _MAY = {"sms": ("api_base",)}
 
 
@@ -42,6 +43,16 @@ def list_channels(session: Session, *, user_id: uuid.UUID) -> list[NotifyChannel
                              .order_by(NotifyChannel.created_at)).all())
 
 
+PUSH_OFF = ("web push is not set up on this server: OPENFYXER_VAPID_PRIVATE_KEY is empty "
+            "(`python -m openfyxer.cli init-env` makes one)")
+
+
+def push_key() -> str | None:
+    """The key browsers subscribe with (their `applicationServerKey`); None when push is not set up."""
+    private = get_settings().vapid_private_key
+    return webpush.public_key(private) if private else None
+
+
 def wanting(session: Session, *, user_id: uuid.UUID, event: str) -> list[NotifyChannel]:
     """The user's channels that are on and want to be told of `event`."""
     return [c for c in list_channels(session, user_id=user_id) if c.enabled and event in (c.events or [])]
@@ -58,6 +69,13 @@ def create(session: Session, *, user_id: uuid.UUID, data: ChannelCreate) -> Chan
     if len(list_channels(session, user_id=user_id)) >= MAX_CHANNELS:
         raise ValidationError(f"at most {MAX_CHANNELS} notification channels")
     clean = _checked(data.kind, data.target)
+    if data.kind == "webpush":
+        known = _same_browser(session, user_id=user_id, endpoint=clean["endpoint"])
+        if known is not None:  # the browser subscribed again, perhaps with new keys: they replace the old
+            known.config, known.enabled, known.disabled_reason = json.dumps(clean), True, None
+            session.add(known)
+            session.flush()
+            return public(known)
     secret = None
     if data.kind == "webhook":
         secret = clean["secret"] = webhook.new_secret()
@@ -114,6 +132,14 @@ def _checked(kind: str, given: dict[str, str]) -> dict[str, str]:
                 raise ValidationError(f"the SMS '{name}' number must be in international form (+40…)")
         if values.get("api_base"):
             _url(values["api_base"], "SMS provider")
+    if kind == "webpush":
+        if not get_settings().vapid_private_key:
+            raise ValidationError(PUSH_OFF)
+        _url(values["endpoint"], "push service")
+        try:
+            webpush.check_subscription(values["p256dh"], values["auth"])
+        except ValueError as e:
+            raise ValidationError(str(e)) from None
     if kind == "apprise" and not apprise_send.describe(values["url"]):
         raise ValidationError("Apprise does not know this URL (see its list of services: tgram://, discord://, "
                               "ntfy://, matrix://, ...)")
@@ -125,6 +151,21 @@ def _checked(kind: str, given: dict[str, str]) -> dict[str, str]:
     return values
 
 
+def _same_browser(session: Session, *, user_id: uuid.UUID, endpoint: str) -> NotifyChannel | None:
+    """One channel per browser. Subscribing again (new keys, the page reloaded) keeps the user's channel
+    and its choices; a browser last subscribed by someone else (a shared computer, another account)
+    now belongs to whoever subscribed it, so the other user's mail is no longer shown on it."""
+    mine = None
+    for channel in session.exec(select(NotifyChannel).where(NotifyChannel.kind == "webpush")).all():
+        if target(channel).get("endpoint") != endpoint:
+            continue
+        if channel.user_id != user_id:
+            remove(session, user_id=channel.user_id, channel_id=channel.id)
+        else:
+            mine = channel
+    return mine
+
+
 def _url(url: str, purpose: str) -> None:
     if urlsplit(url).scheme.lower() not in ("http", "https"):
         raise ValidationError(f"the {purpose} must be an http(s) URL")
@@ -132,8 +173,8 @@ def _url(url: str, purpose: str) -> None:
 
 
 def _hint(kind: str, values: dict[str, str]) -> str:
-    if kind in ("slack", "webhook"):
-        parts = urlsplit(values["url"])
+    if kind in ("slack", "webhook", "webpush"):
+        parts = urlsplit(values.get("url") or values["endpoint"])
         return f"{parts.hostname}{'/…' if parts.path.strip('/') else ''}"
     if kind == "sms":
         return f"{values['to'][:4]}…{values['to'][-2:]}"

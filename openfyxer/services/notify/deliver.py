@@ -24,7 +24,7 @@ from openfyxer.core.config import get_settings
 from openfyxer.core.db import session_scope
 from openfyxer.core.errors import OpenFyxerError, ValidationError
 from openfyxer.core.later import later
-from openfyxer.integrations import apprise_send, ews, notify_http, slack, sms, smtp, webhook
+from openfyxer.integrations import apprise_send, ews, notify_http, slack, sms, smtp, webhook, webpush
 from openfyxer.models.account import EmailAccount
 from openfyxer.models.notify import NotifyChannel, NotifyDelivery
 from openfyxer.models.user import User
@@ -58,7 +58,7 @@ def deliver(*, delivery_id: uuid.UUID) -> str:
         user = s.get(User, row.user_id)
         off = None if channel.enabled else f"the channel is off: {channel.disabled_reason or 'turned off by the user'}"
         job = (channel.kind, channel_store.target(channel), row.event, dict(row.payload or {}),
-               user.language or "en", row.created_at, row.attempts)
+               user.language or "en", row.created_at, user.email, row.attempts)
     if off:
         return _record(delivery_id, lease, state="failed", error=off)
     try:
@@ -70,7 +70,7 @@ def deliver(*, delivery_id: uuid.UUID) -> str:
     except Exception as e:  # noqa: BLE001 (recorded on the row; the lease must not be left to run out)
         log.exception("notification %s failed unexpectedly", delivery_id)
         answer = notify_http.Answer(None, error=f"{type(e).__name__}: {e}")
-    return _outcome(delivery_id, lease, answer, attempts=job[-1], channel_id=channel.id)
+    return _outcome(delivery_id, lease, answer, attempts=job[-1], channel_id=channel.id, kind=channel.kind)
 
 
 def _claim(delivery_id: uuid.UUID) -> datetime | None:
@@ -88,7 +88,7 @@ def _claim(delivery_id: uuid.UUID) -> datetime | None:
 
 
 def _send(delivery_id: uuid.UUID, kind: str, target: dict, event: str, payload: dict, language: str,
-          created: datetime, attempts: int) -> notify_http.Answer:
+          created: datetime, email: str, attempts: int) -> notify_http.Answer:
     timeout = get_settings().notify_timeout_seconds
     m = render.message(event, payload, language)
     key = message_id(delivery_id)
@@ -103,7 +103,23 @@ def _send(delivery_id: uuid.UUID, kind: str, target: dict, event: str, payload: 
                         body=render.plain(m, language), idempotency_key=key, timeout=timeout)
     if kind == "apprise":
         return _apprise(target["url"], m, language)
+    if kind == "webpush":
+        return _push(delivery_id, target, m, event, email, timeout)
     return _email(delivery_id, target["to"], m, language)
+
+
+def _push(delivery_id: uuid.UUID, target: dict, m: render.Message, event: str, email: str,
+          timeout: float) -> notify_http.Answer:
+    s = get_settings()
+    if not s.vapid_private_key:
+        raise ValidationError(channel_store.PUSH_OFF)
+    subject = s.vapid_subject or (s.public_url if s.public_url.startswith("https://") else f"mailto:{email}")
+    # A push service keeps the message for a browser that is off: urgent mail is worth a day, a digest
+    # or a test is stale by then. The topic is this delivery's, so a resend replaces a held copy.
+    ttl = 24 * 3600 if event in ("urgent", "follow_up", "sync_failed") else 4 * 3600
+    return webpush.send(target["endpoint"], p256dh=target["p256dh"], auth=target["auth"], private_key=s.vapid_private_key,
+                        subject=subject, payload=render.push_body(m, delivery_id.hex), ttl=ttl,
+                        topic=delivery_id.hex, urgent=event == "urgent", timeout=timeout)
 
 
 def _apprise(url: str, m: render.Message, language: str) -> notify_http.Answer:
@@ -140,15 +156,17 @@ def _email(delivery_id: uuid.UUID, to: str, m: render.Message, language: str) ->
 
 
 def _outcome(delivery_id: uuid.UUID, lease: datetime, answer: notify_http.Answer, *, attempts: int,
-             channel_id: uuid.UUID) -> str:
+             channel_id: uuid.UUID, kind: str) -> str:
     status = answer.status
     if status is not None and (200 <= status < 300 or status == 250):
         return _record(delivery_id, lease, state="delivered", status=status)
     why = answer.error or f"the receiver answered HTTP {status}: {answer.body[:200]}".strip()
-    if status == 410:  # the receiver says this endpoint is gone for good: stop sending to it
+    # The receiver says this endpoint is gone for good: stop sending to it. A push service says the
+    # same of an expired or revoked browser subscription with 404 (RFC 8030 section 7.3).
+    if status == 410 or (status == 404 and kind == "webpush"):
         with session_scope() as s:
             s.execute(update(NotifyChannel).where(NotifyChannel.id == channel_id).values(
-                enabled=False, disabled_reason="the receiver answered 410 Gone: the endpoint was removed"))
+                enabled=False, disabled_reason=f"the receiver answered {status}: the endpoint was removed"))
         return _record(delivery_id, lease, state="failed", status=status, error=why)
     if status is not None and status not in RETRYABLE:
         return _record(delivery_id, lease, state="failed", status=status, error=why)

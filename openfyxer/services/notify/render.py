@@ -106,6 +106,12 @@ def plain(m: Message, language: str) -> str:
     return "\n".join([m.title, *m.lines, *([t["open"].format(link=m.link)] if m.link else [])])
 
 
+def push_body(m: Message, tag: str) -> dict:
+    """What the service worker shows (assets/sw.js): a title, a few lines, where a click goes, and a tag
+    so that a resent copy replaces the one on screen instead of showing twice."""
+    return {"title": m.title[:200], "body": "\n".join(m.lines)[:1500], "url": m.link or "/", "tag": tag[:64]}
+
+
 def webhook_body(event: str, payload: dict, message_id: str, created: str) -> dict:
     """The Standard Webhooks envelope: a type, when it happened, and the event's data."""
     return {"type": WEBHOOK_TYPES.get(event, f"notification.{event}"), "timestamp": created, "id": message_id,

@@ -19,6 +19,26 @@ KIND_LABELS = {"slack": N_("Slack"), "webhook": N_("Webhook (signed)"), "sms": N
                "email": N_("Email"), "apprise": N_("Other service (Apprise URL)")}
 
 
+def _this_device() -> rx.Component:
+    """Web Push to this browser or installed app. The button only carries the key: assets/push.js asks
+    the browser and sends its answer through the hidden form."""
+    hidden = {"type": "hidden"}
+    return rx.cond(
+        NotifyState.push_key != "",
+        rx.hstack(
+            rx.button(rx.icon("bell-ring", size=16), t("Notify this device"), size="2", variant="soft",
+                      id="push-enable", type="button", custom_attrs={"data-vapid-key": NotifyState.push_key}),
+            rx.text(t("Urgent mail and reminders as notifications from this browser or the installed app."),
+                    size="1", color_scheme="gray"),
+            rx.form(rx.el.input(name="push_subscription", **hidden), rx.el.input(name="push_error", **hidden),
+                    rx.el.input(name="push_device", **hidden), on_submit=NotifyState.save_push, id="push-form",
+                    reset_on_submit=True, display="none"),
+            align="center", spacing="3", wrap="wrap", width="100%"),
+        rx.text(t("Notifications on this device need a VAPID key on the server (python -m openfyxer.cli init-env)."),
+                size="1", color_scheme="gray"),
+    )
+
+
 def _input(label: str, name: str, **props) -> rx.Component:
     return rx.vstack(rx.el.label(t(label), html_for=name, font_size="0.85em"),
                      rx.input(name=name, id=name, width="100%", **props), spacing="1", width="100%")
@@ -141,6 +161,7 @@ def notifications_section() -> rx.Component:
                               id="channel-list"),
                 rx.text(t("No channels yet: urgent mail is shown in the dashboard only."), color_scheme="gray",
                         size="2")),
+        _this_device(),
         _add_form(),
         _quiet_form(),
         rx.hstack(rx.heading(t("Delivery log"), size="2", as_="h4"),

@@ -4,6 +4,7 @@ the REST API's routes are."""
 
 from __future__ import annotations
 
+import json
 import uuid
 
 import reflex as rx
@@ -13,7 +14,7 @@ from openfyxer.models.notify import EVENTS, ChannelCreate, ChannelUpdate, Notify
 from openfyxer.services.notify import channels, events, followups, history
 from openfyxer.ui.state.mail import MailState
 
-KINDS = ["slack", "webhook", "sms", "email", "apprise"]
+KINDS = ["slack", "webhook", "sms", "email", "apprise"]  # a browser (webpush) is added from the browser itself
 TARGET_FIELDS = {"slack": ("url",), "webhook": ("url",), "email": ("to",), "apprise": ("url",),
                  "sms": ("account_sid", "auth_token", "from", "to", "api_base")}
 
@@ -28,9 +29,11 @@ class NotifyState(MailState):
     quiet_end: str = ""
     priority_passes: bool = True
     digest_at: str = "08:00"
+    push_key: str = ""  # the VAPID key this device subscribes with; empty: push is not set up here
 
     def load_section(self) -> None:
         self.shown_secret, self.notify_notice = "", ""
+        self.push_key = channels.push_key() or ""
         self._refresh()
 
     def _refresh(self) -> None:
@@ -83,6 +86,31 @@ class NotifyState(MailState):
             return
         self.shown_secret = made.secret or ""
         self.notify_notice = self._t("Channel added. Send it a test to see that it works.")
+        self._refresh()
+
+    def save_push(self, form: dict) -> None:
+        """What assets/push.js got from the browser: its subscription, or why there is none."""
+        self.error, self.notify_notice, self.shown_secret = "", "", ""
+        why = str(form.get("push_error") or "")
+        if why:
+            self.notify_notice = {
+                "unsupported": self._t("This browser cannot receive notifications (on an iPhone, add OpenFyxer "
+                                       "to the home screen first)."),
+                "denied": self._t("Notifications are blocked for this site: allow them in the browser's site "
+                                  "settings, then try again."),
+            }.get(why, self._t("The browser could not subscribe: {why}", why=why.removeprefix("failed: ")[:200]))
+            return
+        try:
+            sub = json.loads(str(form.get("push_subscription") or "{}"))
+            target = {"endpoint": str(sub["endpoint"]), "p256dh": str(sub["keys"]["p256dh"]),
+                      "auth": str(sub["keys"]["auth"])}
+        except (ValueError, KeyError, TypeError):
+            self.error = self._t("The browser's subscription could not be read.")
+            return
+        name = str(form.get("push_device") or "").strip()[:100] or self._t("This browser")
+        if self._attempt(lambda db: channels.create(db, user_id=self._user(db).id, data=ChannelCreate(
+                kind="webpush", name=name, target=target))) is not None:
+            self.notify_notice = self._t("This device will be notified. Send it a test to see that it works.")
         self._refresh()
 
     def test_channel(self, channel_id: str) -> None:

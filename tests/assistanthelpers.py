@@ -29,8 +29,8 @@ PASSWORD = "correct horse battery staple"
 SECRETS = {
     "openai_api_key": "sk-proj-OPENFYXERFAKEKEY0123456789abcdef",
     "claude_api_key": "sk-ant-api03-FAKECLAUDEKEY-0123456789",
-    "sms_api_key": "SMS-FAKE-KEY-5f2c9a1e7b",
-    "slack_webhook_url": "https://hooks.slack.com/services/T0FAKE/B0FAKE/fakeFAKEfake0123",
+    "gemini_api_key": "AIzaSyFAKE-GEMINI-5f2c9a1e7b",
+    "cohere_api_key": "co-FAKE-fakeFAKEfake0123",
 }
 IMAP_PASSWORD = "imap-Secret-Passw0rd-9931"
 ALL_SECRETS = (*SECRETS.values(), IMAP_PASSWORD)

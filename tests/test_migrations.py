@@ -105,3 +105,59 @@ def test_upgrade_keeps_existing_rows(empty_db):
     engine.dispose()
     assert row[1] == 0 and not row[2] and row[0] in ("[]", [])
     assert acct[0] == "idle" and not acct[1]
+
+
+def test_the_old_notification_settings_become_channels(empty_db):
+    """GIVEN a user whose old settings hold a Slack webhook, a notification address and an SMS key and
+    number WHEN upgraded past 0015 THEN the Slack URL and the address are working channels, the SMS
+    fields an SMS channel that is off and says what it lacks, each target still encrypted; the old
+    columns are gone."""
+    import uuid
+
+    from sqlalchemy import text
+
+    from openfyxer.core.db import reset_engines, session_scope
+    from openfyxer.core.errors import ValidationError
+    from openfyxer.models.notify import ChannelUpdate, NotifyChannel
+    from openfyxer.security import crypto
+    from openfyxer.services.notify import channels
+
+    cfg = _config()
+    command.upgrade(cfg, "0014")
+    engine = create_engine(empty_db)
+    user = uuid.uuid4()
+    ids = {"user": user.hex if empty_db.startswith("sqlite") else str(user),
+           "row": uuid.uuid4().hex if empty_db.startswith("sqlite") else str(uuid.uuid4()),
+           "hook": crypto.encrypt("https://hooks.slack.com/services/T0/B0/secret9", "user_settings.slack_webhook_url"),
+           "key": crypto.encrypt("sms-token-7", "user_settings.sms_api_key")}
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO users (id, email, hashed_password, totp_enabled, is_active, is_admin, language, "
+                          "timezone, created_at, updated_at) VALUES (:user, 'a@x.test', 'h', false, true, false, 'en', "
+                          "'UTC', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"), ids)
+        conn.execute(text("INSERT INTO user_settings (id, user_id, llm_provider, follow_up_days, priority_contacts, "
+                          "scheduling, notify, slack_webhook_url, sms_provider, sms_api_key, sms_phone_number, "
+                          "notification_email, created_at, updated_at) VALUES (:row, :user, 'local', 3, '[]', '{}', "
+                          "'{}', :hook, 'twilio', :key, '+40712345678', 'me@x.test', CURRENT_TIMESTAMP, "
+                          "CURRENT_TIMESTAMP)"), ids)
+    engine.dispose()
+    command.upgrade(cfg, "head")
+    assert not {"slack_webhook_url", "sms_api_key", "notification_email"} & {
+        c["name"] for c in inspect(create_engine(empty_db)).get_columns("user_settings")}
+    reset_engines()
+    with session_scope() as db:
+        made = {c.kind: c for c in channels.list_channels(db, user_id=user)}
+        raw = [r[0] for r in db.execute(text("SELECT config FROM notify_channels")).all()]
+        assert sorted(made) == ["email", "slack", "sms"]
+        assert channels.target(made["slack"]) == {"url": "https://hooks.slack.com/services/T0/B0/secret9"}
+        assert made["slack"].enabled and made["slack"].hint == "hooks.slack.com/…"
+        assert channels.target(made["email"]) == {"to": "me@x.test"} and made["email"].enabled
+        sms = made["sms"]
+        assert not sms.enabled and "account SID" in sms.disabled_reason
+        assert channels.target(sms)["auth_token"] == "sms-token-7" and channels.target(sms)["to"] == "+40712345678"
+        assert all(r.startswith("enc:") and "secret9" not in r and "sms-token" not in r for r in raw)
+        assert isinstance(db.get(NotifyChannel, sms.id).events, list)
+        with pytest.raises(ValidationError, match="account_sid"):
+            channels.update(db, user_id=user, channel_id=sms.id, data=ChannelUpdate(enabled=True))
+        complete = {**channels.target(sms), "account_sid": "AC1", "from": "+40700000001"}
+        channels.update(db, user_id=user, channel_id=sms.id, data=ChannelUpdate(target=complete))
+        assert channels.update(db, user_id=user, channel_id=sms.id, data=ChannelUpdate(enabled=True)).enabled

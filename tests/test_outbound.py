@@ -15,6 +15,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from openfyxer.core.errors import ValidationError
 from openfyxer.integrations import ews, imap, smtp
 from openfyxer.security import outbound
 from openfyxer.security.outbound import OutboundRefused
@@ -270,19 +271,19 @@ def test_an_allow_listed_exchange_server_is_reached_at_the_checked_address(monke
     ("http://localhost/services/T0/B0/x", "https"),
 ])
 def test_a_slack_webhook_inside_the_network_is_refused_when_saved(monkeypatch, sqlite_url, url, why):
-    """GIVEN public WHEN a Slack webhook URL inside the server's network is saved THEN refused, not saved."""
+    """GIVEN public WHEN a Slack channel whose URL is inside the server's network is added THEN refused, not saved."""
     from openfyxer.core.db import session_scope
-    from openfyxer.models.settings import SettingsUpdate
-    from openfyxer.models.user import User
-    from openfyxer.services import auth, settings
+    from openfyxer.models.notify import ChannelCreate
+    from openfyxer.services import auth
+    from openfyxer.services.notify import channels
 
     apply_env(monkeypatch, outbound="public")
     with session_scope() as db:
         user_id = auth.register(db, email="ana@example.test", password="correct horse battery").id
-    with pytest.raises(OutboundRefused, match=why), session_scope() as db:
-        settings.update(db, user=db.get(User, user_id), data=SettingsUpdate(slack_webhook_url=url))
+    with pytest.raises((OutboundRefused, ValidationError), match=why), session_scope() as db:
+        channels.create(db, user_id=user_id, data=ChannelCreate(kind="slack", target={"url": url}))
     with session_scope() as db:
-        assert settings.read(db, user=db.get(User, user_id)).secrets_set["slack_webhook_url"] is False
+        assert channels.list_channels(db, user_id=user_id) == []
 
 
 # -- helpers --------------------------------------------------------------------------------------

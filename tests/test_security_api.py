@@ -79,7 +79,7 @@ def test_settings_secrets_are_write_only(client):
     """GIVEN API keys saved WHEN settings are read THEN only 'set' flags come back, never the values."""
     tokens = signed_up(client)
     h = bearer(tokens)
-    body = {"openai_api_key": "sk-test-SECRET-1234567890", "slack_webhook_url": "https://hooks.slack.test/T0/B0/XyZsecret",
+    body = {"openai_api_key": "sk-test-SECRET-1234567890", "cohere_api_key": "co-XyZsecret",
             "llm_provider": "openai", "priority_contacts": ["Boss@Example.com"], "timezone": "Europe/Bucharest",
             "language": "ro"}
     r = client.patch("/api/v1/settings", json=body, headers=h)
@@ -87,7 +87,7 @@ def test_settings_secrets_are_write_only(client):
     for resp in (r, client.get("/api/v1/settings", headers=h)):
         out = resp.json()
         assert "SECRET" not in resp.text and "XyZsecret" not in resp.text
-        assert out["secrets_set"]["openai_api_key"] and out["secrets_set"]["slack_webhook_url"]
+        assert out["secrets_set"]["openai_api_key"] and out["secrets_set"]["cohere_api_key"]
         assert not out["secrets_set"]["claude_api_key"]
         assert out["priority_contacts"] == ["boss@example.com"] and out["language"] == "ro"
     cleared = client.patch("/api/v1/settings", json={"openai_api_key": ""}, headers=h).json()
@@ -161,8 +161,11 @@ def test_database_dump_contains_no_plain_text_secret(client, database_url, reque
         "oauth": "ya29.PLAINTEXT-oauth-0006",
     }
     client.patch("/api/v1/settings", headers=h, json={
-        "openai_api_key": secrets["openai"], "claude_api_key": secrets["claude"],
-        "sms_api_key": secrets["sms"], "slack_webhook_url": secrets["hook"]})
+        "openai_api_key": secrets["openai"], "claude_api_key": secrets["claude"]})
+    for kind, target in [("slack", {"url": secrets["hook"]}), ("sms", {
+            "account_sid": "AC0", "auth_token": secrets["sms"], "from": "+40700000001", "to": "+40700000002"})]:
+        assert client.post("/api/v1/notifications/channels", headers=h,
+                           json={"kind": kind, "target": target}).status_code == 201
     totp_secret = client.post("/api/v1/auth/2fa/setup", headers=h, json={"current_password": PASSWORD}).json()["secret"]
     codes = client.post("/api/v1/auth/2fa/verify", headers=h,
                         json={"code": pyotp.TOTP(totp_secret).now()}).json()["recovery_codes"]

@@ -7,7 +7,7 @@ import uuid
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field as PField, HttpUrl, field_validator
+from pydantic import BaseModel, ConfigDict, Field as PField, field_validator
 from sqlalchemy import Column, ForeignKey, Text
 from sqlmodel import Field, SQLModel
 
@@ -20,8 +20,6 @@ SECRET_FIELDS = (
     "gemini_api_key",
     "claude_api_key",
     "cohere_api_key",
-    "sms_api_key",
-    "slack_webhook_url",
 )
 
 
@@ -40,12 +38,6 @@ class UserSettings(SQLModel, table=True):
     gemini_api_key: str | None = Field(default=None, sa_type=_enc("gemini_api_key"))
     claude_api_key: str | None = Field(default=None, sa_type=_enc("claude_api_key"))
     cohere_api_key: str | None = Field(default=None, sa_type=_enc("cohere_api_key"))
-    # A Slack incoming-webhook URL is a bearer credential: whoever has it can post.
-    slack_webhook_url: str | None = Field(default=None, sa_type=_enc("slack_webhook_url"))
-    sms_provider: str | None = Field(default=None, max_length=50)
-    sms_api_key: str | None = Field(default=None, sa_type=_enc("sms_api_key"))
-    sms_phone_number: str | None = Field(default=None, max_length=20)
-    notification_email: str | None = Field(default=None, max_length=255)
     email_style: str | None = Field(default=None, sa_type=Text)
     follow_up_days: int = 3
     priority_contacts: list[str] = Field(default_factory=list, sa_type=JSONType)
@@ -106,11 +98,6 @@ class SettingsUpdate(BaseModel):
     gemini_api_key: str | None = PField(None, max_length=512)
     claude_api_key: str | None = PField(None, max_length=512)
     cohere_api_key: str | None = PField(None, max_length=512)
-    slack_webhook_url: HttpUrl | Literal[""] | None = None
-    sms_provider: Literal["twilio", "vonage", ""] | None = None
-    sms_api_key: str | None = PField(None, max_length=512)
-    sms_phone_number: str | None = PField(None, pattern=r"^(\+[1-9]\d{6,14})?$")
-    notification_email: MailAddress | Literal[""] | None = None
     follow_up_days: int | None = PField(None, ge=1, le=60)
     priority_contacts: list[MailAddress] | None = PField(None, max_length=500)
     language: Literal["en", "ro"] | None = None
@@ -121,9 +108,6 @@ class SettingsUpdate(BaseModel):
 class SettingsPublic(BaseModel):
     llm_provider: str
     llm_model: str | None
-    sms_provider: str | None
-    sms_phone_number: str | None
-    notification_email: str | None
     follow_up_days: int
     priority_contacts: list[str]
     language: str

@@ -8,14 +8,10 @@ from sqlmodel import Session, select
 
 from openfyxer.models.settings import SECRET_FIELDS, SchedulingPrefs, SettingsPublic, SettingsUpdate, UserSettings
 from openfyxer.models.user import User
-from openfyxer.security import outbound
 from openfyxer.services import audit
 from openfyxer.services.auth import check_timezone
 
 _USER_FIELDS = ("language", "timezone")
-# URLs the server will post to, checked against the outbound policy when saved. What posts to them must
-# check again (outbound.url_target and PinnedAdapter): what a name resolves to can change.
-_WEBHOOKS = {"slack_webhook_url": "Slack webhook"}
 
 
 def get_or_create(session: Session, *, user_id) -> UserSettings:  # noqa: ANN001
@@ -31,9 +27,6 @@ def to_public(row: UserSettings, user: User) -> SettingsPublic:
     return SettingsPublic(
         llm_provider=row.llm_provider,
         llm_model=row.llm_model,
-        sms_provider=row.sms_provider,
-        sms_phone_number=row.sms_phone_number,
-        notification_email=row.notification_email,
         follow_up_days=row.follow_up_days,
         priority_contacts=list(row.priority_contacts or []),
         language=user.language,
@@ -66,11 +59,7 @@ def update(session: Session, *, user: User, data: SettingsUpdate, ip: str | None
             continue
         if name == "priority_contacts" and value is not None:
             value = sorted({v.strip().lower() for v in value})
-        elif name in ("slack_webhook_url", "notification_email") and value is not None:
-            value = str(value)
-        if name in _WEBHOOKS and value:
-            outbound.check_url(value, purpose=_WEBHOOKS[name])
-        if name in SECRET_FIELDS or name in ("sms_provider", "notification_email", "sms_phone_number"):
+        if name in SECRET_FIELDS:
             value = value or None  # "" clears
         if value is None and name in ("llm_provider", "follow_up_days", "priority_contacts", "scheduling"):
             continue  # these have no "unset" state

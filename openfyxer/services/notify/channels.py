@@ -101,6 +101,9 @@ def update(session: Session, *, user_id: uuid.UUID, channel_id: uuid.UUID, data:
     if data.events is not None:
         channel.events = list(data.events)
     if data.enabled is not None:
+        if data.enabled and not channel.enabled:
+            # One moved from the old settings may still lack a part (a webhook's secret is ours, not the user's).
+            _checked(channel.kind, {k: v for k, v in target(channel).items() if k != "secret"})
         channel.enabled = data.enabled
         if data.enabled:
             channel.disabled_reason = None

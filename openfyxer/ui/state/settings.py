@@ -25,9 +25,6 @@ from openfyxer.ui.state.mail import MailState
 
 PROVIDERS = ["local", "ollama", "openai", "gemini", "claude", "cohere"]
 SECRETS = ("openai_api_key", "gemini_api_key", "claude_api_key", "cohere_api_key")
-# Write-only too: a Slack webhook URL lets whoever holds it post.
-CHANNEL_SECRETS = ("slack_webhook_url", "sms_api_key")
-SMS_PROVIDERS = ["none", "twilio", "vonage"]
 AUDIT_PAGE = 50
 class SettingsState(MailState):
     accounts: list[dict] = []
@@ -38,9 +35,6 @@ class SettingsState(MailState):
     follow_up_days: int = 3
     priority_contacts: str = ""
     timezone: str = "UTC"
-    sms_provider: str = "none"
-    sms_phone_number: str = ""
-    notification_email: str = ""
 
     def load(self):  # noqa: ANN201
         return self._load_page() or SettingsState.watch
@@ -130,9 +124,7 @@ class SettingsState(MailState):
             self._fail(e)
             return
         self.provider, self.model = s.llm_provider, s.llm_model or ""
-        self.secrets_set = {k: bool(s.secrets_set.get(k)) for k in (*SECRETS, *CHANNEL_SECRETS)}
-        self.sms_provider, self.sms_phone_number = s.sms_provider or "none", s.sms_phone_number or ""
-        self.notification_email = s.notification_email or ""
+        self.secrets_set = {k: bool(s.secrets_set.get(k)) for k in SECRETS}
         self.follow_up_days, self.priority_contacts = s.follow_up_days, "\n".join(s.priority_contacts)
         self.timezone = self._tz = s.timezone
 
@@ -258,9 +250,6 @@ class SettingsState(MailState):
         self.notice = self._t("The invitation was withdrawn.")
         self._read()
 
-    def set_sms_provider(self, value: str) -> None:
-        self.sms_provider = value if value in SMS_PROVIDERS else "none"
-
     def set_provider(self, value: str) -> None:
         self.provider = value if value in PROVIDERS else "local"
 
@@ -320,12 +309,7 @@ class SettingsState(MailState):
                 self.error = self._t("follow_up_days: a number of days")
                 return
             changes["follow_up_days"] = int(days)
-        changes.update({k: form[k].strip() for k in (*SECRETS, *CHANNEL_SECRETS) if (form.get(k) or "").strip()})
-        for name in ("sms_phone_number", "notification_email"):  # "" clears these
-            if name in form:
-                changes[name] = (form.get(name) or "").strip()
-        if "sms_provider" in form:
-            changes["sms_provider"] = "" if form["sms_provider"] == "none" else form["sms_provider"]
+        changes.update({k: form[k].strip() for k in SECRETS if (form.get(k) or "").strip()})
         data = {k: v for k, v in changes.items() if v is not None}
         ip = self.router.session.client_ip
         if not await self._off_loop(lambda db, user: settings_service.update(
@@ -336,9 +320,9 @@ class SettingsState(MailState):
         return [rx.set_value(k, "") for k in SECRETS]  # write-only: never shown back
 
     def forget_secret(self, name: str) -> None:
-        """Clears one stored key or webhook (they cannot be shown, so they can only be replaced or cleared)."""
+        """Clears one stored key (they cannot be shown, so they can only be replaced or cleared)."""
         self.error, self.notice = "", ""
-        if name not in (*SECRETS, *CHANNEL_SECRETS):
+        if name not in SECRETS:
             return
         if self._attempt(lambda db: settings_service.update(db, user=self._user(db), data=SettingsUpdate(**{name: ""}),
                                                             ip=self.router.session.client_ip)) is None:

@@ -1324,6 +1324,11 @@ def test_notifications_set_up_in_settings_and_urgent_mail_told_once(app: Running
 
         page.click("#nav-settings")
         wait_hydrated(page, "#channel-add")
+        # The app watches the new account's inbox: Settings says new mail arrives within seconds.
+        page.reload()
+        expect(page.locator(f"[id='watch-{mail_user.address}']")).to_contain_text("within seconds",
+                                                                                   timeout=LIVE_WAIT_MS)
+        wait_hydrated(page, "#channel-add")
         page.fill("#channel_name", "Phone")
         page.fill("#target_url", receiver.url("/services/T000/B000/XXXX"))
         page.click("#channel-add")

@@ -13,7 +13,7 @@ from sqlmodel import select
 from openfyxer.core.db import session_scope
 from openfyxer.models.account import EmailAccount
 from openfyxer.models.email import Email
-from openfyxer.services.mail import supervisor as watching_supervisor, sync
+from openfyxer.services.mail import supervisor as watching_supervisor, sync, watch
 from openfyxer.services.mail.supervisor import Supervisor
 from tests.conftest import apply_env
 from tests.helpers import until
@@ -108,10 +108,13 @@ def test_watcher_survives_the_server_going_away_and_picks_up_mail_after(watching
     proxy.cut()
     assert until(lambda: _state(sup, account_id).failures >= 2, 10)
     assert not _state(sup, account_id).connected and _state(sup, account_id).last_error
+    shown = watch.published(account_id)  # what the Settings page shows of it
+    assert shown["mode"] == "waiting" and shown["last_error"] and shown["retry_in"] > 0
     _append(mail_user, "Came while away")  # straight to Dovecot: only the watcher's line is down
     proxy.restore()
     assert until(lambda: "Came while away" in _subjects(account_id), 15)
     assert until(lambda: _idling(sup, account_id), 10)
+    assert until(lambda: watch.published(account_id)["mode"] == "idle", 5)
     _append(mail_user, "Came after")
     assert until(lambda: "Came after" in _subjects(account_id), 10)
     assert _state(sup, account_id).failures == 0  # a good round: the next failure starts its backoff over
@@ -287,10 +290,11 @@ def _exchange_account() -> uuid.UUID:
 
 
 def test_scheduler_process_watches_mailboxes_and_ends_on_sigterm(env, mail_user, dovecot, relay, redis_server,
-                                                                 tmp_path):  # noqa: ANN001
+                                                                 tmp_path, monkeypatch):  # noqa: ANN001
     """GIVEN `python -m workers.scheduler` on Redis (the scaled deployment) and a synced account
     WHEN a message is APPENDed once its watcher idles
-    THEN the account's sync job is queued on RQ within seconds; and on SIGTERM the process ends promptly."""
+    THEN the account's sync job is queued on RQ within seconds, and the web process reads the watcher's
+    state from Redis; and on SIGTERM the process ends promptly."""
     import os
     import signal
     import subprocess
@@ -310,6 +314,8 @@ def test_scheduler_process_watches_mailboxes_and_ends_on_sigterm(env, mail_user,
                                 env={**os.environ, "OPENFYXER_REDIS_URL": redis_server.url})
     try:
         assert until(lambda: f"account {account_id}: watching INBOX (IDLE)" in out.read_text(), 30), out.read_text()
+        apply_env(monkeypatch, redis_url=redis_server.url)
+        assert until(lambda: (watch.published(account_id) or {}).get("mode") == "idle", 10)
         jid = job_id_for("sync_account", str(account_id))
         assert not Job.exists(jid, connection=client(redis_server.url))  # the inbox was in step until now
         _append(mail_user, "Seen by the scheduler")

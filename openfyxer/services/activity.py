@@ -12,6 +12,7 @@ from openfyxer.models.account import EmailAccount
 from openfyxer.models.document import Document
 from openfyxer.models.draft import Draft
 from openfyxer.models.email import Email
+from openfyxer.services.mail import watch
 from openfyxer.services.mail.accounts import owned_ids
 
 
@@ -29,4 +30,8 @@ def stamp(session: Session, *, user_id: uuid.UUID) -> tuple:
     syncs = session.exec(select(EmailAccount.id, EmailAccount.sync_state, EmailAccount.sync_done,
                                 EmailAccount.last_sync).where(EmailAccount.user_id == user_id)
                          .order_by(EmailAccount.id)).all()
-    return (tuple(mail), tuple(docs), tuple(tuple(d) for d in drafts), tuple(tuple(s) for s in syncs))
+    # How each inbox is watched (services/mail/watch): Settings says so, and a watcher starting or
+    # failing changes nothing in the database.
+    shown = [watch.published(s[0]) or {} for s in syncs]
+    watched = tuple((w.get("mode"), w.get("last_error")) for w in shown)
+    return (tuple(mail), tuple(docs), tuple(tuple(d) for d in drafts), tuple(tuple(s) for s in syncs), watched)

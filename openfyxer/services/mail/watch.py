@@ -9,9 +9,12 @@ burst of signals one sync.
 
 from __future__ import annotations
 
+import json
+import logging
 import random
 import uuid
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from datetime import datetime
 
 from sqlmodel import select
 
@@ -21,7 +24,11 @@ from openfyxer.core.later import later
 from openfyxer.integrations import imap
 from openfyxer.integrations.imap_idle import InboxState
 from openfyxer.models.account import EmailAccount, MailFolder
+from openfyxer.services import ephemeral
 from openfyxer.services.mail.mailbox import mailbox_for, open_mailbox
+
+log = logging.getLogger(__name__)
+_SHOWN = "mail-watch"
 
 # How many times one inbox state (UIDVALIDITY, UIDNEXT) may ask for a sync: a message deleted before
 # the sync fetched it leaves the database "behind" for good, and that must not mean a sync a minute.
@@ -104,3 +111,28 @@ class Backoff:
 
     def reset(self) -> None:
         self.failures = 0
+
+
+def publish(account_id: uuid.UUID, state: object) -> None:
+    """Say what the account's watcher is doing, for the Settings page. In Redis when configured (the
+    watchers then run in the scheduler, another process), else in this process's memory (the embedded
+    app runs them itself). It lives a little longer than the longest wait between two reports, so a
+    watcher that is gone stops being shown as watching."""
+    s = get_settings()
+    ttl = int(2 * max(s.idle_refresh_seconds, s.idle_poll_seconds, s.idle_exchange_poll_seconds,
+                      s.idle_backoff_max_seconds)) + 60
+    values = {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in asdict(state).items()}
+    try:
+        ephemeral.put(_SHOWN, str(account_id), json.dumps(values), ttl)
+    except Exception:  # noqa: BLE001 (Redis away: the watcher goes on; only the page lacks its state)
+        log.debug("account %s: could not publish the watcher's state", account_id, exc_info=True)
+
+
+def published(account_id: uuid.UUID) -> dict | None:
+    """The last state the account's watcher reported, or None when no watcher has reported lately."""
+    try:
+        value = ephemeral.get(_SHOWN, str(account_id))
+    except Exception:  # noqa: BLE001
+        log.debug("could not read the watcher's state", exc_info=True)
+        return None
+    return json.loads(value) if value else None

@@ -70,6 +70,10 @@ class Watcher(ABC):
             self._run()
         finally:
             self.state.mode, self.state.connected = "stopped", False
+            self._publish()
+
+    def _publish(self) -> None:
+        watch.publish(self.target.account_id, self.state)
 
     @abstractmethod
     def _run(self) -> None: ...
@@ -88,9 +92,11 @@ class ExchangeWatcher(Watcher):
 
     def _run(self) -> None:
         self.state.mode = "exchange"
+        self._publish()
         while not self._stop.wait(get_settings().idle_exchange_poll_seconds):
             self._ask_sync("timed poll")
             self.state.polls += 1
+            self._publish()
 
 
 class ImapWatcher(Watcher):
@@ -129,6 +135,7 @@ class ImapWatcher(Watcher):
         s.last_error, s.last_error_at, s.retry_in = why, datetime.now(UTC), delay
         log.warning("account %s: mail watcher failed (%s); attempt %d, retrying in %.1f s", self.target.account_id,
                     why, s.failures, delay, exc_info=not isinstance(e, OpenFyxerError))
+        self._publish()
 
     def _connection(self, backoff: watch.Backoff) -> None:
         cfg = watch.imap_config(self.target.account_id)
@@ -143,6 +150,7 @@ class ImapWatcher(Watcher):
                 return
             use_idle = idle.supported and not get_settings().idle_force_poll
             self.state.mode, self.state.connected, self.state.retry_in = ("idle" if use_idle else "poll"), True, None
+            self._publish()
             log.info("account %s: watching INBOX (%s)", self.target.account_id,
                      "IDLE" if use_idle else f"STATUS every {get_settings().idle_poll_seconds:g} s")
             (self._idle_rounds if use_idle else self._poll_rounds)(idle, backoff)
@@ -177,6 +185,7 @@ class ImapWatcher(Watcher):
         """A whole round on this connection: the server is fine again, the next failure starts over."""
         backoff.reset()
         self.state.failures = 0
+        self._publish()
 
     def _compare(self, inbox: InboxState, asks: watch.Asks, changed: bool) -> bool:
         """Declare a sync when the inbox holds mail the database lacks (a few times per state: a sync

@@ -53,6 +53,8 @@ def _account_row(a: dict) -> rx.Component:
             rx.cond(a["has_total"].to(bool), rx.progress(value=a["percent"].to(int), max=100, width="100%",
                                                          aria_label=t("Sync progress"))),
             rx.text(a["progress"], size="1", color_scheme="gray"),
+            rx.cond(a["watch"] != "", rx.text(a["watch"], size="1", id="watch-" + a["address"].to(str),
+                                              color_scheme=rx.cond(a["watch_failing"].to(bool), "amber", "gray"))),
             rx.cond(a["error"] != "", rx.text(a["error"], color_scheme="red", size="2")),
             rx.hstack(
                 rx.button(t("Sync now"), on_click=SettingsState.sync_now(a["id"]), variant="soft", size="1"),

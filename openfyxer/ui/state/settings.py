@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 
 import reflex as rx
 
+from openfyxer.core.config import get_settings
 from openfyxer.core.db import session_scope
 from openfyxer.core.errors import OpenFyxerError
 from openfyxer.models.account import AccountCreate
@@ -18,7 +19,7 @@ from openfyxer.models.settings import SettingsUpdate
 from openfyxer.models.types import check_address
 from openfyxer.models.user import InvitationCreate
 from openfyxer.services import audit, auth, invitations
-from openfyxer.services.mail import accounts, oauth
+from openfyxer.services.mail import accounts, oauth, watch
 from openfyxer.services import settings as settings_service
 from openfyxer.ui.state.auth import client_ip
 from openfyxer.ui.state.mail import MailState
@@ -102,13 +103,35 @@ class SettingsState(MailState):
 
     def _account(self, a) -> dict:  # noqa: ANN001
         total, done = a.sync_total or 0, a.sync_done or 0
+        watched = watch.published(a.id)
         state = {"idle": self._t("up to date"), "running": self._t("syncing"), "error": self._t("sync failed"),
                  "pending": self._t("waiting to sync")}.get(a.sync_state, a.sync_state)
         return {"id": str(a.id), "address": a.email_address, "provider": a.provider, "state": a.sync_state,
                 "state_label": state, "done": self._num(done), "total": self._num(total),
                 "percent": int(100 * done / total) if total else 0, "has_total": total > 0, "error": a.sync_error or "",
                 "progress": self._t("{done} of {total} messages · last sync {when}", done=self._num(done),
-                                    total=self._num(total), when=self._when(a.last_sync) or self._t("never"))}
+                                    total=self._num(total), when=self._when(a.last_sync) or self._t("never")),
+                "watch": self._watching(a, watched), "watch_failing": (watched or {}).get("mode") == "waiting"}
+
+    def _watching(self, a, state: dict | None) -> str:  # noqa: ANN001
+        """How new mail reaches this account: what its watcher last reported (services/mail/watch)."""
+        s = get_settings()
+        if not a.is_active:
+            return ""
+        if state is None or state["mode"] == "stopped":
+            return self._t("New mail comes with the periodic sync (every {n} min).",
+                           n=max(1, round(s.sync_interval_seconds / 60)))
+        if state["mode"] == "idle":
+            return self._t("New mail arrives within seconds (the server pushes it: IMAP IDLE).")
+        if state["mode"] == "poll":
+            return self._t("The inbox is checked every {n} s (this server cannot push new mail).",
+                           n=round(s.idle_poll_seconds))
+        if state["mode"] == "exchange":
+            return self._t("Exchange is checked for new mail every {n} s.", n=round(s.idle_exchange_poll_seconds))
+        if state["mode"] == "waiting":
+            return self._t("Not watching for new mail now: {why}. Trying again in {n} s.",
+                           why=state.get("last_error") or "?", n=round(state.get("retry_in") or 0))
+        return self._t("Starting to watch for new mail.")
 
     def _read(self) -> None:
         self.error = ""

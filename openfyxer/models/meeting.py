@@ -20,7 +20,8 @@ class Meeting(SQLModel, table=True):
 
     id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
     user_id: uuid.UUID = Field(sa_column=Column(ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True))
-    calendar_event_id: uuid.UUID | None = Field(default=None, sa_column=Column(ForeignKey("calendar_events.id", ondelete="SET NULL"), nullable=True))
+    calendar_event_id: uuid.UUID | None = Field(
+        default=None, sa_column=Column(ForeignKey("calendar_events.id", ondelete="SET NULL"), nullable=True))
     title: str = Field(default="", max_length=300)
     # The upload as it came, under the data folder (kept to play it back), beside its decoded audio.
     audio_file_path: str | None = Field(default=None, max_length=500)

@@ -229,4 +229,5 @@ def test_the_forced_language_is_used_and_a_wrong_code_refused(client, tmp_path):
     got = client.get(f"/api/v1/meetings/{r.json()['id']}", headers=h).json()
     text = " ".join(s["text"] for s in got["segments"]).lower()
     assert got["status"] == "done" and got["language"] == "ro"
-    assert "aprobat" in text and "joi" in text, text  # espeak-ng's Romanian voice blurs "bugetul"
+    # espeak-ng's Romanian voice blurs "bugetul" and "joi": Whisper base hears these two every time.
+    assert "ziua" in text and "aprobat" in text, text

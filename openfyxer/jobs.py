@@ -53,6 +53,7 @@ def periodic() -> tuple[Periodic, ...]:
         Periodic("deliver_due", 15),  # notification retries and what quiet hours held
         Periodic("send_digests", 300),  # each user's digest at their local time, once a day
         Periodic("remind_follow_ups", 300),
+        Periodic("resume_meetings", 300),  # transcriptions a killed worker or a restart left unfinished
     )
 
 

@@ -21,6 +21,9 @@ MAIL_TABLES = {"mail_folders", "email_locations", "oauth_flows", "triage_feedbac
 KNOWLEDGE_TABLES = {"kg_nodes", "kg_edges", "kg_chunks", "chat_messages"}
 CALENDAR_TABLES = {"calendar_accounts", "calendars", "calendar_objects"}
 NOTIFY_TABLES = {"notify_channels", "notify_deliveries", "follow_ups"}
+MEETING_TABLES = {"transcript_segments"}
+ALL_TABLES = (SPEC_TABLES | AUTH_TABLES | MAIL_TABLES | KNOWLEDGE_TABLES | CALENDAR_TABLES | NOTIFY_TABLES
+              | MEETING_TABLES)
 
 
 def _config() -> Config:
@@ -53,11 +56,11 @@ def test_upgrade_downgrade_upgrade(empty_db):
     """GIVEN an empty database WHEN migrated up, down and up again THEN all tables exist, then none, then all."""
     cfg = _config()
     command.upgrade(cfg, "head")
-    assert _tables(empty_db) == SPEC_TABLES | AUTH_TABLES | MAIL_TABLES | KNOWLEDGE_TABLES | CALENDAR_TABLES | NOTIFY_TABLES
+    assert _tables(empty_db) == ALL_TABLES
     command.downgrade(cfg, "base")
     assert _tables(empty_db) == set()
     command.upgrade(cfg, "head")
-    assert _tables(empty_db) == SPEC_TABLES | AUTH_TABLES | MAIL_TABLES | KNOWLEDGE_TABLES | CALENDAR_TABLES | NOTIFY_TABLES
+    assert _tables(empty_db) == ALL_TABLES
 
 
 def test_migrations_match_the_models(empty_db):

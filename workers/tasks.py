@@ -16,6 +16,7 @@ from openfyxer.services.assistant import processing
 from openfyxer.services.calendar import accounts as calendars, sync as calendar_sync
 from openfyxer.services.knowledge import calendar_index, indexing
 from openfyxer.services.mail import accounts, mailactions, outbox, sync
+from openfyxer.services.meetings import recordings, transcribe
 from openfyxer.services.notify import deliver as notify_deliver, digest, followups
 
 
@@ -45,6 +46,11 @@ DEADLINES: dict[str, float] = {
     "deliver_due": 1 * MINUTE,
     "send_digests": 5 * MINUTE,  # reads each due user's mail, drafts and calendar once a day
     "remind_follow_ups": 5 * MINUTE,
+    # Base model, two cores: about 10 minutes for two hours of audio. Each chunk commits as it goes,
+    # so a run cut short here continues at the next chunk in the next one (resume_meetings).
+    "transcribe_meeting": 60 * MINUTE,
+    "resume_meetings": 1 * MINUTE,
+    "forget_meeting": 2 * MINUTE,
 }
 
 
@@ -148,3 +154,17 @@ def sync_calendar(calendar_id: str) -> dict:
 def sync_calendars() -> int:
     with session_scope() as session:
         return calendars.sync_all(session)
+
+
+def transcribe_meeting(meeting_id: str) -> str:
+    """Transcribe a meeting from its first unfinished chunk; returns its status."""
+    return transcribe.transcribe_meeting(meeting_id=_id(meeting_id))
+
+
+def resume_meetings() -> int:
+    with session_scope() as session:
+        return transcribe.resume_unfinished(session)
+
+
+def forget_meeting(meeting_id: str) -> bool:
+    return recordings.forget_files(meeting_id=_id(meeting_id))

@@ -21,8 +21,13 @@ UPLOAD_PATHS = ("/api/v1/rag/documents", "/_upload")
 MULTIPART_SLACK = 64 * 1024  # form boundaries and part headers around the file itself
 
 
+MEETING_PATH = "/api/v1/meetings"  # recordings: their own, larger limit
+
+
 def limit_for(path: str) -> int:
     s = get_settings()
+    if path.rstrip("/") == MEETING_PATH:
+        return s.max_meeting_mb * 1024 * 1024 + MULTIPART_SLACK
     if path.rstrip("/") in UPLOAD_PATHS or path.startswith("/_upload/"):
         return s.max_attachment_mb * 1024 * 1024 + MULTIPART_SLACK
     return s.max_json_kb * 1024

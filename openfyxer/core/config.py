@@ -75,6 +75,12 @@ class Settings(BaseSettings):
     # for mail this recent: a first sync of years of mail must not queue thousands of model calls.
     triage_llm_days: int = Field(3, ge=0)
     auto_draft_days: int = Field(3, ge=0)
+    # Meetings: the largest and the longest recording accepted (the decoded audio of the longest is
+    # what the disk holds beside the upload: 16 kHz mono, about 115 MB an hour), and a folder with a
+    # larger CTranslate2 Whisper model than the packaged base one ("": the packaged one).
+    max_meeting_mb: int = Field(500, ge=1, le=10240)
+    max_meeting_minutes: int = Field(240, ge=1, le=1440)
+    whisper_model: str = ""
 
     secret_key: str = DEV_SECRET_KEY
     # "kid:base64key,kid:base64key": the first key encrypts, all of them decrypt.

@@ -7,7 +7,7 @@ from openfyxer.models.document import Document
 from openfyxer.models.draft import Draft
 from openfyxer.models.email import Email, EmailLocation, Notification, TriageFeedback
 from openfyxer.models.knowledge import ChatMessage, KgChunk, KgEdge, KgNode
-from openfyxer.models.meeting import Meeting
+from openfyxer.models.meeting import Meeting, TranscriptSegment
 from openfyxer.models.notify import FollowUp, NotifyChannel, NotifyDelivery
 from openfyxer.models.oauth import OAuthFlow
 from openfyxer.models.settings import UserSettings
@@ -40,6 +40,7 @@ __all__ = [
     "OAuthFlow",
     "RefreshToken",
     "TotpUsedStep",
+    "TranscriptSegment",
     "User",
     "UserSettings",
 ]

@@ -54,12 +54,24 @@ $(VENV)/.installed-test: $(VENV)/.installed
 	$(PY) -m pip install -q -e ".[test]"
 	@touch $@
 
+# Real speech for the meeting tests and bench: the 30 s two-speaker recording and its reference
+# transcript inside pyannote-audio's wheel (MIT). Only those files are taken out; the package (and
+# the torch it needs) is not installed.
+PYANNOTE := pyannote-audio==4.0.7
+$(VENV)/pyannote-sample/sample.stm: $(VENV)/.installed
+	@mkdir -p $(WHEEL_CACHE)
+	@ls $(WHEEL_CACHE)/pyannote_audio-4.0.7-*.whl >/dev/null 2>&1 || \
+	  $(PY) -m pip download -q --no-deps -d $(WHEEL_CACHE) $(PYANNOTE)
+	$(PY) -c "import glob, os, sys, zipfile; z = zipfile.ZipFile(glob.glob(sys.argv[1])[0]); os.makedirs(sys.argv[2], exist_ok=True); \
+	  [open(os.path.join(sys.argv[2], n.rsplit('/', 1)[1]), 'wb').write(z.read(n)) for n in z.namelist() \
+	   if n.startswith('pyannote/audio/sample/sample.')]" "$(WHEEL_CACHE)/pyannote_audio-4.0.7-*.whl" $(VENV)/pyannote-sample
+
 tools/node_modules/.installed: tools/package.json
 	cd tools && npm install --no-audit --no-fund --loglevel=error
 	@touch $@
 
 install: $(VENV)/.installed tools/node_modules/.installed
-install-test: $(VENV)/.installed-test tools/node_modules/.installed
+install-test: $(VENV)/.installed-test $(VENV)/pyannote-sample/sample.stm tools/node_modules/.installed
 
 run: install $(VENV)/.qwen
 	$(PY) -m openfyxer.cli init-env

@@ -79,23 +79,57 @@ FORMATS = {
 }
 
 
-def encode(samples: np.ndarray, suffix: str, path: Path, stereo: bool = True) -> Path:
-    """`samples` (int16, RATE) encoded into `path` (stereo, so decoding must also mix down)."""
+def encode(samples: np.ndarray, suffix: str, path: Path, stereo: bool = True, rate: int = RATE) -> Path:
+    """`samples` (int16 at `rate`) encoded into `path` (stereo, so decoding must also mix down)."""
     import av
 
-    fmt, codec, sample_format, rate = FORMATS[suffix]
+    fmt, codec, sample_format, out_rate = FORMATS[suffix]
     layout = "stereo" if stereo else "mono"
     with av.open(str(path), "w", format=fmt) as out:
-        stream = out.add_stream(codec, rate=rate, layout=layout)
-        resampler = av.AudioResampler(format=sample_format, layout=layout, rate=rate)
-        step = RATE // 10
+        stream = out.add_stream(codec, rate=out_rate, layout=layout)
+        resampler = av.AudioResampler(format=sample_format, layout=layout, rate=out_rate)
+        step = rate  # a second at a time
         for i in range(0, len(samples), step):
             block = samples[i:i + step].reshape(1, -1)
             frame = av.AudioFrame.from_ndarray(np.ascontiguousarray(block), format="s16", layout="mono")
-            frame.sample_rate, frame.pts, frame.time_base = RATE, i, Fraction(1, RATE)
+            frame.sample_rate, frame.pts, frame.time_base = rate, i, Fraction(1, rate)
             for f in resampler.resample(frame):
                 out.mux(stream.encode(f))
         for f in resampler.resample(None):
             out.mux(stream.encode(f))
         out.mux(stream.encode(None))
     return path
+
+
+SAMPLE_DIR = Path(__file__).resolve().parents[1] / ".venv" / "pyannote-sample"
+
+
+def real_sample() -> tuple[bytes, list[tuple[str, float, float, str]]]:
+    """pyannote-audio's 30 s two-speaker telephone recording (16 kHz WAV) and its reference transcript
+    as (speaker, start, end, words), taken out of the wheel by `make install-test`."""
+    wav, stm = SAMPLE_DIR / "sample.wav", SAMPLE_DIR / "sample.stm"
+    if not stm.exists():
+        pytest.fail(f"{stm} is missing: `make install-test` takes it out of the {'pyannote-audio'} wheel")
+    lines = []
+    for line in stm.read_text().splitlines():
+        _, _, who, start, end, words = line.split(None, 5)
+        lines.append((who, float(start), float(end), words))
+    return wav.read_bytes(), lines
+
+
+def words(text: str) -> list[str]:
+    """Lower case, no punctuation, contractions kept ("didn't"): what WER compares."""
+    import re
+
+    return re.findall(r"[a-zăâîșțşţ0-9]+(?:'[a-z]+)?", text.lower())
+
+
+def wer(reference: str, hypothesis: str) -> float:
+    """Word error rate: (substitutions + deletions + insertions) / reference words (Levenshtein on words)."""
+    ref, hyp = words(reference), words(hypothesis)
+    row = list(range(len(hyp) + 1))
+    for i, r in enumerate(ref, 1):
+        prev, row[0] = row[0], i
+        for j, h in enumerate(hyp, 1):
+            prev, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, prev + (r != h))
+    return row[-1] / max(1, len(ref))

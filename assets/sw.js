@@ -4,7 +4,8 @@
 // the sign-out clears (assets/offline.js).
 const SHELL = "openfyxer-shell-v3";  // a new name drops the old cache on activation
 const PRECACHE = ["/", "/login", "/inbox", "/drafts", "/manifest.webmanifest", "/icon-192.png", "/icon-512.png",
-                  "/app.css", "/app.js", "/offline.js", "/push.js"];
+                  "/app.css", "/app.js", "/offline.js", "/push.js",
+                 "/meetings.js"];
 
 self.addEventListener("install", (event) => {
   // One by one: a page that fails to load now is cached on a later visit instead of failing the install.

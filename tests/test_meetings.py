@@ -300,3 +300,18 @@ def test_an_hour_long_upload_is_decoded_and_transcribed_in_bounded_memory(sqlite
     state = _state(uuid.UUID(meeting_id))
     assert state.samples == 3600 * 16000 and state.chunks_done == 2
     assert 0 < state.done_samples / state.samples < 0.05
+
+
+def test_a_run_past_its_time_budget_hands_on_to_the_next(sqlite_url, long_meeting, declared_jobs, monkeypatch):  # noqa: ANN001
+    """GIVEN a run whose time budget is spent after its first chunk WHEN it runs THEN it stops there, still
+    transcribing, and declares the next run, which finishes the meeting."""
+    meeting_id = _meeting(long_meeting)
+    clock = iter(range(0, 10_000, 100))
+    monkeypatch.setattr(transcribe, "_clock", lambda: float(next(clock)))
+    monkeypatch.setattr(transcribe, "RUN_BUDGET_S", 150)  # two looks at the clock: one chunk, then over
+    declared_jobs.clear()
+    assert transcribe.transcribe_meeting(meeting_id=meeting_id) == "transcribing"
+    assert _state(meeting_id).chunks_done == 1
+    assert [(j.name, j.args) for j in declared_jobs] == [("transcribe_meeting", (str(meeting_id),))]
+    monkeypatch.setattr(transcribe, "RUN_BUDGET_S", 10**9)
+    assert transcribe.transcribe_meeting(meeting_id=meeting_id) == "done"

@@ -46,9 +46,10 @@ DEADLINES: dict[str, float] = {
     "deliver_due": 1 * MINUTE,
     "send_digests": 5 * MINUTE,  # reads each due user's mail, drafts and calendar once a day
     "remind_follow_ups": 5 * MINUTE,
-    # Base model, two cores: about 10 minutes for two hours of audio. Each chunk commits as it goes,
-    # so a run cut short here continues at the next chunk in the next one (resume_meetings).
-    "transcribe_meeting": 60 * MINUTE,
+    # Base model, two cores: about 10 minutes for two hours of audio. A run stops itself after 20 minutes
+    # and declares the next (transcribe.RUN_BUDGET_S); each chunk commits as it goes, so a run cut short
+    # here continues at the next chunk in the next one (resume_meetings).
+    "transcribe_meeting": 30 * MINUTE,
     "resume_meetings": 1 * MINUTE,
     "forget_meeting": 2 * MINUTE,
 }

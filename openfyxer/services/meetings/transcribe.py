@@ -11,6 +11,7 @@ chunk index is part of each segment's key, so no run can write a segment twice.
 from __future__ import annotations
 
 import logging
+import time
 import uuid
 
 import numpy as np
@@ -36,6 +37,10 @@ CHUNK_S = 45
 SEARCH_S = 10
 FRAME = SAMPLE_RATE // 10
 UNFINISHED = ("queued", "transcribing")
+# One run works this long at most, then hands on to the next (below its job's 30-minute deadline): a
+# four-hour recording on a slow machine is several runs, and a worker is never held past its limit.
+RUN_BUDGET_S = 20 * 60
+_clock = time.monotonic  # the tests move it
 
 
 def cut(pcm: np.ndarray, start: int, total: int) -> int:
@@ -61,8 +66,11 @@ def transcribe_meeting(*, meeting_id: uuid.UUID, stop_after: int | None = None) 
         path = recordings.pcm_path(meeting)
     try:
         pcm = np.memmap(path, dtype="<i2", mode="r")
-        done = 0
+        done, until = 0, _clock() + RUN_BUDGET_S
         while pos < total and (stop_after is None or done < stop_after):
+            if _clock() > until:
+                _hand_on(meeting_id)
+                return "transcribing"
             end = cut(pcm, pos, total)
             heard = whisper.transcribe(pcm[pos:end].astype(np.float32) / 32768.0, language=forced)
             if not _commit(meeting_id, chunk, pos, end, heard):
@@ -72,6 +80,14 @@ def transcribe_meeting(*, meeting_id: uuid.UUID, stop_after: int | None = None) 
         _fail(meeting_id, e)
         raise
     return _finish(meeting_id) if pos >= total else "transcribing"
+
+
+def _hand_on(meeting_id: uuid.UUID) -> None:
+    """The next run, at once (the periodic resume_meetings would also find it, a few minutes later)."""
+    with session_scope() as s:
+        meeting = s.get(Meeting, meeting_id)
+        if meeting is not None:
+            later(s, "transcribe_meeting", meeting_id, owner=meeting.user_id)
 
 
 def _commit(meeting_id: uuid.UUID, chunk: int, start: int, end: int, heard: whisper.Result) -> bool:

@@ -208,7 +208,8 @@ def test_a_recorded_meeting_is_written_found_and_removed_leaving_nothing(backend
                          Node("Company", "globex", {"name": "Globex"})],
                   edges=[(Ref("Person", "ana@acme.ro"), "ATTENDED", m), (Ref("Person", "dan@beta.com"), "ATTENDED", m),
                          *((m, "DISCUSSED", ref) for ref in named), (m, "RELATED_TO", Ref("Project", "apollo"))],
-                  chunks={m: [Chunk(0, "we review the Q3 budget", vec(8)), Chunk(1, "we agreed to cut travel", vec(9))]})
+                  chunks={m: [Chunk(0, "we review the Q3 budget", vec(8)),
+                              Chunk(1, "we agreed to cut travel", vec(9))]})
     store.write(me, batch)
     store.write(me, batch)  # written again: nothing doubles
 

@@ -116,12 +116,13 @@ def test_transcript_chunks_are_whole_segments_with_their_times() -> None:
         assert p.text.startswith(first) and p.text.endswith(last)
     assert [p.start_s for p in parts] == sorted(p.start_s for p in parts)
     assert all(any(t in p.text for p in parts) for _, _, t in LINES)
-    long = [SimpleNamespace(start_s=10.0, end_s=40.0, text="word " * 300), SimpleNamespace(start_s=40.0, end_s=41.0,
-                                                                                           text="Thanks.")]
+    long = [SimpleNamespace(start_s=10.0, end_s=40.0, text="word " * 300),
+            SimpleNamespace(start_s=40.0, end_s=41.0, text="Thanks.")]
     cut = meeting_index.pieces(long)
     assert len(cut) >= 3 and all(len(p.text) <= meeting_index.SIZE for p in cut)
     assert (cut[0].start_s, cut[-1].end_s) == (10.0, 41.0)
-    assert meeting_index.pieces([]) == [] and meeting_index.pieces([SimpleNamespace(start_s=0, end_s=1, text=" ")]) == []
+    assert meeting_index.pieces([]) == []
+    assert meeting_index.pieces([SimpleNamespace(start_s=0, end_s=1, text=" ")]) == []
 
 
 def test_a_meeting_is_indexed_found_by_the_question_and_removed(store_kind, declared_jobs) -> None:  # noqa: ANN001
@@ -238,3 +239,45 @@ def test_attendees_by_address_name_or_record_are_people(sqlite_url) -> None:  # 
     with session_scope() as s:
         assert meeting_index.people(s, meeting) == {"ana.pop@acme.ro": "Ana Pop", "dan@beta.com": "Dan",
                                                     "maria@acme.ro": "Maria", "ion vasile": "Ion Vasile"}
+
+
+def test_real_speech_uploaded_is_found_at_its_moment_and_leaves_with_the_meeting(client) -> None:  # noqa: ANN001
+    """GIVEN a signed-in user WHEN they upload 80 s of real speech (espeak-ng reading a known script that ends with
+    a decision about the travel budget) and the jobs run THEN the transcript is in the knowledge store in more than
+    one chunk, and the question about the travel budget finds it: a meeting source whose link opens the recording
+    where the chunk that says it starts, past the first minute's chunk.
+    WHEN the meeting is deleted THEN its node and chunks leave the store with it."""
+    import io
+
+    from openfyxer import jobs
+    from tests import speech
+    from tests.helpers import bearer, signed_up
+
+    h = bearer(signed_up(client))
+    script = speech.SCRIPT + (
+        ("travel", "After a long discussion we decided to cut the travel budget by twenty percent."),
+        ("laptops", "The money we save will buy new laptops for the support team."))
+    wav = speech.wav_bytes(speech.meeting(script))
+    r = client.post("/api/v1/meetings", headers=h, files={"file": ("weekly.wav", io.BytesIO(wav))},
+                    data={"title": "Weekly team meeting"})
+    assert r.status_code == 201, r.text
+    meeting_id = uuid.UUID(r.json()["id"])
+    assert jobs.local_queue().join(300)
+    with session_scope() as s:
+        meeting = s.get(Meeting, meeting_id)
+        assert meeting.status == "done"
+        user = s.get(User, meeting.user_id)
+        parts = meeting_index.pieces(recordings.segments(s, meeting_id))
+        prepared = rag.prepare(s, user=user, question="What did we decide about the travel budget?")
+    store, me = get_store(), str(user.id)
+    assert store.stats(me)["chunks"] == len(parts) >= 2, [p.text for p in parts]
+    said = {f"/meetings/{meeting_id}?t={int(p.start_s)}" for p in parts if "travel budget" in p.text.lower()}
+    assert said and all(not link.endswith("?t=0") for link in said), [p.text for p in parts]
+    top = prepared.sources[0]
+    assert (top.kind, top.id, top.title) == ("meeting", meeting_id, "Weekly team meeting")
+    assert top.link in said and "travel budget" in top.snippet.lower()
+
+    assert client.delete(f"/api/v1/meetings/{meeting_id}", headers=h).status_code == 204
+    assert jobs.local_queue().join(60)
+    assert store.node(me, Ref("Meeting", str(meeting_id))) is None
+    assert store.stats(me).get("chunks", 0) == 0 and store.stats(me).get("Meeting", 0) == 0

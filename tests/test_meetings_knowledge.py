@@ -281,3 +281,26 @@ def test_real_speech_uploaded_is_found_at_its_moment_and_leaves_with_the_meeting
     assert jobs.local_queue().join(60)
     assert store.node(me, Ref("Meeting", str(meeting_id))) is None
     assert store.stats(me).get("chunks", 0) == 0 and store.stats(me).get("Meeting", 0) == 0
+
+
+def test_what_a_restart_made_the_queue_forget_is_caught_up(store_kind, declared_jobs) -> None:  # noqa: ANN001
+    """GIVEN a transcribed meeting never indexed (its job lost at a restart) and the node of a meeting whose row
+    is gone (its removal lost) WHEN the hourly catch-up runs THEN it declares indexing for the first and removal
+    for the second, and once they have run it declares nothing more."""
+    from workers import tasks
+
+    user_id, meeting_id, _, _ = _setup()
+    store, me = get_store(), str(user_id)
+    ghost = str(uuid.uuid4())
+    store.merge_node(me, Node("Meeting", ghost, {"origin": "recording", "title": "deleted long ago"}))
+    with session_scope() as s:
+        assert meeting_index.catch_up(s) == 2
+    jobs = sorted((d.name, d.args) for d in declared_jobs)
+    assert jobs == [("index_meeting", (str(meeting_id),)), ("unindex_meeting", (me, ghost))]
+    for d in declared_jobs:
+        getattr(tasks, d.name)(*d.args)
+    declared_jobs.clear()
+    with session_scope() as s:
+        assert meeting_index.catch_up(s) == 0
+    assert declared_jobs == [] and [n.key for n in store.having(me, "Meeting", "origin", "recording")] == [
+        str(meeting_id)]

@@ -53,6 +53,7 @@ DEADLINES: dict[str, float] = {
     "forget_meeting": 2 * MINUTE,
     "index_meeting": 15 * MINUTE,  # a long meeting's chunks embedded on the CPU
     "unindex_meeting": 2 * MINUTE,
+    "index_meetings": 2 * MINUTE,  # one store listing per user; the work is in the jobs it declares
 }
 
 
@@ -179,3 +180,8 @@ def index_meeting(meeting_id: str) -> str:
 
 def unindex_meeting(user_id: str, meeting_id: str) -> int:
     return meeting_index.forget_meeting(user_id=_id(user_id), meeting_id=_id(meeting_id))
+
+
+def index_meetings() -> int:
+    with session_scope() as session:
+        return meeting_index.catch_up(session)

@@ -21,7 +21,7 @@ import uuid
 from dataclasses import dataclass
 from email.utils import parseaddr
 
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from openfyxer.core.db import session_scope
 from openfyxer.core.later import later
@@ -30,6 +30,7 @@ from openfyxer.integrations.graph_store import Batch, Chunk, Node, Ref, Step
 from openfyxer.integrations.knowledge_store import get_store
 from openfyxer.models.calendar import CalendarEvent
 from openfyxer.models.meeting import Meeting
+from openfyxer.models.user import User
 from openfyxer.services.knowledge import calendar_index, entities
 from openfyxer.services.meetings import recordings
 
@@ -196,3 +197,25 @@ def reindex(session: Session, *, meeting: Meeting) -> str:
     """Declare the meeting's (re)indexing after this unit of work commits (its title, attendees or
     transcript changed); the job id is per meeting, so asking twice queues it once."""
     return later(session, "index_meeting", meeting.id, owner=meeting.user_id)
+
+
+def catch_up(session: Session) -> int:
+    """Declare what the store misses: indexing for transcribed meetings it does not hold, removal for the
+    nodes of meetings that are gone. The in-process queue forgets its jobs at a restart, so an index or
+    removal declared just before one would otherwise never run. Returns how many jobs were declared."""
+    done: dict[str, set[str]] = {}
+    for meeting_id, user_id in session.exec(select(Meeting.id, Meeting.user_id).where(Meeting.status == "done")):
+        done.setdefault(str(user_id), set()).add(str(meeting_id))
+    declared = 0
+    for user_id in session.exec(select(User.id)).all():
+        held = {n.key for n in get_store().having(str(user_id), LABEL, "origin", ORIGIN)}
+        wanted = done.get(str(user_id), set())
+        for meeting_id in sorted(wanted - held):
+            later(session, "index_meeting", meeting_id, owner=user_id)
+        for meeting_id in sorted(held - wanted):
+            # A meeting transcribed again is "queued" for a while, not gone: only a missing row is removed.
+            if session.get(Meeting, uuid.UUID(meeting_id)) is None:
+                later(session, "unindex_meeting", user_id, meeting_id, owner=user_id)
+                declared += 1
+        declared += len(wanted - held)
+    return declared

@@ -54,6 +54,7 @@ def periodic() -> tuple[Periodic, ...]:
         Periodic("send_digests", 300),  # each user's digest at their local time, once a day
         Periodic("remind_follow_ups", 300),
         Periodic("resume_meetings", 300),  # transcriptions a killed worker or a restart left unfinished
+        Periodic("index_meetings", 3600),  # meeting (re)indexing or removal a restart made the queue forget
     )
 
 

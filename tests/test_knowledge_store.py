@@ -186,6 +186,54 @@ def test_an_accounts_mail_is_removed_together(backend) -> None:  # noqa: ANN001
     assert store.delete_account_mail(me, "a1") == 0
 
 
+def test_a_recorded_meeting_is_written_found_and_removed_leaving_nothing(backend) -> None:  # noqa: ANN001
+    """GIVEN a person who also sent mail, and a recorded meeting written in one batch: its node with the start and
+    end times of its chunks (lists of seconds), ATTENDED by that person and a new one, DISCUSSED a topic, a project
+    and a company (RELATED_TO the project too), two transcript chunks
+    WHEN searched and walked THEN the chunks come back with the meeting's properties, times included, and the
+    graph leads from the person to the meeting and on to what it discussed
+    WHEN the meeting is deleted and what it named is pruned THEN only what nothing else uses goes: the store
+    holds exactly what it held before the meeting, the mail's sender included."""
+    from openfyxer.integrations.graph_store import Batch
+
+    store, me, _ = backend
+    store.merge_edge(me, Ref("Person", "ana@acme.ro"), "SENT", Ref("Email", "e1"))
+    before = store.stats(me)
+    m = Ref("Meeting", "rec-1")
+    props = {"title": "Budget review", "date": "2026-11-30T09:00:00", "origin": "recording",
+             "starts": [0.0, 41.5], "ends": [45.2, 90.0]}
+    named = [Ref("Topic", "budget"), Ref("Project", "apollo"), Ref("Company", "globex")]
+    batch = Batch(nodes=[Node("Meeting", m.key, props), Node("Person", "dan@beta.com", {"email": "dan@beta.com"}),
+                         Node("Topic", "budget", {"name": "budget"}), Node("Project", "apollo", {"name": "Apollo"}),
+                         Node("Company", "globex", {"name": "Globex"})],
+                  edges=[(Ref("Person", "ana@acme.ro"), "ATTENDED", m), (Ref("Person", "dan@beta.com"), "ATTENDED", m),
+                         *((m, "DISCUSSED", ref) for ref in named), (m, "RELATED_TO", Ref("Project", "apollo"))],
+                  chunks={m: [Chunk(0, "we review the Q3 budget", vec(8)),
+                              Chunk(1, "we agreed to cut travel", vec(9))]})
+    store.write(me, batch)
+    store.write(me, batch)  # written again: nothing doubles
+
+    hit = store.search(me, vec(9), k=1)[0]
+    assert (hit.item.label, hit.item.key, hit.ordinal, hit.text) == ("Meeting", "rec-1", 1, "we agreed to cut travel")
+    assert hit.item.props == props and hit.item.props["starts"][hit.ordinal] == 41.5
+    assert [h.ordinal for h in store.search_words(me, ["budget"], vec(8), labels=("Meeting",))] == [0]
+    met = store.walk(me, Ref("Person", "ana@acme.ro"), [Step("ATTENDED", "Meeting")])
+    assert [(n.key, n.props["origin"]) for n in met] == [("rec-1", "recording")]
+    assert [n.key for n in store.walk(me, Ref("Person", "dan@beta.com"), [Step("ATTENDED", "Meeting"),
+                                                                           Step("DISCUSSED", "Project")])] == ["apollo"]
+    assert {n.key for n in store.walk(me, m, [Step("DISCUSSED", "Topic")])} == {"budget"}
+    stats = store.stats(me)
+    assert (stats["Meeting"], stats["chunks"], stats["edges"] - before["edges"]) == (1, 2, 6)
+
+    neighbours = [*named, Ref("Person", "ana@acme.ro"), Ref("Person", "dan@beta.com")]
+    store.delete(me, m)
+    assert store.prune(me, neighbours) == 4  # Ana stays: she sent mail
+    assert store.prune(me, neighbours) == 0
+    assert store.stats(me) == before
+    assert store.node(me, Ref("Person", "ana@acme.ro")) is not None
+    assert store.search(me, vec(9), k=5) == [] and store.having(me, "Meeting", "origin", "recording") == []
+
+
 def test_the_nodes_one_source_wrote_are_listed_by_a_property(backend) -> None:  # noqa: ANN001
     """GIVEN Meeting nodes from the calendar and from elsewhere, and another user's
     WHEN those with origin "calendar" are asked for THEN exactly this user's calendar ones come back, by key."""

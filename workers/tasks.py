@@ -14,7 +14,7 @@ from openfyxer.core.db import session_scope
 from openfyxer.services import maintenance
 from openfyxer.services.assistant import processing
 from openfyxer.services.calendar import accounts as calendars, sync as calendar_sync
-from openfyxer.services.knowledge import calendar_index, indexing
+from openfyxer.services.knowledge import calendar_index, indexing, meeting_index
 from openfyxer.services.mail import accounts, mailactions, outbox, sync
 from openfyxer.services.meetings import recordings, transcribe
 from openfyxer.services.notify import deliver as notify_deliver, digest, followups
@@ -52,6 +52,9 @@ DEADLINES: dict[str, float] = {
     "transcribe_meeting": 30 * MINUTE,
     "resume_meetings": 1 * MINUTE,
     "forget_meeting": 2 * MINUTE,
+    "index_meeting": 15 * MINUTE,  # a long meeting's chunks embedded on the CPU
+    "unindex_meeting": 2 * MINUTE,
+    "index_meetings": 2 * MINUTE,  # one store listing per user; the work is in the jobs it declares
 }
 
 
@@ -169,3 +172,17 @@ def resume_meetings() -> int:
 
 def forget_meeting(meeting_id: str) -> bool:
     return recordings.forget_files(meeting_id=_id(meeting_id))
+
+
+def index_meeting(meeting_id: str) -> str:
+    """A transcribed meeting into the knowledge store (node, people, topics, transcript chunks)."""
+    return meeting_index.index_meeting(meeting_id=_id(meeting_id))
+
+
+def unindex_meeting(user_id: str, meeting_id: str) -> int:
+    return meeting_index.forget_meeting(user_id=_id(user_id), meeting_id=_id(meeting_id))
+
+
+def index_meetings() -> int:
+    with session_scope() as session:
+        return meeting_index.catch_up(session)

@@ -163,6 +163,21 @@ class EmbeddedStore(WriteShortcuts):
             s.execute(delete(KgEdge).where(or_(KgEdge.src_id == node_id, KgEdge.dst_id == node_id)))
             s.execute(delete(KgNode).where(KgNode.id == node_id))
 
+    def prune(self, user_id: str, refs: list[Ref]) -> int:
+        gone = 0
+        with session_scope() as s:
+            ids = list(self._ids(s, user_id, set(refs), create=False).values())
+            for i in range(0, len(ids), 500):
+                part = ids[i:i + 500]
+                used = set(s.execute(select(KgEdge.src_id).where(KgEdge.src_id.in_(part))).scalars())
+                used |= set(s.execute(select(KgEdge.dst_id).where(KgEdge.dst_id.in_(part))).scalars())
+                used |= set(s.execute(select(KgChunk.node_id).where(KgChunk.node_id.in_(part))).scalars())
+                idle = [n for n in part if n not in used]
+                if idle:
+                    s.execute(delete(KgNode).where(KgNode.id.in_(idle)))
+                gone += len(idle)
+        return gone
+
     def delete_account_mail(self, user_id: str, account_id: str) -> int:
         with session_scope() as s:
             rows = s.execute(select(KgNode.id, KgNode.props).where(KgNode.user_id == _uid(user_id),

@@ -113,6 +113,10 @@ class KnowledgeStore(Protocol):
     def delete(self, user_id: str, ref: Ref) -> None:
         """The node, its chunks and its edges."""
 
+    def prune(self, user_id: str, refs: list[Ref]) -> int:
+        """Delete those of `refs` that no edge touches and that hold no chunks: what removing an item
+        left behind (a topic only it named). Returns how many went; nodes still in use stay."""
+
     def clear_user(self, user_id: str) -> None: ...
 
     def delete_account_mail(self, user_id: str, account_id: str) -> int:

@@ -175,6 +175,18 @@ class Neo4jStore(WriteShortcuts):
                             "DETACH DELETE n RETURN count(*) AS n", u=str(user_id), a=str(account_id))
         return records[0]["n"] if records else 0
 
+    def prune(self, user_id: str, refs: list[Ref]) -> int:
+        by_label: dict[str, list[str]] = {}
+        for ref in refs:
+            by_label.setdefault(check_label(ref.label), []).append(ref.key)
+        gone = 0
+        for label, keys in by_label.items():
+            # Chunks hang off their item by HAS_CHUNK, so "no relationship at all" covers them too.
+            records = self._run(f"MATCH (n:{label}) WHERE n.user_id = $u AND n.key IN $keys AND NOT (n)--() "
+                                "DELETE n RETURN count(*) AS n", u=str(user_id), keys=sorted(set(keys)))
+            gone += records[0]["n"] if records else 0
+        return gone
+
     def clear_user(self, user_id: str) -> None:
         self._run("MATCH (n {user_id: $u}) DETACH DELETE n", u=str(user_id))
 

@@ -38,18 +38,22 @@ class Question(BaseModel):
 
 
 class Source(BaseModel):
-    """Where an answer comes from: an email, a document, a waiting draft or a calendar event, to open
-    in the dashboard."""
+    """Where an answer comes from: an email, a document, a waiting draft, a calendar event or a recorded
+    meeting, to open in the dashboard."""
 
     n: int  # the number the answer cites it by, [n]
     # "email" | "document" | "draft" (a listing of the drafts waiting for approval) | "event" (a calendar
-    # instance: `id` is its row, shown on /calendar)
+    # instance: `id` is its row, shown on /calendar) | "meeting" (a recording: `id` is the meeting)
     kind: str
     id: uuid.UUID
-    title: str  # subject or filename
+    title: str  # subject, filename or meeting title
     date: str | None
     snippet: str
     score: float
+    at_s: float | None = None  # a meeting: where in the recording the cited words start, in seconds
+    # Where the dashboard opens it, when the kind and id do not say enough: a meeting at that moment,
+    # "/meetings/<id>?t=<seconds>".
+    link: str | None = None
 
 
 class Answer(BaseModel):

@@ -123,7 +123,9 @@ def facts(session: Session, *, user: User, email: Email, exclude: set,
     # words with the email.
     asked = rag._content_words(query) - _COURTESY
     # Calendar events stay out: a reply's times come from the slot search, never from a remembered meeting.
-    wanted = [c for c in candidates if c.kind != "event" and "vector" in c.why and c.text and c.score >= FACT_SCORE
+    # Recorded meetings too: what was said among colleagues is not for a reply to whoever wrote in.
+    wanted = [c for c in candidates if c.kind not in ("event", "meeting") and "vector" in c.why and c.text
+              and c.score >= FACT_SCORE
               and c.id not in exclude
               and len(asked & rag._content_words(without_names(c.text, names or []))) >= SHARED_WORDS]
     kept = []

@@ -31,9 +31,10 @@ from openfyxer.models.calendar import CalendarEvent
 from openfyxer.models.document import Document
 from openfyxer.models.email import Email
 from openfyxer.models.knowledge_api import Answer, Source
+from openfyxer.models.meeting import Meeting
 from openfyxer.models.user import User
 from openfyxer.services.assistant import llm, prompts
-from openfyxer.services.knowledge import calendar_index, entities, inbox_queries, meeting_queries
+from openfyxer.services.knowledge import calendar_index, entities, inbox_queries, meeting_index, meeting_queries
 from openfyxer.services.mail.accounts import owned_ids
 from openfyxer.services.assistant.classify_text import new_text
 from openfyxer.services import settings as settings_service
@@ -42,7 +43,7 @@ MIN_SCORE = 0.30  # below this cosine, MiniLM's nearest chunk is usually unrelat
 GRAPH_SCORE = 0.45  # what an item found only through the graph counts as
 KEYWORD_SCORE = 0.40
 MEETINGS = 3  # a person named brings their latest few meetings
-KINDS = {"Email": "email", "Document": "document", "Meeting": "event"}
+KINDS = {"Email": "email", "Document": "document", "Meeting": "event"}  # a recorded Meeting: "meeting" (_kind)
 NOT_FOUND = prompts.NOT_IN_SOURCES
 ANSWER_TOKENS = 180  # a cited answer is a few sentences; the small local models ramble past that
 # What the model reads is most of an answer's time on a laptop's CPU (prompt evaluation, then each
@@ -74,11 +75,26 @@ _TOKEN = re.compile(r"\w+", re.UNICODE)
 
 @dataclass
 class Candidate:
-    kind: str  # "email" | "document" | "event" (a calendar instance, Meeting in the graph)
+    # "email" | "document" | "event" (a calendar instance, Meeting in the graph) | "meeting" (a recording)
+    kind: str
     id: uuid.UUID
     score: float
     text: str = ""
     why: set[str] = field(default_factory=set)  # "vector", "graph", "keyword"
+    at_s: float | None = None  # a meeting chunk's start in its recording
+
+
+def _kind(node) -> str:  # noqa: ANN001
+    """What a store item is as a source: recorded meetings and calendar events are both Meeting nodes."""
+    if node.label == "Meeting" and node.props.get("origin") == meeting_index.ORIGIN:
+        return "meeting"
+    return KINDS.get(node.label, "document")
+
+
+def _start(hit: Hit) -> float | None:
+    """Where a recorded meeting's chunk starts (the node keeps its chunks' times, by ordinal)."""
+    starts = hit.item.props.get("starts") or []
+    return float(starts[hit.ordinal]) if 0 <= hit.ordinal < len(starts) else None
 
 
 def since(question: str, now: datetime | None = None) -> str | None:
@@ -114,7 +130,7 @@ def _graph(user_id: str, question: str) -> tuple[dict[str, tuple[str, float]], l
             reached[e.key] = ("email", GRAPH_SCORE)
         met = store.walk(user_id, person.ref, [Step("ATTENDED", "Meeting", at_least=date_step)], limit=500)
         for m in sorted(met, key=lambda m: m.props.get("date") or "", reverse=True)[:MEETINGS]:
-            reached[m.key] = ("event", GRAPH_SCORE)  # their latest meetings, not a year of stand-ups
+            reached[m.key] = (_kind(m), GRAPH_SCORE)  # their latest meetings, not a year of stand-ups
         notes.append(f"{person.props.get('name') or person.key} <{person.key}>")
     return reached, notes
 
@@ -145,17 +161,18 @@ def _retrieve(session: Session, *, user: User, question: str, k: int) -> tuple[l
     hits += by_words
     found: dict[str, Candidate] = {}
     for h in hits:
-        kind = KINDS.get(h.item.label, "document")
+        kind = _kind(h.item)
         # The meaning first; the question's own words in the text settle near ties (names, codes,
         # figures that an embedding of 384 numbers blurs).
         score = h.score + LEXICAL * _overlap(wanted, h.text)
         if h.item.key in first_by_words:
             score += WORDS_RANK / (1 + first_by_words[h.item.key])
         c = found.get(h.item.key)
+        at = _start(h) if kind == "meeting" else None
         if c is None:
-            found[h.item.key] = Candidate(kind, uuid.UUID(h.item.key), score, h.text, {"vector"})
+            found[h.item.key] = Candidate(kind, uuid.UUID(h.item.key), score, h.text, {"vector"}, at)
         elif score > c.score:
-            c.score, c.text = score, h.text
+            c.score, c.text, c.at_s = score, h.text, at
     reached, notes = _graph(user_id, question)
     for key, (kind, score) in reached.items():
         if key in found:
@@ -201,6 +218,7 @@ def _load(session: Session, user: User, candidates: list[Candidate]) -> list[tup
     email_ids = [c.id for c in candidates if c.kind == "email"]
     doc_ids = [c.id for c in candidates if c.kind == "document"]
     event_ids = [c.id for c in candidates if c.kind == "event"]
+    meeting_ids = [c.id for c in candidates if c.kind == "meeting"]
     rows: dict[uuid.UUID, object] = {}
     if email_ids:
         rows |= {e.id: e for e in session.exec(select(Email).where(Email.id.in_(email_ids),
@@ -211,6 +229,9 @@ def _load(session: Session, user: User, candidates: list[Candidate]) -> list[tup
     if event_ids:
         rows |= {e.id: e for e in session.exec(select(CalendarEvent).where(CalendarEvent.id.in_(event_ids),
                                                                           CalendarEvent.user_id == user.id)).all()}
+    if meeting_ids:
+        rows |= {m.id: m for m in session.exec(select(Meeting).where(Meeting.id.in_(meeting_ids),
+                                                                    Meeting.user_id == user.id)).all()}
     return [(c, rows[c.id]) for c in candidates if c.id in rows]
 
 
@@ -248,6 +269,8 @@ def _source(n: int, c: Candidate, row, wanted: set[str] | None = None) -> tuple[
             f"[{n}] Email, {date or 'no date'}\n{block}"
     if c.kind == "event":
         return _event_source(n, c, row, wanted)
+    if c.kind == "meeting":
+        return _meeting_source(n, c, row, wanted)
     text = c.text or (row.content_text or "")[:1500]
     text = focus(text, wanted) if wanted is not None else text
     date = row.created_at.astimezone(UTC).strftime("%Y-%m-%d") if row.created_at else None
@@ -266,6 +289,22 @@ def _event_source(n: int, c: Candidate, row: CalendarEvent, wanted: set[str] | N
     source = Source(n=n, kind="event", id=row.id, title=row.title or "(no title)", date=date,
                     snippet=" ".join(text.split())[:240], score=round(c.score, 3))
     return source, f"[{n}] Calendar event, {date}\n{block}"
+
+
+def _meeting_source(n: int, c: Candidate, row: Meeting, wanted: set[str] | None) -> tuple[Source, str]:
+    """A recorded meeting as a source, linked to the moment its chunk starts. What was said is other
+    people's words: untrusted data in the prompt, like an email's body."""
+    # Found through the graph only (a person named), it has no chunk: the transcript's opening stands in.
+    text = c.text or (entities.chunks(row.transcript or row.summary or "", limit=1) or [""])[0]
+    text = focus(text, wanted) if wanted is not None else text
+    started = getattr(row, "started_at", None) or row.created_at
+    date = started.astimezone(UTC).strftime("%Y-%m-%d") if started else None
+    at = f", at {int(c.at_s) // 60}:{int(c.at_s) % 60:02d}" if c.at_s is not None else ""
+    block = prompts.untrusted("a meeting recording's transcript", row.title, text, limit=1500)
+    source = Source(n=n, kind="meeting", id=row.id, title=row.title or "(no title)", date=date,
+                    snippet=" ".join(text.split())[:240], score=round(c.score, 3), at_s=c.at_s,
+                    link=meeting_index.link(row.id, c.at_s))
+    return source, f"[{n}] Meeting transcript, {date or 'no date'}{at}\n{block}"
 
 
 NOTHING = "I could not find anything about this in your mail or documents."

@@ -130,6 +130,8 @@ def remove(session: Session, *, user: User, meeting_id: uuid.UUID, ip: str | Non
     audit.record(session, action="meeting.delete", user_id=user.id, entity_type="meeting", entity_id=meeting_id,
                  details={"filename": meeting.filename}, ip=ip)
     later(session, "forget_meeting", meeting_id, owner=user.id)
+    # The row is gone when the job runs: it is told whose store to clean.
+    later(session, "unindex_meeting", user.id, meeting_id, owner=user.id)
 
 
 def forget_files(*, meeting_id: uuid.UUID) -> bool:

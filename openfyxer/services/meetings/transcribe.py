@@ -115,6 +115,7 @@ def _finish(meeting_id: uuid.UUID) -> str:
             return "gone"
         meeting.transcript = "\n".join(seg.text for seg in recordings.segments(s, meeting_id))
         meeting.status, meeting.transcribed_at = "done", utcnow()
+        later(s, "index_meeting", meeting_id, owner=meeting.user_id)  # its transcript into the knowledge store
         return meeting.status
 
 

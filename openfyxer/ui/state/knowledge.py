@@ -20,15 +20,18 @@ from openfyxer.ui.state.mail import MailState
 UPLOAD_ID = "documents"
 
 
-def _href(kind: str, source_id: object) -> str:
-    """Where a source opens: an email or a document on its own page, a waiting draft among the drafts,
-    a calendar event on the calendar."""
-    return {"email": f"/email/{source_id}", "draft": "/drafts", "event": "/calendar"}.get(kind, f"/document/{source_id}")
+def _href(kind: str, source_id: object, link: str | None = None) -> str:
+    """Where a source opens: its own link when it has one (a meeting at the moment cited), else an email
+    or a document on its own page, a waiting draft among the drafts, a calendar event on the calendar."""
+    if link and link.startswith("/") and not link.startswith("//"):  # ours, relative: never another site
+        return link
+    return {"email": f"/email/{source_id}", "draft": "/drafts",
+            "event": "/calendar"}.get(kind, f"/document/{source_id}")
 
 
 def _sources(answer: Answer) -> list[dict]:
     return [{"n": str(s.n), "kind": s.kind, "title": s.title, "date": s.date or "", "snippet": s.snippet,
-             "href": _href(s.kind, s.id)} for s in answer.sources]
+             "href": _href(s.kind, s.id, s.link)} for s in answer.sources]
 
 
 def _add(user_id: uuid.UUID, name: str | None, content_type: str | None, data: bytes,
@@ -209,7 +212,7 @@ class ChatState(MailState):
     def _message(self, role: str, content: str, sources: list, grounded: bool) -> dict:
         return {"role": role, "content": content, "grounded": grounded, "sources": [
             {"n": str(s["n"]), "title": s["title"], "date": s.get("date") or "",
-             "href": _href(s["kind"], s["id"])} for s in sources]}
+             "href": _href(s["kind"], s["id"], s.get("link"))} for s in sources]}
 
     def set_draft(self, value: str) -> None:
         self.draft = value[:2000]

@@ -85,3 +85,13 @@ def test_render_picks_the_format_and_refuses_others():
     assert export.render("vtt", TWO).startswith("WEBVTT")
     with pytest.raises(ValidationError):
         export.render("docx", TWO)
+
+
+@pytest.mark.parametrize(("title", "name"), [
+    ("Weekly stand-up", "weekly-stand-up.srt"), ("Ședința de buget: T3", "sedinta-de-buget-t3.srt"),
+    ('"; rm -rf /', "rm-rf.srt"), ("", "transcript.srt"), ("会议", "transcript.srt"),
+])
+def test_a_download_is_named_after_the_title(title, name):  # noqa: ANN001
+    """GIVEN a meeting title WHEN its transcript is downloaded THEN the file name is the title in plain ASCII,
+    with nothing a header or a file system could misread."""
+    assert export.filename(title, "srt") == name

@@ -7,6 +7,7 @@ the REST API and the tests format a transcript the same way.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterable
 from typing import Protocol
 
@@ -91,3 +92,11 @@ def render(fmt: str, segments: Iterable[Timed]) -> str:
     if writer is None:
         raise ValidationError(f"unknown transcript format {fmt!r}: txt, srt or vtt", code="invalid_format")
     return writer(segments)
+
+
+def filename(title: str, ext: str) -> str:
+    """A download's name from the meeting's title: ASCII letters, digits and dashes (a header and every
+    file system take it), "transcript" when nothing is left."""
+    ascii_title = unicodedata.normalize("NFKD", title or "").encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^A-Za-z0-9]+", "-", ascii_title).strip("-").lower()[:80].strip("-")
+    return f"{slug or 'transcript'}.{ext}"

@@ -1,5 +1,6 @@
 """A cheap fingerprint of what the user can see change: new or sorted mail, read marks, drafts,
-sync and indexing progress, meetings' transcription. The dashboard compares it every few seconds and redraws only when it moves."""
+sync and indexing progress, meetings' transcription. The dashboard compares it every few seconds and
+redraws only when it moves."""
 
 from __future__ import annotations
 

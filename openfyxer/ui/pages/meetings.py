@@ -46,16 +46,17 @@ def _upload() -> rx.Component:
                 class_name="native-select"), "meeting-language"),
             columns=rx.breakpoints(initial="1", sm="2"), spacing="3", width="100%",
         ),
-        rx.button(t("Upload"), id="meeting-upload", loading=MeetingsState.uploading | MeetingsState.checking,
+        rx.button(t("Upload"), id="meeting-upload", loading=MeetingsState.busy,
                   # The file is taken with the click, so the choice clears at once, in the page (no script
                   # sent back by the handler: see api/headers.py).
-                  on_click=[MeetingsState.handle_upload(
+                  on_click=[MeetingsState.begin_upload, MeetingsState.handle_upload(
                       rx.upload_files(upload_id=UPLOAD_ID, on_upload_progress=MeetingsState.upload_progress)),
                       rx.clear_selected_files(UPLOAD_ID)]),
-        rx.cond(MeetingsState.uploading, rx.progress(value=MeetingsState.upload_percent, max=100, width="100%",
-                                                     aria_label=t("Upload progress"), id="upload-progress")),
-        rx.cond(MeetingsState.checking, rx.text(t("Uploaded; checking the recording…"), size="2", role="status",
-                                                id="upload-checking")),
+        rx.cond(MeetingsState.busy, rx.vstack(
+            rx.progress(value=MeetingsState.upload_percent, max=100, width="100%", aria_label=t("Upload progress")),
+            rx.text(rx.cond(MeetingsState.upload_percent >= 100, t("Uploaded; checking the recording…"),
+                            t("Uploading…")), size="2", role="status"),
+            spacing="1", width="100%", id="upload-progress")),
         rx.cond(MeetingsState.notice != "", rx.text(MeetingsState.notice, role="status", id="meetings-notice")),
         width="100%",
     )

@@ -43,8 +43,7 @@ class MeetingsState(MailState):
     title: str = ""
     language: str = "auto"
     upload_percent: int = 0
-    uploading: bool = False
-    checking: bool = False  # uploaded; the server is reading the file
+    busy: bool = False  # from the click until the server has read the file (or refused it)
     notice: str = ""
     confirm_id: str = ""  # the meeting whose deletion waits for a yes
     confirm_title: str = ""
@@ -81,9 +80,13 @@ class MeetingsState(MailState):
     def set_language(self, value: str | list[str]) -> None:
         self.language = value if isinstance(value, str) and value in CODES else "auto"
 
+    def begin_upload(self) -> None:
+        """Before the file is sent. `busy` is set here and cleared by the upload's handler, never by a progress
+        event: those wait for the state while the handler holds it, so the last one arrives after it."""
+        self.error, self.notice, self.busy, self.upload_percent = "", "", True, 0
+
     def upload_progress(self, progress: dict) -> None:
-        done = float(progress.get("progress", 0))
-        self.uploading, self.checking, self.upload_percent = done < 1, done >= 1, int(100 * done)
+        self.upload_percent = int(100 * float(progress.get("progress", 0)))
 
     async def handle_upload(self, files: list[rx.UploadFile]) -> None:
         """The file goes to the service as the open temporary file Reflex spooled it to: copied in blocks,
@@ -103,7 +106,7 @@ class MeetingsState(MailState):
         except OpenFyxerError as e:
             self._fail(e)
         finally:
-            self.uploading, self.checking, self.upload_percent = False, False, 0
+            self.busy, self.upload_percent = False, 0
         self._read()
 
     def ask_delete(self, meeting_id: str) -> None:

@@ -21,6 +21,7 @@ from openfyxer.ui.pages.dashboard import PAGES
 from openfyxer.ui.pages.home import home_page
 from openfyxer.ui.pages.knowledge import chat_page, document_page, knowledge_page
 from openfyxer.ui.pages.mail import drafts_page, email_page, inbox_page
+from openfyxer.ui.pages.meetings import meeting_page, meetings_page
 from openfyxer.ui.pages.notify import awaiting_page
 from openfyxer.ui.pages.settings import audit_page, settings_page
 from openfyxer.ui.state.calendar import CalendarState
@@ -28,6 +29,8 @@ from openfyxer.ui.state.knowledge import ChatState, DocumentState, KnowledgeStat
 from openfyxer.ui.state.drafts import DraftsState
 from openfyxer.ui.state.home import HomeState
 from openfyxer.ui.state.inbox import InboxState
+from openfyxer.ui.state.meeting import MeetingState
+from openfyxer.ui.state.meetings import MeetingsState
 from openfyxer.ui.state.message import EmailState
 from openfyxer.ui.state.notify import AwaitingState
 from openfyxer.ui.state.settings import AuditState, SettingsState
@@ -112,9 +115,11 @@ app.add_page(register_page, route="/register", title="Create account · OpenFyxe
 OWN_PAGES = {"/": (home_page, HomeState.load), "/inbox": (inbox_page, InboxState.load), "/drafts": (drafts_page, DraftsState.load),
              "/settings": (settings_page, SettingsState.load), "/audit": (audit_page, AuditState.load),
              "/knowledge": (knowledge_page, KnowledgeState.load), "/chat": (chat_page, ChatState.load),
-             "/calendar": (calendar_page, CalendarState.load), "/awaiting": (awaiting_page, AwaitingState.load)}
+             "/calendar": (calendar_page, CalendarState.load), "/awaiting": (awaiting_page, AwaitingState.load),
+             "/meetings": (meetings_page, MeetingsState.load)}
 for _href, _label, _page in PAGES:
     _page, _on_load = OWN_PAGES.get(_href, (_page, SessionState.require_login))
     app.add_page(_page, route=_href, title=f"{_label} · OpenFyxer", on_load=_on_load)
 app.add_page(email_page, route="/email/[id]", title="Email · OpenFyxer", on_load=EmailState.load)
 app.add_page(document_page, route="/document/[id]", title="Document · OpenFyxer", on_load=DocumentState.load)
+app.add_page(meeting_page, route="/meetings/[id]", title="Meeting · OpenFyxer", on_load=MeetingState.load)

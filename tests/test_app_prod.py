@@ -1444,3 +1444,131 @@ def test_this_device_subscribes_to_push_and_its_service_worker_shows_the_message
         assert not page.errors
     finally:
         receiver.stop()
+
+
+# --------------------------------------------------------------------------- meetings
+
+
+def _calendar_event_in_app(app: RunningApp, email: str, title: str) -> None:
+    """An event that ended ten minutes ago on a calendar of `email`'s, written into the app's database (no
+    calendar server is needed to link a meeting to an event)."""
+    from datetime import UTC, datetime, timedelta
+
+    from sqlalchemy import create_engine
+    from sqlmodel import Session, select
+
+    from openfyxer.models.calendar import Calendar, CalendarAccount, CalendarEvent
+    from openfyxer.models.user import User
+
+    engine = create_engine(f"sqlite:///{app.env['OPENFYXER_DATA_DIR']}/openfyxer.db",
+                           connect_args={"timeout": 30})
+    try:
+        with Session(engine) as s:
+            user = s.exec(select(User).where(User.email == email)).one()
+            account = CalendarAccount(user_id=user.id, provider="caldav", server_url="http://127.0.0.1:1/",
+                                      username="me")
+            s.add(account)
+            s.flush()
+            cal = Calendar(user_id=user.id, account_id=account.id, url="http://127.0.0.1:1/work/", name="Work")
+            s.add(cal)
+            s.flush()
+            end = datetime.now(UTC) - timedelta(minutes=10)
+            s.add(CalendarEvent(user_id=user.id, calendar_id=cal.id, provider="caldav", uid=uuid.uuid4().hex,
+                                title=title, start_time=end - timedelta(hours=1), end_time=end,
+                                attendees=["dan@example.com"]))
+            s.commit()
+    finally:
+        engine.dispose()
+
+
+# Whether the page ever showed the upload bar (or the check after it) and a meeting's transcription progress:
+# both may show for a moment only, so the page records them as they appear.
+_WATCH_PROGRESS = """() => { window.__seen = new Set(); const look = () => {
+  if (document.querySelector('#upload-progress')) window.__seen.add('upload');
+  if (document.querySelector('.meeting-progress')) window.__seen.add('transcription'); };
+  new MutationObserver(look).observe(document.body, {subtree: true, childList: true, attributes: true}); }"""
+
+
+@pytest.mark.timeout(1500)  # the build, when this test runs first, and the transcription on busy cores
+def test_a_meeting_is_uploaded_transcribed_read_downloaded_and_deleted(app: RunningApp, api: httpx.Client,
+                                                                      open_browser, tmp_path: Path) -> None:
+    """GIVEN a signed-in user with a calendar event that has just ended, and 13 s of real speech (espeak-ng)
+    WHEN a file that is no recording is uploaded on the Meetings page THEN its reason is shown and nothing is
+    listed; WHEN the speech is uploaded (on a slowed link) with a title and English THEN the upload bar and the
+    transcription's progress show, the meeting reads Transcribed without a reload, and its page has the
+    transcript with mm:ss times and the spoken words; it links to the calendar event, downloads as SRT, and is
+    deleted after a confirmation. Screenshots at desktop and phone width."""
+    from playwright.sync_api import expect
+
+    from tests import speech
+
+    page, email, tokens = signed_in_page(app, api, open_browser, "meetings")
+    _calendar_event_in_app(app, email, "Weekly review with Dan")
+    recording = tmp_path / "weekly.wav"
+    recording.write_bytes(speech.wav_bytes(speech.meeting(speech.SCRIPT[:3])))
+    page.click("#nav-meetings")
+    expect(page).to_have_url(path_is(app, "/meetings"))
+    wait_hydrated(page, "#meeting-upload")
+    page.evaluate(_WATCH_PROGRESS)
+
+    page.set_input_files("#recording input[type=file]", files=[{
+        "name": "notes.mp3", "mimeType": "audio/mpeg", "buffer": b"Agenda: budget, hiring\n" * 200}])
+    page.click("#meeting-upload")
+    expect(page.locator("#mail-error")).to_contain_text("notes.mp3: not a recording that can be read")
+    expect(page.locator("#meeting-list-empty")).to_be_visible()
+
+    page.fill("#meeting-title", "Weekly review")
+    page.select_option("#meeting-language", "en")
+    cdp = page.context.new_cdp_session(page)  # about three seconds for the upload: its bar has time to show
+    cdp.send("Network.emulateNetworkConditions", {"offline": False, "latency": 0, "downloadThroughput": -1,
+                                                  "uploadThroughput": 200 * 1024})
+    page.set_input_files("#recording input[type=file]", str(recording))
+    page.click("#meeting-upload")
+    expect(page.locator("#meetings-notice")).to_contain_text("weekly.wav is uploaded", timeout=60_000)
+    cdp.send("Network.emulateNetworkConditions", {"offline": False, "latency": 0, "downloadThroughput": -1,
+                                                  "uploadThroughput": -1})
+    expect(page.locator("#mail-error")).to_have_count(0)
+    row = page.locator(".meeting-row", has_text="Weekly review")
+    expect(row.locator(".meeting-status")).to_have_attribute("data-status", "done", timeout=MODEL_WAIT_S * 1000)
+    expect(row.locator(".meeting-status")).to_have_text("Transcribed")
+    assert page.evaluate("[...window.__seen].sort()") == ["transcription", "upload"]
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "meetings-desktop.png"), full_page=True)
+
+    row.locator(".meeting-link").click()
+    expect(page).to_have_url(re.compile(r"/meetings/[0-9a-f-]{36}/?$"))
+    expect(page.locator("#meeting-heading")).to_have_text("Weekly review")
+    expect(page.locator("#meeting-facts")).to_contain_text("English")
+    transcript = page.locator("#transcript")
+    for word in ("budget", "Thursday", "invoice"):
+        expect(transcript).to_contain_text(word)
+    expect(page.locator(".transcript-time").first).to_have_text(re.compile(r"^\d\d:\d\d$"))
+    expect(page.locator("#meeting-minutes")).to_be_visible()
+
+    wait_hydrated(page, "#meeting-event")
+    option = page.locator("#meeting-event option", has_text="Weekly review with Dan")
+    page.select_option("#meeting-event", value=option.get_attribute("value"))
+    expect(page.locator("#linked-event")).to_contain_text("Weekly review with Dan")
+    expect(page.locator("#linked-event")).to_contain_text("dan@example.com")
+    with page.expect_download() as info:
+        page.click("#download-srt")
+    assert info.value.suggested_filename == "weekly-review.srt"
+    srt = Path(info.value.path()).read_text(encoding="utf-8")
+    assert srt.startswith("1\n00:00:0") and " --> " in srt and "budget" in srt.lower(), srt[:500]
+    page.screenshot(path=str(SCREENSHOTS / "meeting-desktop.png"), full_page=True)
+    page.set_viewport_size(PHONE)
+    for shown in (page.url, f"{app.url}/meetings"):
+        page.goto(shown)
+        wait_hydrated(page, "#sign-out")
+        assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"], shown
+        assert unnamed_controls(page) == [], shown
+        page.screenshot(path=str(SCREENSHOTS / f"{'meetings' if shown.endswith('/meetings') else 'meeting'}"
+                                               "-phone.png"), full_page=True)
+
+    page.set_viewport_size(DESKTOP)
+    page.locator(".meeting-row .meeting-delete").click()
+    expect(page.get_by_role("alertdialog")).to_contain_text("Weekly review")
+    page.click("#delete-confirm")
+    expect(page.locator("#meeting-list-empty")).to_be_visible()
+    assert api.get("/api/v1/meetings", headers=bearer(tokens)).json()["total"] == 0
+    assert page.errors == []

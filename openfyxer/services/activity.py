@@ -1,5 +1,6 @@
 """A cheap fingerprint of what the user can see change: new or sorted mail, read marks, drafts,
-sync and indexing progress. The dashboard compares it every few seconds and redraws only when it moves."""
+sync and indexing progress, meetings' transcription. The dashboard compares it every few seconds and
+redraws only when it moves."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from openfyxer.models.account import EmailAccount
 from openfyxer.models.document import Document
 from openfyxer.models.draft import Draft
 from openfyxer.models.email import Email
+from openfyxer.models.meeting import Meeting
 from openfyxer.services.mail import watch
 from openfyxer.services.mail.accounts import owned_ids
 
@@ -34,4 +36,8 @@ def stamp(session: Session, *, user_id: uuid.UUID) -> tuple:
     # failing changes nothing in the database.
     shown = [watch.published(s[0]) or {} for s in syncs]
     watched = tuple((w.get("mode"), w.get("last_error")) for w in shown)
-    return (tuple(mail), tuple(docs), tuple(tuple(d) for d in drafts), tuple(tuple(s) for s in syncs), watched)
+    # Per status, with the audio done: each chunk the transcription commits moves the Meetings pages on.
+    meetings = session.exec(select(Meeting.status, func.count(Meeting.id), func.sum(Meeting.done_samples))
+                            .where(Meeting.user_id == user_id).group_by(Meeting.status).order_by(Meeting.status)).all()
+    return (tuple(mail), tuple(docs), tuple(tuple(d) for d in drafts), tuple(tuple(s) for s in syncs), watched,
+            tuple(tuple(m) for m in meetings))

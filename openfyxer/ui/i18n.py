@@ -59,6 +59,8 @@ SERVICE_MESSAGES = (
     N_("the current password is not right"),
     N_("two-factor authentication is not enabled"),
     N_("this invitation was already used"),
+    N_("no such meeting"),
+    N_("no such calendar event"),
 )
 ERROR_CODES = {
     "imap_auth_failed": N_("The mail server refused the sign-in: check the user name and the password or app password."),
@@ -86,6 +88,14 @@ ERROR_CODES = {
     "meeting_booked": N_("This meeting is already booked."),
     "no_calendar": N_("Connect a calendar first: the meeting needs one to go in."),
     "calendar_conflict": N_("The event changed in another calendar app meanwhile: its version is kept."),
+    "meeting_unreadable": N_("This file cannot be read as a recording."),
+    "meeting_no_audio": N_("This file has no sound track."),
+    "meeting_empty": N_("This recording holds no sound."),
+    "meeting_too_long": N_("This recording is longer than this server allows."),
+    "meeting_too_large": N_("This recording is larger than this server allows."),
+    "meeting_too_costly": N_("Reading this recording took more than a recording may cost."),
+    "invalid_language": N_("That language is not one the speech model knows."),
+    "whisper_unavailable": N_("The speech model is not installed on this server."),
 }
 
 

@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, File, Form, Query, UploadFile, status
+from fastapi.responses import PlainTextResponse, Response
 
 from openfyxer.api.deps import DB, CurrentCaller
 from openfyxer.api.schemas import ERRORS, ErrorOut, InvalidOut
 from openfyxer.models.meeting import MeetingDetail, MeetingList, MeetingPublic, SegmentOut
-from openfyxer.services.meetings import recordings
+from openfyxer.services.meetings import export, recordings
 
 router = APIRouter(prefix="/meetings", tags=["meetings"], responses=ERRORS)
 _NOT_FOUND = {404: {"model": ErrorOut, "description": "No such meeting"}}
+_TRANSCRIPT = {200: {"description": "The transcript so far: timed text, SubRip or WebVTT",
+                     "content": {media: {"schema": {"type": "string"}} for media, _ in export.FORMATS.values()}},
+               **_NOT_FOUND}
 _UPLOAD_ERRORS = {
     413: {"model": ErrorOut, "description": "The request is over the recording size limit"},
     422: {"model": InvalidOut, "description": "No file; too large, empty, too long, or not a readable recording"},
@@ -49,6 +53,19 @@ def get_meeting(meeting_id: uuid.UUID, caller: CurrentCaller, db: DB) -> Meeting
     segments = [SegmentOut(start_s=s.start_s, end_s=s.end_s, text=s.text, speaker=s.speaker)
                 for s in recordings.segments(db, meeting.id)]
     return MeetingDetail(**MeetingPublic.of(meeting).model_dump(), segments=segments)
+
+
+@router.get("/{meeting_id}/transcript", response_class=PlainTextResponse, responses=_TRANSCRIPT)
+def get_transcript(meeting_id: uuid.UUID, caller: CurrentCaller, db: DB,
+                   format: Annotated[Literal["txt", "srt", "vtt"], Query()] = "txt") -> Response:  # noqa: A002
+    """The transcript as a file: `txt` (one "[mm:ss] text" line per segment), `srt` or `vtt`. While the
+    meeting is still being transcribed, what is done so far."""
+    meeting = recordings.get(db, user=caller.user, meeting_id=meeting_id)
+    media, ext = export.FORMATS[format]
+    body = export.render(format, recordings.segments(db, meeting.id))
+    name = export.filename(meeting.title, ext)
+    return Response(body, media_type=f"{media}; charset=utf-8",
+                    headers={"Content-Disposition": f"attachment; filename=\"{name}\""})
 
 
 @router.delete("/{meeting_id}", status_code=status.HTTP_204_NO_CONTENT, responses=_NOT_FOUND)

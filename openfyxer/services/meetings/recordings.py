@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import shutil
 import uuid
+from datetime import timedelta
 from pathlib import Path, PurePath
 from typing import BinaryIO
 
@@ -15,10 +16,12 @@ from openfyxer.core.config import get_settings
 from openfyxer.core.db import session_scope
 from openfyxer.core.errors import NotFound, ValidationError
 from openfyxer.core.later import later
+from openfyxer.models.calendar import CalendarEvent
 from openfyxer.models.meeting import Meeting, TranscriptSegment
 from openfyxer.models.types import new_id
 from openfyxer.models.user import User
 from openfyxer.services import audit
+from openfyxer.services.calendar import events
 from openfyxer.services.meetings import audio
 
 BLOCK = 1 << 20  # what is held in memory of an upload at once
@@ -119,6 +122,43 @@ def segments(session: Session, meeting_id: uuid.UUID) -> list[TranscriptSegment]
     """The transcript in spoken order."""
     return list(session.exec(select(TranscriptSegment).where(TranscriptSegment.meeting_id == meeting_id)
                              .order_by(TranscriptSegment.chunk_index, TranscriptSegment.seq)).all())
+
+
+# A recording is usually uploaded soon after the meeting ends, sometimes days later, rarely before.
+EVENTS_BEFORE = timedelta(days=7)
+EVENTS_AFTER = timedelta(days=1)
+
+
+def events_near(session: Session, *, user: User, meeting: Meeting, limit: int = 30) -> list[CalendarEvent]:
+    """The user's calendar events around the meeting's upload, the likeliest first: the one that ended
+    closest to the upload. The event it is linked to is always among them."""
+    uploaded = meeting.created_at
+    found = events.list_events(session, user=user, start=uploaded - EVENTS_BEFORE, end=uploaded + EVENTS_AFTER)
+    found.sort(key=lambda e: abs((e.end_time - uploaded).total_seconds()))
+    found = found[:limit]
+    linked = linked_event(session, meeting)
+    if linked is not None and all(e.id != linked.id for e in found):
+        found.insert(0, linked)
+    return found
+
+
+def linked_event(session: Session, meeting: Meeting) -> CalendarEvent | None:
+    """The calendar event the meeting is linked to, if it is still there."""
+    return session.get(CalendarEvent, meeting.calendar_event_id) if meeting.calendar_event_id else None
+
+
+def link_event(session: Session, *, user: User, meeting_id: uuid.UUID, event_id: uuid.UUID | None) -> Meeting:
+    """Link the meeting to one of the user's calendar events (its title, time and attendees), or unlink it
+    with None."""
+    meeting = get(session, user=user, meeting_id=meeting_id)
+    if event_id is not None:
+        event = session.get(CalendarEvent, event_id)
+        if event is None or event.user_id != user.id:
+            raise NotFound("no such calendar event")
+    meeting.calendar_event_id = event_id
+    session.add(meeting)
+    session.flush()
+    return meeting
 
 
 def remove(session: Session, *, user: User, meeting_id: uuid.UUID, ip: str | None = None) -> None:

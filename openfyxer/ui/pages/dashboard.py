@@ -6,12 +6,9 @@ import reflex as rx
 
 from openfyxer.ui.components.layout import NAV, frame
 from openfyxer.ui.components.translated import t
-from openfyxer.ui.i18n import N_
 
 # What each section will hold, shown until its capability lands, so the frame says the truth.
-EMPTY = {
-    "Meetings": N_("No meeting recordings yet."),
-}
+EMPTY: dict[str, str] = {}
 
 
 def section(label: str):  # noqa: ANN201

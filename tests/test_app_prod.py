@@ -252,6 +252,17 @@ def open_browser(playwright_driver, tmp_path: Path) -> Iterator[Callable]:
     assert not violations, f"the Content-Security-Policy refused something: {violations[:5]}"
 
 
+def until_true(page, expression: str, timeout_s: float = 20) -> bool:  # noqa: ANN001
+    """Polls `expression` with evaluate, which the page's CSP does not apply to (wait_for_function's
+    poller, injected into a page just loaded, is refused as eval)."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if page.evaluate(expression):
+            return True
+        page.wait_for_timeout(100)
+    return False
+
+
 def new_page(context):  # noqa: ANN001, ANN201
     page = context.new_page()
     page.errors = []
@@ -1555,6 +1566,18 @@ def test_a_meeting_is_uploaded_transcribed_read_downloaded_and_deleted(app: Runn
     assert info.value.suggested_filename == "weekly-review.srt"
     srt = Path(info.value.path()).read_text(encoding="utf-8")
     assert srt.startswith("1\n00:00:0") and " --> " in srt and "budget" in srt.lower(), srt[:500]
+    # The player: the recording loads through its playback key; a click on a line plays from that line;
+    # a cited source's link (?t=) opens the page there.
+    line = page.locator(".transcript-line").nth(1)
+    at = float(line.get_attribute("data-seek"))
+    assert until_true(page, "(document.getElementById('meeting-audio') || {}).readyState >= 1")
+    line.click()
+    assert until_true(page, f"Math.abs(document.getElementById('meeting-audio').currentTime - {at}) < 1.5")
+    meeting_url = page.url.split("?")[0]
+    page.goto(meeting_url + "?t=5")
+    assert until_true(page, "(document.getElementById('meeting-audio') || {}).readyState >= 1")
+    assert until_true(page, "Math.abs(document.getElementById('meeting-audio').currentTime - 5) < 0.5")
+    page.goto(meeting_url)
     page.screenshot(path=str(SCREENSHOTS / "meeting-desktop.png"), full_page=True)
     page.set_viewport_size(PHONE)
     for shown in (page.url, f"{app.url}/meetings"):

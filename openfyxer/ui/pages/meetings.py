@@ -166,7 +166,8 @@ def _line(line: dict) -> rx.Component:
                 padding_top="0.2em", class_name="transcript-time"),
         rx.cond(line["speaker"] != "", rx.badge(line["speaker"], variant="soft")),
         rx.text(line["text"], size="2"),
-        align="start", spacing="2", class_name="transcript-line",
+        align="start", spacing="2", class_name="transcript-line", cursor="pointer", role="button", tab_index=0,
+        custom_attrs={"data-seek": line["at"]},  # assets/meetings.js plays the recording from here
     )
 
 
@@ -183,6 +184,9 @@ def _transcript() -> rx.Component:
               for fmt, label in (("txt", "TXT"), ("srt", "SRT"), ("vtt", "WebVTT"))),
             width="100%", align="center", wrap="wrap",
         ),
+        rx.cond(MeetingState.audio_url != "",
+                rx.el.audio(src=MeetingState.audio_url, controls=True, preload="metadata", id="meeting-audio",
+                            width="100%", aria_label=t("The recording"))),
         rx.cond(MeetingState.notice != "", rx.text(MeetingState.notice, size="2", role="status", id="meeting-notice")),
         rx.cond(MeetingState.lines.length() > 0,
                 rx.vstack(rx.foreach(MeetingState.lines, _line), spacing="1", width="100%", id="transcript"),

@@ -12,7 +12,7 @@ import reflex as rx
 from openfyxer.core.db import session_scope
 from openfyxer.core.errors import NotFound
 from openfyxer.models.meeting import Meeting, progress
-from openfyxer.services.meetings import export, recordings
+from openfyxer.services.meetings import export, playback, recordings
 from openfyxer.services.meetings.audio import SAMPLE_RATE
 from openfyxer.ui.state.mail import MailState
 from openfyxer.ui.state.meetings import duration, status_label
@@ -27,6 +27,7 @@ class MeetingState(MailState):
     linked_id: str = ""
     linked: dict = {}  # title, when, attendees
     notice: str = ""
+    audio_url: str = ""  # the player's source: the API's audio route with a playback key (no header needed)
 
     @rx.var
     def meeting_id(self) -> str:
@@ -50,6 +51,9 @@ class MeetingState(MailState):
         self.meeting, self.lines, self.plain, self.notice, self.found = {}, [], "", "", False
         self._read()
         self.found = True
+        # Made once per visit: a new key on every live redraw would make the player load again.
+        self.audio_url = (f"/api/v1/meetings/{self._id()}/audio?key={playback.key_for(self._id(), uuid.UUID(self._user_id))}"
+                          if self.meeting.get("status") != "failed" else "")
 
     def _live(self) -> None:
         if self.found:
@@ -78,8 +82,8 @@ class MeetingState(MailState):
                         "status_label": status_label(self, m.status, percent), "error": m.error or ""}
 
     def _show_transcript(self, segments: list, *, long: bool) -> None:
-        self.lines = [{"time": export.clock(s.start_s, hours=long), "speaker": s.speaker or "", "text": s.text.strip()}
-                      for s in segments if s.text.strip()]
+        self.lines = [{"time": export.clock(s.start_s, hours=long), "speaker": s.speaker or "", "text": s.text.strip(),
+                       "at": f"{s.start_s:.2f}"} for s in segments if s.text.strip()]
         self.plain = export.to_text(segments)
 
     def _language(self, code: str | None) -> str:

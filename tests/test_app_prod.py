@@ -67,7 +67,9 @@ def app(dovecot) -> Iterator[RunningApp]:  # noqa: ANN001
     # OAuth redirect; Microsoft's is left unconfigured, to show how that is reported.
     running = start_app({"OPENFYXER_RATE_LIMIT_PER_MINUTE": "1000000", "OPENFYXER_TLS_CA_FILE": str(dovecot.cert_path),
                          "OPENFYXER_GOOGLE_CLIENT_ID": "ui-test-client.apps.googleusercontent.com",
-                         "OPENFYXER_GOOGLE_CLIENT_SECRET": "ui-test-secret"})
+                         "OPENFYXER_GOOGLE_CLIENT_SECRET": "ui-test-secret",
+                         # Who spoke: a plug-in telling espeak-ng's voices apart (no diarizer runs by default).
+                         "OPENFYXER_DIARIZER": "tests.diarizer_plugin:by_pitch"})
     try:
         yield running
     finally:
@@ -1555,6 +1557,15 @@ def test_a_meeting_is_uploaded_transcribed_read_downloaded_and_deleted(app: Runn
         expect(transcript).to_contain_text(word)
     expect(page.locator(".transcript-time").first).to_have_text(re.compile(r"^\d\d:\d\d$"))
     expect(page.locator("#meeting-minutes")).to_be_visible()
+
+    # The plug-in labelled the one voice; the label is renamed to the person.
+    page.reload()
+    expect(page.locator("#meeting-speakers")).to_contain_text("Speaker 1")
+    wait_hydrated(page, "#meeting-speakers input[name=name]")
+    page.fill("#meeting-speakers input[name=name]", "Dan Matei")
+    page.locator("#meeting-speakers button[type=submit]").click()
+    expect(page.locator("#meeting-notice")).to_contain_text("Speaker 1 is now Dan Matei")
+    expect(page.locator("#transcript")).to_contain_text("Dan Matei")
 
     wait_hydrated(page, "#meeting-event")
     option = page.locator("#meeting-event option", has_text="Weekly review with Dan")

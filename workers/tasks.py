@@ -16,7 +16,7 @@ from openfyxer.services.assistant import processing
 from openfyxer.services.calendar import accounts as calendars, sync as calendar_sync
 from openfyxer.services.knowledge import calendar_index, indexing, meeting_index
 from openfyxer.services.mail import accounts, mailactions, outbox, sync
-from openfyxer.services.meetings import recordings, transcribe
+from openfyxer.services.meetings import recordings, speakers, transcribe
 from openfyxer.services.notify import deliver as notify_deliver, digest, followups
 
 
@@ -52,7 +52,8 @@ DEADLINES: dict[str, float] = {
     "transcribe_meeting": 30 * MINUTE,
     "resume_meetings": 1 * MINUTE,
     "forget_meeting": 2 * MINUTE,
-    "index_meeting": 15 * MINUTE,  # a long meeting's chunks embedded on the CPU
+    "index_meeting": 15 * MINUTE,
+    "diarize_meeting": 30 * MINUTE,  # a plug-in's model over the whole recording  # a long meeting's chunks embedded on the CPU
     "unindex_meeting": 2 * MINUTE,
     "index_meetings": 2 * MINUTE,  # one store listing per user; the work is in the jobs it declares
 }
@@ -172,6 +173,11 @@ def resume_meetings() -> int:
 
 def forget_meeting(meeting_id: str) -> bool:
     return recordings.forget_files(meeting_id=_id(meeting_id))
+
+
+def diarize_meeting(meeting_id: str) -> str:
+    """Who spoke when, by the configured plug-in (services/meetings/speakers.py)."""
+    return speakers.diarize_meeting(meeting_id=_id(meeting_id))
 
 
 def index_meeting(meeting_id: str) -> str:

@@ -81,6 +81,8 @@ class Settings(BaseSettings):
     max_meeting_mb: int = Field(500, ge=1, le=10240)
     max_meeting_minutes: int = Field(240, ge=1, le=1440)
     whisper_model: str = ""
+    # A speaker-diarization plug-in, "package.module:function" (services/meetings/speakers.py); empty: none.
+    diarizer: str = ""
 
     secret_key: str = DEV_SECRET_KEY
     # "kid:base64key,kid:base64key": the first key encrypts, all of them decrypt.

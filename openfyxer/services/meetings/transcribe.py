@@ -17,6 +17,7 @@ import uuid
 import numpy as np
 from sqlmodel import Session, select
 
+from openfyxer.core.config import get_settings
 from openfyxer.core.db import session_scope
 from openfyxer.core.errors import OpenFyxerError
 from openfyxer.core.later import later
@@ -116,6 +117,8 @@ def _finish(meeting_id: uuid.UUID) -> str:
         meeting.transcript = "\n".join(seg.text for seg in recordings.segments(s, meeting_id))
         meeting.status, meeting.transcribed_at = "done", utcnow()
         later(s, "index_meeting", meeting_id, owner=meeting.user_id)  # its transcript into the knowledge store
+        if get_settings().diarizer:
+            later(s, "diarize_meeting", meeting_id, owner=meeting.user_id)  # who spoke, by the plug-in
         return meeting.status
 
 

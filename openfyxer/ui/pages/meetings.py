@@ -139,6 +139,29 @@ def _facts() -> rx.Component:
     )
 
 
+def _speaker(label: str) -> rx.Component:
+    return rx.form(
+        rx.hstack(
+            rx.badge(label, variant="soft"),
+            rx.el.input(type="hidden", name="label", value=label),
+            rx.input(name="name", placeholder=t("Who is it?"), list="meeting-people", size="1", required=True,
+                     aria_label=t("Who this speaker is"), max_length=100),
+            rx.button(t("Rename"), size="1", variant="soft", type="submit"),
+            align="center", spacing="2", wrap="wrap"),
+        on_submit=MeetingState.rename_speaker, reset_on_submit=True, class_name="speaker-rename",
+    )
+
+
+def _speakers() -> rx.Component:
+    """Shown when a diarization plug-in labelled the lines (none runs by default: services/meetings/speakers)."""
+    return rx.cond(MeetingState.speaker_list.length() > 0, rx.vstack(
+        rx.heading(t("Speakers"), size="3", as_="h3"),
+        rx.el.datalist(rx.foreach(MeetingState.people, lambda p: rx.el.option(value=p)), id="meeting-people"),
+        rx.foreach(MeetingState.speaker_list, _speaker),
+        spacing="2", width="100%", id="meeting-speakers",
+    ))
+
+
 def _event_link() -> rx.Component:
     return rx.vstack(
         rx.heading(t("Calendar event"), size="3", as_="h3"),
@@ -212,7 +235,7 @@ def meeting_page() -> rx.Component:
         _error(MeetingState),
         rx.link(t("← All meetings"), href="/meetings", size="2", id="back-to-meetings"),
         rx.cond(MeetingState.found, rx.vstack(
-            _facts(), rx.divider(), _event_link(), rx.divider(), _minutes(), rx.divider(), _transcript(),
+            _facts(), rx.divider(), _event_link(), _speakers(), rx.divider(), _minutes(), rx.divider(), _transcript(),
             spacing="4", width="100%", max_width="900px", padding_top="1em",
         )),
     )

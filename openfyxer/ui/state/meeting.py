@@ -12,7 +12,7 @@ import reflex as rx
 from openfyxer.core.db import session_scope
 from openfyxer.core.errors import NotFound
 from openfyxer.models.meeting import Meeting, progress
-from openfyxer.services.meetings import export, playback, recordings
+from openfyxer.services.meetings import export, playback, recordings, speakers
 from openfyxer.services.meetings.audio import SAMPLE_RATE
 from openfyxer.ui.state.mail import MailState
 from openfyxer.ui.state.meetings import duration, status_label
@@ -27,6 +27,8 @@ class MeetingState(MailState):
     linked_id: str = ""
     linked: dict = {}  # title, when, attendees
     notice: str = ""
+    speaker_list: list[str] = []  # labels a diarization plug-in gave, as they stand
+    people: list[str] = []  # the linked event's attendees, offered as speakers' names
     audio_url: str = ""  # the player's source: the API's audio route with a playback key (no header needed)
 
     @rx.var
@@ -70,6 +72,8 @@ class MeetingState(MailState):
             self._show_transcript(segments, long=m.samples / SAMPLE_RATE >= 3600)
             self.event_options = [[str(e.id), f"{e.title or self._t('(no title)')} · {self._when(e.start_time)}"]
                                   for e in near]
+            self.speaker_list = speakers.labels(db, m.id)
+            self.people = list(linked.attendees or []) if linked else []
             self.linked_id = str(linked.id) if linked else ""
             self.linked = {"title": linked.title or self._t("(no title)"), "when": self._span(linked),
                            "attendees": ", ".join(linked.attendees or [])} if linked else {}
@@ -122,6 +126,14 @@ class MeetingState(MailState):
             return None
         media, ext = export.FORMATS[fmt]
         return rx.download(data=got[1], filename=export.filename(got[0], ext), mime_type=f"{media};charset=utf-8")
+
+    def rename_speaker(self, form: dict) -> None:
+        self.error, self.notice = "", ""
+        label, name = str(form.get("label") or ""), str(form.get("name") or "")
+        if self._attempt(lambda db: speakers.rename(db, user=self._user(db), meeting_id=self._id(), label=label,
+                                                    name=name, ip=self.router.session.client_ip)) is not None:
+            self.notice = self._t("{label} is now {name}.", label=label, name=" ".join(name.split()))
+        self._read()
 
     def copied(self) -> None:
         self.notice = self._t("The transcript is copied.")

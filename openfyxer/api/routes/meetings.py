@@ -6,7 +6,7 @@ import uuid
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, File, Form, Query, UploadFile, status
-from fastapi.responses import PlainTextResponse, Response
+from fastapi.responses import Response
 
 from openfyxer.api.deps import DB, CurrentCaller
 from openfyxer.api.schemas import ERRORS, ErrorOut, InvalidOut
@@ -55,7 +55,7 @@ def get_meeting(meeting_id: uuid.UUID, caller: CurrentCaller, db: DB) -> Meeting
     return MeetingDetail(**MeetingPublic.of(meeting).model_dump(), segments=segments)
 
 
-@router.get("/{meeting_id}/transcript", response_class=PlainTextResponse, responses=_TRANSCRIPT)
+@router.get("/{meeting_id}/transcript", response_class=Response, responses=_TRANSCRIPT)
 def get_transcript(meeting_id: uuid.UUID, caller: CurrentCaller, db: DB,
                    format: Annotated[Literal["txt", "srt", "vtt"], Query()] = "txt") -> Response:  # noqa: A002
     """The transcript as a file: `txt` (one "[mm:ss] text" line per segment), `srt` or `vtt`. While the

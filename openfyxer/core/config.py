@@ -81,6 +81,12 @@ class Settings(BaseSettings):
     max_meeting_mb: int = Field(500, ge=1, le=10240)
     max_meeting_minutes: int = Field(240, ge=1, le=1440)
     whisper_model: str = ""
+    # Meeting minutes: the context a server's model (Ollama, an OpenAI-compatible server, a cloud
+    # provider) is assumed to have when the transcript is cut into parts for it (the embedded model's
+    # is local_model_context); and at most how many tokens the model writes for one part, which
+    # bounds a small model that loops.
+    minutes_context_tokens: int = Field(4096, ge=1024, le=200_000)
+    minutes_max_tokens: int = Field(450, ge=64, le=4096)
 
     secret_key: str = DEV_SECRET_KEY
     # "kid:base64key,kid:base64key": the first key encrypts, all of them decrypt.

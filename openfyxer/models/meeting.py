@@ -93,12 +93,16 @@ class MeetingPublic(BaseModel):
     language: str | None
     created_at: datetime
     transcribed_at: datetime | None
+    started_at: datetime | None = None
+    minutes_status: str = "none"  # none | summarizing | done | failed
+    follow_up_draft_id: uuid.UUID | None = None
 
     @classmethod
     def of(cls, m: Meeting) -> "MeetingPublic":
         return cls(id=m.id, title=m.title, filename=m.filename, file_size=m.file_size, status=m.status, error=m.error,
                    duration_s=round(m.samples / SAMPLE_RATE, 3), progress=progress(m), language=m.language,
-                   created_at=m.created_at, transcribed_at=m.transcribed_at)
+                   created_at=m.created_at, transcribed_at=m.transcribed_at, started_at=m.started_at,
+                   minutes_status=m.minutes_status, follow_up_draft_id=m.follow_up_draft_id)
 
 
 def progress(m: Meeting) -> float:
@@ -116,6 +120,10 @@ class SegmentOut(BaseModel):
 
 class MeetingDetail(MeetingPublic):
     segments: list[SegmentOut]
+    attendees: list[dict] = []  # [{"name", "email"}]
+    minutes: dict | None = None  # models/meeting_minutes.Minutes, as stored
+    minutes_error: str | None = None
+    minutes_edited: bool = False
 
 
 class MeetingList(BaseModel):

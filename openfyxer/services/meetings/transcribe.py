@@ -22,7 +22,7 @@ from openfyxer.core.later import later
 from openfyxer.integrations import whisper
 from openfyxer.models.meeting import Meeting, TranscriptSegment
 from openfyxer.models.types import utcnow
-from openfyxer.services.meetings import recordings
+from openfyxer.services.meetings import minutes, recordings
 from openfyxer.services.meetings.audio import SAMPLE_RATE
 
 log = logging.getLogger(__name__)
@@ -99,6 +99,7 @@ def _finish(meeting_id: uuid.UUID) -> str:
             return "gone"
         meeting.transcript = "\n".join(seg.text for seg in recordings.segments(s, meeting_id))
         meeting.status, meeting.transcribed_at = "done", utcnow()
+        minutes.on_transcribed(s, meeting)
         return meeting.status
 
 

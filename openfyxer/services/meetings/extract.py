@@ -1,0 +1,94 @@
+"""What the model wrote about one part of a transcript, read by code.
+
+The model answers in lines ("DECISION: ... [12, 14]"); each line is read on its own, so one garbled
+line costs that line, not the part. A finding must cite transcript lines of the part it was shown:
+numbers outside it are dropped, and a finding left citing none is dropped too. A small model that
+loops writes the same line again and again: repeats count once, and each kind is capped."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+
+KINDS = {"summary": "summary", "rezumat": "summary", "point": "summary", "decision": "decision",
+         "decizie": "decision", "decizia": "decision", "action": "action", "actiune": "action", "todo": "action",
+         "question": "question", "intrebare": "question", "open question": "question"}
+CAPS = {"summary": 8, "decision": 8, "action": 10, "question": 8}
+_KIND_WORDS = "|".join(sorted(KINDS, key=len, reverse=True))
+_LINE = re.compile(r"^[\s*#>\-•\d.)]*(" + _KIND_WORDS + r")[a-z ]*\**\s*[:\-–]\**\s*(.+)$", re.I)
+CITE = re.compile(r"[\[(]((?:lines?\s*)?\d{1,6}(?:\s*(?:[,;]|-|–|and|si)\s*\d{1,6})*)[\])]", re.I)
+_FIELD = re.compile(r"^\s*(owner|responsabil|who|cine|due|termen|when|cand)\s*[:=]\s*(.*)$", re.I)
+_NONE = {"", "?", "-", "none", "unknown", "n/a", "na", "nobody", "niciunul", "nimeni", "necunoscut", "tbd"}
+MAX_TEXT = 400
+MAX_RANGE = 40  # "[3-900]" is no citation
+
+
+@dataclass
+class Finding:
+    kind: str
+    text: str
+    segments: set[int] = field(default_factory=set)  # 0-based transcript line indexes
+    owner: str | None = None
+    due_words: str | None = None
+
+
+def fold(text: str) -> str:
+    text = unicodedata.normalize("NFKD", (text or "").lower())
+    return "".join(c for c in text if not unicodedata.combining(c))
+
+
+def numbers(group: str) -> list[int]:
+    out: list[int] = []
+    for piece in re.split(r"[,;]|\band\b|\bsi\b", re.sub(r"lines?", "", group, flags=re.I)):
+        bounds = [int(n) for n in re.findall(r"\d+", piece)]
+        if len(bounds) == 2 and 0 <= bounds[1] - bounds[0] <= MAX_RANGE:
+            out.extend(range(bounds[0], bounds[1] + 1))
+        elif len(bounds) == 1:
+            out.append(bounds[0])
+    return out
+
+
+def _value(text: str | None) -> str | None:
+    text = (text or "").strip().strip(".\"'*")
+    return None if fold(text) in _NONE else text[:200]
+
+
+def parse(reply: str, *, first: int, end: int) -> tuple[list[Finding], int]:
+    """Findings citing lines first..end-1 (0-based; the model saw them numbered from first + 1), and
+    how many finding lines were dropped for citing nothing of the part."""
+    found: list[Finding] = []
+    seen: set[tuple[str, str]] = set()
+    dropped = 0
+    for raw in (reply or "").splitlines():
+        m = _LINE.match(fold(raw))
+        if not m:
+            continue
+        kind = KINDS[m.group(1).lower().strip()]
+        body = raw[len(raw) - len(m.group(2)):]  # the same span, with its diacritics kept
+        cited = {n - 1 for g in CITE.findall(body) for n in numbers(g)}
+        body = CITE.sub("", body).strip()
+        segments = {n for n in cited if first <= n < end}
+        owner = due = None
+        if kind == "action":
+            what, *fields = body.split("|")
+            for f in fields:
+                if fm := _FIELD.match(f):
+                    value = _value(fm.group(2))
+                    if fold(fm.group(1)) in ("owner", "responsabil", "who", "cine"):
+                        owner = value
+                    else:
+                        due = value
+            body = what
+        text = " ".join(body.strip(" .;:-*").split())[:MAX_TEXT]
+        if not text or fold(text) in _NONE:
+            continue
+        if not segments:
+            dropped += 1
+            continue
+        key = (kind, fold(text))
+        if key in seen or sum(f.kind == kind for f in found) >= CAPS[kind]:
+            continue
+        seen.add(key)
+        found.append(Finding(kind, text, segments, owner, due))
+    return found, dropped

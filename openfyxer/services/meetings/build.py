@@ -82,9 +82,9 @@ def minutes(job: Job, plan: list[Part], done: dict, *, budget: int, max_tokens: 
                                    t1=clock(job.times[p.end - 1][1]), why=done[str(i)].get("error", "?"))
              for i, p in enumerate(plan) if not done[str(i)]["ok"]]
     points = [f for f in merged if f.kind == "summary"]
-    summary, wrote = condense.summarize(job.choice, points, title=job.title, language=job.language, budget=budget,
+    summary, whole = condense.summarize(job.choice, points, title=job.title, language=job.language, budget=budget,
                                         max_tokens=max_tokens, use_cache=not job.fresh)
-    if points and not wrote:
+    if not whole:
         notes.append(_NO_SHORT[lang])
     addresses = {a["email"].lower() for a in job.attendees if a.get("email")}
     day = due.meeting_day(job.started_at, job.zone)

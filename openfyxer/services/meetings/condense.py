@@ -64,16 +64,17 @@ def _ask(choice: llm.Choice, group: list[Finding], *, title: str, language: str,
 
 def summarize(choice: llm.Choice, notes: list[Finding], *, title: str, language: str, budget: int,
               max_tokens: int, use_cache: bool = True) -> tuple[list[Finding], bool]:
-    """The summary's sentences, and whether the model wrote them (False: the notes stand in for them)."""
-    level, wrote = notes, False
+    """The summary's sentences, and False when some notes had to stand in for sentences the model
+    could not write."""
+    level, whole = notes, True
     while len(level) > SHORT:
         out: list[Finding] = []
         for group in _pack(level, budget):
             found = _ask(choice, group, title=title, language=language, limit=budget + 1000, max_tokens=max_tokens,
                          use_cache=use_cache)
             out.extend(found if found is not None else group)
-            wrote = wrote or found is not None
+            whole = whole and found is not None
         if len(out) >= len(level):  # nothing condensed this round: another would do no better
-            return out, wrote
+            return out, whole
         level = out
-    return level, wrote or level is not notes
+    return level, whole

@@ -407,27 +407,31 @@ def small_model():
     server.stop()
 
 
-@pytest.mark.parametrize("language", ["en", "ro"])
-def test_the_packaged_small_model_runs_the_whole_path(sqlite_url, small_model, monkeypatch, language):
-    """GIVEN SmolLM2 (the smallest packaged model) behind a real server and a transcript with an injection
-    line WHEN the minutes run THEN the job ends (done, or failed with a reason), within two requests per part
-    and a few for the summary, and whatever it kept cites only real lines at their real times."""
-    apply_env(monkeypatch, llm_base_url=small_model.url + "/v1", llm_model="smollm2-135m",
-              llm_cache_ttl_seconds="0", minutes_context_tokens="1024")
+@pytest.mark.parametrize(("language", "where"), [("en", "server"), ("ro", "embedded")])
+def test_the_packaged_small_model_runs_the_whole_path(sqlite_url, small_model, monkeypatch, language, where):
+    """GIVEN SmolLM2 (the smallest packaged model), behind a real server or embedded in the process (where the
+    answer is started in the form), and a transcript with an injection line WHEN the minutes run THEN the job
+    ends (done, or failed with a reason) within two requests per part and a few for the summary, and whatever
+    it kept cites only real lines at their real times."""
+    apply_env(monkeypatch, llm_cache_ttl_seconds="0", minutes_max_tokens="96")
+    if where == "server":
+        apply_env(monkeypatch, llm_base_url=small_model.url + "/v1", llm_model="smollm2-135m")
     small_model.requests.clear()
     user_id = user_with_account()
     ro = ["Bun, bugetul rămâne la patruzeci de mii.", "Maria, poți trimite factura până vineri?",
           "Sigur, o trimit mâine.", "Încă nu știm cine găzduiește atelierul."]
-    lines = (ro if language == "ro" else [INVOICE, *FILLER[:4]]) * 6 + [INJECTION]
+    lines = (ro if language == "ro" else [INVOICE, *FILLER[:4]]) * 3 + [INJECTION]
     meeting_id = add_meeting(user_id, lines, language=language)
     started = time.perf_counter()
     status = minutes.summarize_meeting(meeting_id=meeting_id)
     seconds = time.perf_counter() - started
     meeting, m = read_minutes(meeting_id)
-    n_parts = len(parts.plan(lines, parts.budget_chars(1024, 450)))
     assert status in ("done", "failed") and meeting.minutes_status == status
-    assert len(small_model.requests) <= 2 * n_parts + 4, (len(small_model.requests), n_parts)
+    assert status == "done" or meeting.minutes_error.startswith("minutes failed:")
+    if where == "server":
+        assert 1 <= len(small_model.requests) <= 2 + 2, len(small_model.requests)  # one part, and the summary's
     for item in [*m.summary, *m.decisions, *m.action_items, *m.questions]:
         assert item.segments and all(0 <= i < len(lines) for i in item.segments)
-        assert all(c.start_s == i * 5.0 for c, i in zip(item.cites, sorted(item.segments)[:1]))
-    print(f"{language}: {status}, {len(small_model.requests)} requests for {n_parts} parts in {seconds:.1f}s")
+        assert item.cites[0].start_s == min(item.segments) * 5.0
+        assert item.owner_email is None if hasattr(item, "owner_email") and "cfo" in item.text.lower() else True
+    print(f"{language}/{where}: {status} in {seconds:.1f}s: {m.model_dump_json()[:600]}")

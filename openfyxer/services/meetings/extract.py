@@ -18,10 +18,16 @@ CAPS = {"summary": 8, "decision": 8, "action": 10, "question": 8}
 _KIND_WORDS = "|".join(sorted(KINDS, key=len, reverse=True))
 _LINE = re.compile(r"^[\s*#>\-•\d.)]*(" + _KIND_WORDS + r")[a-z ]*\**\s*[:\-–]\**\s*(.+)$", re.I)
 CITE = re.compile(r"[\[(]((?:lines?\s*)?\d{1,6}(?:\s*(?:[,;]|-|–|and|si)\s*\d{1,6})*)[\])]", re.I)
+_CUT = re.compile(r"\s*[\[(][\d\s,;\-–]*$")  # a citation the length limit cut off mid-way
 _FIELD = re.compile(r"^\s*(owner|responsabil|who|cine|due|termen|when|cand)\s*[:=]\s*(.*)$", re.I)
 _NONE = {"", "?", "-", "none", "unknown", "n/a", "na", "nobody", "niciunul", "nimeni", "necunoscut", "tbd"}
 MAX_TEXT = 400
 MAX_RANGE = 40  # "[3-900]" is no citation
+# A small model often cites nothing, or every line it was shown. Then code cites: the lines of the part
+# that share at least this many content words with the finding, the best few; none such, no finding.
+SHARED = 2
+BROAD = 6
+BEST = 3
 
 
 @dataclass
@@ -54,9 +60,26 @@ def _value(text: str | None) -> str | None:
     return None if fold(text) in _NONE else text[:200]
 
 
-def parse(reply: str, *, first: int, end: int) -> tuple[list[Finding], int]:
+def _content(text: str) -> set[str]:
+    return {w for w in re.findall(r"\w+", fold(text)) if len(w) >= 4}
+
+
+def ground(text: str, cited: set[int], texts: list[str], first: int) -> set[int]:
+    """The lines a finding rests on: those it cites, unless it cites none or too many to mean anything,
+    then the lines that share the most content words with it (at least SHARED)."""
+    if cited and len(cited) < BROAD:
+        return cited
+    words = _content(text)
+    pool = sorted(cited) if cited else range(first, first + len(texts))
+    scored = sorted(((len(words & _content(texts[i - first])), i) for i in pool), key=lambda x: (-x[0], x[1]))
+    best = {i for n, i in scored[:BEST] if n >= SHARED}
+    return best or (cited if len(cited) < BROAD * 2 else set())
+
+
+def parse(reply: str, *, first: int, end: int, texts: list[str] | None = None) -> tuple[list[Finding], int]:
     """Findings citing lines first..end-1 (0-based; the model saw them numbered from first + 1), and
-    how many finding lines were dropped for citing nothing of the part."""
+    how many finding lines were dropped for citing nothing of the part. With the part's `texts`, a
+    finding that cites nothing or everything is cited by code (`ground`)."""
     found: list[Finding] = []
     seen: set[tuple[str, str]] = set()
     dropped = 0
@@ -67,7 +90,7 @@ def parse(reply: str, *, first: int, end: int) -> tuple[list[Finding], int]:
         kind = KINDS[m.group(1).lower().strip()]
         body = raw[len(raw) - len(m.group(2)):]  # the same span, with its diacritics kept
         cited = {n - 1 for g in CITE.findall(body) for n in numbers(g)}
-        body = CITE.sub("", body).strip()
+        body = _CUT.sub("", CITE.sub("", body)).strip()
         segments = {n for n in cited if first <= n < end}
         owner = due = None
         if kind == "action":
@@ -83,6 +106,8 @@ def parse(reply: str, *, first: int, end: int) -> tuple[list[Finding], int]:
         text = " ".join(body.strip(" .;:-*").split())[:MAX_TEXT]
         if not text or fold(text) in _NONE:
             continue
+        if texts is not None:
+            segments = ground(text, segments, texts, first)
         if not segments:
             dropped += 1
             continue

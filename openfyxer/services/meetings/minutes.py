@@ -141,7 +141,7 @@ def _extract(job: Job, part: parts.Part, *, budget: int, max_tokens: int) -> dic
             error, text = e.message, ""
             continue
         text = answer.text
-        found, dropped = extract.parse(text, first=part.first, end=part.end)
+        found, dropped = extract.parse(text, first=part.first, end=part.end, texts=job.texts[part.first:part.end])
         if found:
             return {"ok": True, "dropped": dropped, "model": answer.model,
                     "findings": [{"kind": f.kind, "text": f.text, "segments": sorted(f.segments), "owner": f.owner,

@@ -435,3 +435,22 @@ def test_the_packaged_small_model_runs_the_whole_path(sqlite_url, small_model, m
         assert item.cites[0].start_s == min(item.segments) * 5.0
         assert item.owner_email is None if hasattr(item, "owner_email") and "cfo" in item.text.lower() else True
     print(f"{language}/{where}: {status} in {seconds:.1f}s: {m.model_dump_json()[:600]}")
+
+
+def test_romanian_minutes_read_in_romanian_by_code():
+    """GIVEN Romanian minutes WHEN the follow-up's lines and the notification are written THEN the section
+    names, the owner placeholder and the dates are Romanian, written by code; the prompt asks for Romanian."""
+    from openfyxer.models.meeting_minutes import ActionItem, Item
+    from openfyxer.services.notify import render
+
+    m = Minutes(language="ro", summary=[Item(text="Bugetul a fost discutat.")],
+                action_items=[ActionItem(text="Trimite factura", owner_name="Maria", due=date(2026, 12, 4)),
+                              ActionItem(text="Rezervă sala")])
+    lines = followup.body_lines(m, "ro")
+    assert "Rezumat:" in lines and "Sarcini:" in lines
+    assert "• Trimite factura — Maria — până vineri, 4 decembrie 2026" in lines
+    assert "• Rezervă sala — responsabil de stabilit — fără termen" in lines
+    shown = render.message("meeting_summary", {"title": "Revizie", "decisions": 1, "action_items": 2}, "ro")
+    assert shown.title == "Minuta e gata: Revizie" and shown.lines[0].startswith("1 decizii, 2 sarcini")
+    asked = prompts.minutes_messages(title="t", lines=["[1] Bun."], language="ro", limit=100, first=1, last=1)
+    assert "in Romanian" in asked[-1]["content"] and "SUMMARY:" in asked[2]["content"]

@@ -358,6 +358,45 @@ def test_follow_up_draft_lists_every_item_goes_to_attendees_once(client, scripte
     assert "Thank you all for a productive meeting." in d.content and "Decisions:" in d.content
     assert client.post(f"/api/v1/drafts/{d.id}/send", headers=h).status_code == 202
     assert client.post(f"/api/v1/meetings/{uuid.uuid4()}/follow-up", headers=h).status_code == 404
+    reminded = [client.post(f"/api/v1/meetings/{meeting_id}/items/0/remind", headers=h) for _ in range(2)]
+    assert reminded[0].status_code == 200, reminded[0].text
+    assert reminded[0].json()["id"] == reminded[1].json()["id"]
+    assert reminded[0].json()["due_at"].startswith("2026-12-04T07:00")  # 09:00 in Bucharest
+    assert client.post(f"/api/v1/meetings/{meeting_id}/items/9/remind", headers=h).status_code == 404
+
+
+def test_a_linked_calendar_event_gives_attendees_and_start(client):
+    """GIVEN a calendar event with two attendees, one known by name from the user's mail WHEN the meeting is
+    linked to it THEN its attendees (named where the mail names them) and its start are the meeting's; typed
+    attendees replace them; another user's event is a 404."""
+    from openfyxer.models.calendar import CalendarEvent
+
+    h = bearer(signed_up(client))
+    with session_scope() as s:
+        user = s.exec(select(User)).one()
+        _, account = make_user_account(s, user=user)
+        add_email(s, account, sender="maria.ionescu@client.example", sender_name="Maria Ionescu")
+        event = CalendarEvent(user_id=user.id, provider="caldav", uid="ev1", title="Quarterly review",
+                              start_time=datetime(2026, 12, 1, 8, tzinfo=UTC), end_time=datetime(2026, 12, 1, 9,
+                                                                                                 tzinfo=UTC),
+                              attendees=["maria.ionescu@client.example", "dan@partner.example"],
+                              organizer="ana.pop@example.com")
+        s.add(event)
+        s.flush()
+        event_id, user_id = event.id, user.id
+    meeting_id = add_meeting(user_id, list(FILLER), attendees=[])
+    r = client.patch(f"/api/v1/meetings/{meeting_id}", headers=h, json={"calendar_event_id": str(event_id)})
+    assert r.status_code == 200, r.text
+    assert r.json()["started_at"].startswith("2026-12-01T08:00")
+    got = client.get(f"/api/v1/meetings/{meeting_id}", headers=h).json()
+    assert got["attendees"] == [{"name": "Maria Ionescu", "email": "maria.ionescu@client.example"},
+                                {"name": "", "email": "dan@partner.example"},
+                                {"name": "", "email": "ana.pop@example.com"}]
+    r = client.patch(f"/api/v1/meetings/{meeting_id}", headers=h, json={"attendees": [{"name": "Zoe"}]})
+    assert client.get(f"/api/v1/meetings/{meeting_id}", headers=h).json()["attendees"] == [
+        {"name": "Zoe", "email": None}]
+    other = bearer(signed_up(client, "eve@example.com"))
+    assert client.patch(f"/api/v1/meetings/{meeting_id}", headers=other, json={"title": "x"}).status_code == 404
 
 
 def test_minutes_notify_once_and_an_action_item_reminds_once(sqlite_url, scripted, monkeypatch):

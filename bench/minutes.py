@@ -22,6 +22,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+os.environ.setdefault("OPENFYXER_ENV_FILE", os.devnull)  # a developer's .env does not change the measurement
+os.environ.setdefault("OPENFYXER_ENVIRONMENT", "test")
 TALK = ("We went through the quarterly numbers for the northern region and they look better than expected.",
         "Sales were slightly up compared with last quarter, mostly thanks to the new retail partners.",
         "Costs for the warehouse are still higher than planned, because of the extra shifts in November.",

@@ -299,6 +299,12 @@ MINUTES_EXAMPLES = {
 }
 
 
+def minutes_example_findings(language: str) -> list[str]:
+    """The worked example's findings, as text: what a finding copied from it would say."""
+    answer = MINUTES_EXAMPLES.get(language, ("", ""))[1]
+    return [re.sub(r"\[.*?\]|\|.*$", "", line.split(":", 1)[-1]).strip() for line in answer.splitlines()]
+
+
 def transcript_block(title: str, lines: list[str], limit: int) -> str:
     """Numbered transcript lines as untrusted data, defused like an email body."""
     return untrusted("the meeting's recording", title, "\n".join(lines), limit=limit)

@@ -46,6 +46,15 @@ _NO_SHORT = {"en": "The short summary could not be written: the notes of each pa
              "ro": "Rezumatul scurt nu a putut fi scris: sunt afișate notele fiecărei părți."}
 
 
+_NO_SPEECH = {"en": "The recording holds no speech to take minutes of.",
+              "ro": "Înregistrarea nu conține vorbire din care să se facă o minută."}
+
+
+def empty(job: Job) -> Minutes:
+    return Minutes(language=job.language, notes=[_NO_SPEECH.get(job.language, _NO_SPEECH["en"])],
+                   generated_at=datetime.now(UTC))
+
+
 def clock(seconds: float) -> str:
     s = int(seconds)
     return f"{s // 3600}:{s % 3600 // 60:02d}:{s % 60:02d}" if s >= 3600 else f"{s // 60}:{s % 60:02d}"

@@ -76,10 +76,20 @@ def ground(text: str, cited: set[int], texts: list[str], first: int) -> set[int]
     return best or (cited if len(cited) < BROAD * 2 else set())
 
 
-def parse(reply: str, *, first: int, end: int, texts: list[str] | None = None) -> tuple[list[Finding], int]:
+def copied(text: str, cited_text: str, examples: list[str]) -> bool:
+    """A small model's other habit: the worked example's findings, word for word, on lines that do not
+    say them. Those are dropped; the same words where the lines say them are kept."""
+    mine = _content(text)
+    return any(mine and len(mine & _content(e)) / len(mine | _content(e)) >= 0.6 for e in examples) \
+        and len(mine & _content(cited_text)) < SHARED
+
+
+def parse(reply: str, *, first: int, end: int, texts: list[str] | None = None,
+          examples: list[str] = ()) -> tuple[list[Finding], int]:
     """Findings citing lines first..end-1 (0-based; the model saw them numbered from first + 1), and
     how many finding lines were dropped for citing nothing of the part. With the part's `texts`, a
-    finding that cites nothing or everything is cited by code (`ground`)."""
+    finding that cites nothing or everything is cited by code (`ground`), and one copied from the
+    worked example (`examples`, its findings' texts) is dropped."""
     found: list[Finding] = []
     seen: set[tuple[str, str]] = set()
     dropped = 0
@@ -108,7 +118,8 @@ def parse(reply: str, *, first: int, end: int, texts: list[str] | None = None) -
             continue
         if texts is not None:
             segments = ground(text, segments, texts, first)
-        if not segments:
+        if not segments or (texts is not None and copied(text, " ".join(texts[i - first] for i in segments),
+                                                          list(examples))):
             dropped += 1
             continue
         key = (kind, fold(text))

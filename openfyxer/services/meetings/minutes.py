@@ -107,6 +107,8 @@ def _run(job: Job, stop_after: int | None) -> str:
     plan = parts.plan(job.texts, budget)
     key = f"{len(job.texts)}:{budget}:{job.choice.label}"
     done: dict = dict(job.work.get("parts") or {}) if job.work.get("key") == key else {}
+    if not plan:  # a recording that held no words: minutes that say so, nothing for the model to read
+        return build.store(job, build.empty(job))
     ran = 0
     for i, part in enumerate(plan):
         if str(i) in done:
@@ -141,7 +143,8 @@ def _extract(job: Job, part: parts.Part, *, budget: int, max_tokens: int) -> dic
             error, text = e.message, ""
             continue
         text = answer.text
-        found, dropped = extract.parse(text, first=part.first, end=part.end, texts=job.texts[part.first:part.end])
+        found, dropped = extract.parse(text, first=part.first, end=part.end, texts=job.texts[part.first:part.end],
+                                       examples=prompts.minutes_example_findings(job.language))
         if found:
             return {"ok": True, "dropped": dropped, "model": answer.model,
                     "findings": [{"kind": f.kind, "text": f.text, "segments": sorted(f.segments), "owner": f.owner,

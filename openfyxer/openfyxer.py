@@ -29,7 +29,7 @@ from openfyxer.ui.state.knowledge import ChatState, DocumentState, KnowledgeStat
 from openfyxer.ui.state.drafts import DraftsState
 from openfyxer.ui.state.home import HomeState
 from openfyxer.ui.state.inbox import InboxState
-from openfyxer.ui.state.meeting import MeetingState
+from openfyxer.ui.state.minutes import MinutesState
 from openfyxer.ui.state.meetings import MeetingsState
 from openfyxer.ui.state.message import EmailState
 from openfyxer.ui.state.notify import AwaitingState
@@ -122,4 +122,4 @@ for _href, _label, _page in PAGES:
     app.add_page(_page, route=_href, title=f"{_label} · OpenFyxer", on_load=_on_load)
 app.add_page(email_page, route="/email/[id]", title="Email · OpenFyxer", on_load=EmailState.load)
 app.add_page(document_page, route="/document/[id]", title="Document · OpenFyxer", on_load=DocumentState.load)
-app.add_page(meeting_page, route="/meetings/[id]", title="Meeting · OpenFyxer", on_load=MeetingState.load)
+app.add_page(meeting_page, route="/meetings/[id]", title="Meeting · OpenFyxer", on_load=MinutesState.load)

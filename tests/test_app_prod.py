@@ -1504,7 +1504,8 @@ _WATCH_PROGRESS = """() => { window.__seen = new Set(); const look = () => {
 
 @pytest.mark.timeout(1500)  # the build, when this test runs first, and the transcription on busy cores
 def test_a_meeting_is_uploaded_transcribed_read_downloaded_and_deleted(app: RunningApp, api: httpx.Client,
-                                                                      open_browser, tmp_path: Path) -> None:
+                                                                      open_browser, tmp_path: Path, mail_user,
+                                                                      make_mail_user, dovecot, relay) -> None:
     """GIVEN a signed-in user with a calendar event that has just ended, and 13 s of real speech (espeak-ng)
     WHEN a file that is no recording is uploaded on the Meetings page THEN its reason is shown and nothing is
     listed; WHEN the speech is uploaded (on a slowed link) with a title and English THEN the upload bar and the
@@ -1515,8 +1516,12 @@ def test_a_meeting_is_uploaded_transcribed_read_downloaded_and_deleted(app: Runn
 
     from tests import speech
 
+    from tests.mailhelpers import account_body
+
     page, email, tokens = signed_in_page(app, api, open_browser, "meetings")
     _calendar_event_in_app(app, email, "Weekly review with Dan")
+    r = api.post("/api/v1/accounts", json=account_body(mail_user, dovecot, relay), headers=bearer(tokens))
+    assert r.status_code == 201, r.text  # the follow-up email goes out through it
     recording = tmp_path / "weekly.wav"
     recording.write_bytes(speech.wav_bytes(speech.meeting(speech.SCRIPT[:3])))
     page.click("#nav-meetings")
@@ -1572,6 +1577,38 @@ def test_a_meeting_is_uploaded_transcribed_read_downloaded_and_deleted(app: Runn
     page.select_option("#meeting-event", value=option.get_attribute("value"))
     expect(page.locator("#linked-event")).to_contain_text("Weekly review with Dan")
     expect(page.locator("#linked-event")).to_contain_text("dan@example.com")
+    # Minutes: whatever the small test model made of it (or its failure), then an action item the user adds,
+    # cited nowhere; the follow-up email to the event's attendee lists it, approved here, delivered once.
+    expect(page.locator("#minutes-writing")).to_have_count(0, timeout=MODEL_WAIT_S * 1000)
+    actions = page.locator("#minutes-action-items")
+    actions.locator("input[name=text]").fill("Send the invoice to the customer")
+    actions.locator("input[name=owner]").fill("Dan Matei")
+    actions.locator("input[name=due]").fill("2026-12-18")
+    actions.locator("button[type=submit]").click()
+    expect(actions.locator(".minutes-item")).to_contain_text(["Send the invoice to the customer"])
+    expect(actions.locator(".minutes-owner").last).to_contain_text("Dan Matei")
+    # The event's attendee is on no server the test has: the attendees are typed, as a user would.
+    dan = make_mail_user("dan")
+    page.fill("#meeting-attendees", f"Dan Matei <{dan.address}>")
+    page.click("#attendees-save")
+    expect(page.locator("#meeting-notice")).to_contain_text("Attendees saved")
+    page.click("#follow-up-write")
+    expect(page.locator("#follow-up-to")).to_contain_text(dan.address, timeout=MODEL_WAIT_S * 1000)
+    expect(page.locator("#follow-up-text")).to_have_value(re.compile("Send the invoice to the customer"))
+    page.click("#follow-up-send")
+    expect(page.locator("#meeting-notice")).to_contain_text("Approved")
+    try:
+        sent = _wait(lambda: [d for d in relay.delivered if b"Send the invoice to the customer" in d[2]],
+                     MODEL_WAIT_S, "the follow-up email at the relay")
+    except AssertionError:
+        drafts = {st: [(d["status"], d.get("last_error"), d.get("to_addresses")) for d in api.get(
+            "/api/v1/drafts", params={"status": st}, headers=bearer(tokens)).json()]
+            for st in ("pending", "approved", "sending", "sent", "failed")}
+        raise AssertionError(f"not delivered; relay has {[d[:2] for d in relay.delivered]}; drafts {drafts}; "
+                             f"jobs {api.get('/health', headers=bearer(tokens)).text[:1500]}") from None
+    time.sleep(2)  # a second send would come within this
+    assert len([d for d in relay.delivered if b"Send the invoice to the customer" in d[2]]) == 1
+    assert sent[0][1] == [dan.address]
     with page.expect_download() as info:
         page.click("#download-srt")
     assert info.value.suggested_filename == "weekly-review.srt"

@@ -21,7 +21,7 @@ MAIL_TABLES = {"mail_folders", "email_locations", "oauth_flows", "triage_feedbac
 KNOWLEDGE_TABLES = {"kg_nodes", "kg_edges", "kg_chunks", "chat_messages"}
 CALENDAR_TABLES = {"calendar_accounts", "calendars", "calendar_objects"}
 NOTIFY_TABLES = {"notify_channels", "notify_deliveries", "follow_ups"}
-MEETING_TABLES = {"transcript_segments"}
+MEETING_TABLES = {"transcript_segments", "meeting_reminders"}
 ALL_TABLES = (SPEC_TABLES | AUTH_TABLES | MAIL_TABLES | KNOWLEDGE_TABLES | CALENDAR_TABLES | NOTIFY_TABLES
               | MEETING_TABLES)
 

@@ -16,7 +16,7 @@ from openfyxer.services.assistant import processing
 from openfyxer.services.calendar import accounts as calendars, sync as calendar_sync
 from openfyxer.services.knowledge import calendar_index, indexing, meeting_index
 from openfyxer.services.mail import accounts, mailactions, outbox, sync
-from openfyxer.services.meetings import recordings, speakers, transcribe
+from openfyxer.services.meetings import minutes, recordings, reminders, speakers, transcribe
 from openfyxer.services.notify import deliver as notify_deliver, digest, followups
 
 
@@ -51,9 +51,13 @@ DEADLINES: dict[str, float] = {
     # here continues at the next chunk in the next one (resume_meetings).
     "transcribe_meeting": 30 * MINUTE,
     "resume_meetings": 1 * MINUTE,
+    # Packaged 1.5B model, two cores: one to two minutes a part, about 17 parts for two hours of talk. A
+    # run stops itself after 20 minutes and declares the next (minutes.RUN_BUDGET_S); each part commits
+    # as it goes, so a run cut short here continues at the next part (resume_meetings).
+    "summarize_meeting": 30 * MINUTE,
     "forget_meeting": 2 * MINUTE,
-    "index_meeting": 15 * MINUTE,
-    "diarize_meeting": 30 * MINUTE,  # a plug-in's model over the whole recording  # a long meeting's chunks embedded on the CPU
+    "index_meeting": 15 * MINUTE,  # a long meeting's chunks embedded on the CPU
+    "diarize_meeting": 30 * MINUTE,  # a plug-in's model over the whole recording
     "unindex_meeting": 2 * MINUTE,
     "index_meetings": 2 * MINUTE,  # one store listing per user; the work is in the jobs it declares
 }
@@ -100,8 +104,9 @@ def send_digests() -> int:
 
 
 def remind_follow_ups() -> int:
+    """Sent mail awaiting a reply, and meetings' action items whose reminder is due."""
     with session_scope() as session:
-        return followups.remind_due(session)
+        return followups.remind_due(session) + reminders.remind_due(session)
 
 
 def send_due() -> int:
@@ -167,8 +172,14 @@ def transcribe_meeting(meeting_id: str) -> str:
 
 
 def resume_meetings() -> int:
+    """Transcriptions and minutes that a killed worker or a restart left unfinished."""
     with session_scope() as session:
-        return transcribe.resume_unfinished(session)
+        return transcribe.resume_unfinished(session) + minutes.resume_unfinished(session)
+
+
+def summarize_meeting(meeting_id: str) -> str:
+    """Write a meeting's minutes from its first unfinished part; returns the minutes' status."""
+    return minutes.summarize_meeting(meeting_id=_id(meeting_id))
 
 
 def forget_meeting(meeting_id: str) -> bool:

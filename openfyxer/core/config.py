@@ -83,6 +83,12 @@ class Settings(BaseSettings):
     whisper_model: str = ""
     # A speaker-diarization plug-in, "package.module:function" (services/meetings/speakers.py); empty: none.
     diarizer: str = ""
+    # Meeting minutes: the context a server's model (Ollama, an OpenAI-compatible server, a cloud
+    # provider) is assumed to have when the transcript is cut into parts for it (the embedded model's
+    # is local_model_context); and at most how many tokens the model writes for one part, which
+    # bounds a small model that loops.
+    minutes_context_tokens: int = Field(4096, ge=1024, le=200_000)
+    minutes_max_tokens: int = Field(450, ge=64, le=4096)
 
     secret_key: str = DEV_SECRET_KEY
     # "kid:base64key,kid:base64key": the first key encrypts, all of them decrypt.

@@ -8,6 +8,7 @@ from openfyxer.models.draft import Draft
 from openfyxer.models.email import Email, EmailLocation, Notification, TriageFeedback
 from openfyxer.models.knowledge import ChatMessage, KgChunk, KgEdge, KgNode
 from openfyxer.models.meeting import Meeting, TranscriptSegment
+from openfyxer.models.meeting_minutes import MeetingReminder
 from openfyxer.models.notify import FollowUp, NotifyChannel, NotifyDelivery
 from openfyxer.models.oauth import OAuthFlow
 from openfyxer.models.settings import UserSettings
@@ -37,6 +38,7 @@ __all__ = [
     "NotifyDelivery",
     "TriageFeedback",
     "Meeting",
+    "MeetingReminder",
     "OAuthFlow",
     "RefreshToken",
     "TotpUsedStep",

@@ -13,6 +13,8 @@ from openfyxer.models.types import JSONType, UTCDateTime, new_id, utcnow
 
 # queued -> transcribing -> done; failed keeps the reason in `error`.
 STATUSES = ("queued", "transcribing", "done", "failed")
+# The minutes: none -> summarizing -> done | failed (the reason in `minutes_error`).
+MINUTES_STATUSES = ("none", "summarizing", "done", "failed")
 
 
 class Meeting(SQLModel, table=True):
@@ -41,6 +43,22 @@ class Meeting(SQLModel, table=True):
     action_items: list[str] = Field(default_factory=list, sa_type=JSONType)
     transcribed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    # When the meeting took place (the linked event's start, else the upload's time): what "by Friday"
+    # in the transcript is read against. [{"name", "email"}]: the linked event's, or typed by the user.
+    started_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    attendees: list[dict] = Field(default_factory=list, sa_type=JSONType)
+    # The minutes as one document (models/meeting_minutes.Minutes): written whole by the job, edited
+    # whole by the user; `minutes_edited` keeps an automatic run from overwriting the user's edits.
+    minutes: dict = Field(default_factory=dict, sa_type=JSONType)
+    minutes_status: str = Field(default="none", max_length=20)
+    minutes_error: str | None = Field(default=None, max_length=500)
+    minutes_edited: bool = False
+    # The job's progress: the plan of parts and each finished part's findings, so a killed run resumes at
+    # the next part. `minutes_generation` counts requests: a run whose request was superseded drops its work.
+    minutes_work: dict = Field(default_factory=dict, sa_type=JSONType)
+    minutes_generation: int = 0
+    follow_up_draft_id: uuid.UUID | None = Field(
+        default=None, sa_column=Column(ForeignKey("drafts.id", ondelete="SET NULL"), nullable=True))
 
 
 class TranscriptSegment(SQLModel, table=True):
@@ -75,12 +93,16 @@ class MeetingPublic(BaseModel):
     language: str | None
     created_at: datetime
     transcribed_at: datetime | None
+    started_at: datetime | None = None
+    minutes_status: str = "none"  # none | summarizing | done | failed
+    follow_up_draft_id: uuid.UUID | None = None
 
     @classmethod
     def of(cls, m: Meeting) -> "MeetingPublic":
         return cls(id=m.id, title=m.title, filename=m.filename, file_size=m.file_size, status=m.status, error=m.error,
                    duration_s=round(m.samples / SAMPLE_RATE, 3), progress=progress(m), language=m.language,
-                   created_at=m.created_at, transcribed_at=m.transcribed_at)
+                   created_at=m.created_at, transcribed_at=m.transcribed_at, started_at=m.started_at,
+                   minutes_status=m.minutes_status, follow_up_draft_id=m.follow_up_draft_id)
 
 
 def progress(m: Meeting) -> float:
@@ -98,6 +120,10 @@ class SegmentOut(BaseModel):
 
 class MeetingDetail(MeetingPublic):
     segments: list[SegmentOut]
+    attendees: list[dict] = []  # [{"name", "email"}]
+    minutes: dict | None = None  # models/meeting_minutes.Minutes, as stored
+    minutes_error: str | None = None
+    minutes_edited: bool = False
 
 
 class MeetingList(BaseModel):

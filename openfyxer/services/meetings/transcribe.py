@@ -24,7 +24,7 @@ from openfyxer.core.later import later
 from openfyxer.integrations import whisper
 from openfyxer.models.meeting import Meeting, TranscriptSegment
 from openfyxer.models.types import utcnow
-from openfyxer.services.meetings import recordings
+from openfyxer.services.meetings import minutes, recordings
 from openfyxer.services.meetings.audio import SAMPLE_RATE
 
 log = logging.getLogger(__name__)
@@ -119,6 +119,7 @@ def _finish(meeting_id: uuid.UUID) -> str:
         later(s, "index_meeting", meeting_id, owner=meeting.user_id)  # its transcript into the knowledge store
         if get_settings().diarizer:
             later(s, "diarize_meeting", meeting_id, owner=meeting.user_id)  # who spoke, by the plug-in
+        minutes.on_transcribed(s, meeting)
         return meeting.status
 
 

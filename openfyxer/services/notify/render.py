@@ -16,7 +16,11 @@ _TEXT = {
            "follow_up": "No reply yet: {subject}",
            "follow_line": "To {to}. A follow-up draft waits for your approval.",
            "draft_ready": "A draft waits for your approval: {subject}", "draft_to": "To {to}",
-           "sync_failed": "{account} has not synced for over an hour", "sync_why": "Why: {error}"},
+           "sync_failed": "{account} has not synced for over an hour", "sync_why": "Why: {error}",
+           "meeting_summary": "Minutes ready: {title}",
+           "minutes_counts": "{decisions} decisions, {actions} action items, {questions} open questions",
+           "item_due": "Action item due: {what}", "item_line": "Owner: {owner}. From the meeting \"{meeting}\".",
+           "nobody": "not assigned"},
     "ro": {"urgent": "Urgent: {subject}", "from": "De la: {sender}", "why": "De ce: {reason}",
            "test": "Notificare de test OpenFyxer", "test_line": "Acest canal funcționează: vei fi anunțat aici.",
            "no_subject": "(fără subiect)", "open": "Deschide: {link}",
@@ -26,10 +30,16 @@ _TEXT = {
            "follow_up": "Fără răspuns încă: {subject}",
            "follow_line": "Către {to}. O ciornă de revenire așteaptă aprobarea ta.",
            "draft_ready": "O ciornă așteaptă aprobarea ta: {subject}", "draft_to": "Către {to}",
-           "sync_failed": "{account} nu s-a mai sincronizat de peste o oră", "sync_why": "De ce: {error}"},
+           "sync_failed": "{account} nu s-a mai sincronizat de peste o oră", "sync_why": "De ce: {error}",
+           "meeting_summary": "Minuta e gata: {title}",
+           "minutes_counts": "{decisions} decizii, {actions} sarcini, {questions} întrebări deschise",
+           "item_due": "Sarcină la termen: {what}",
+           "item_line": "Responsabil: {owner}. Din întâlnirea „{meeting}”.",
+           "nobody": "nealocat"},
 }
 WEBHOOK_TYPES = {"urgent": "email.urgent", "test": "notification.test", "digest": "digest.daily",
-                 "follow_up": "follow_up.due", "draft_ready": "draft.ready", "sync_failed": "account.sync_failed"}
+                 "follow_up": "follow_up.due", "draft_ready": "draft.ready", "sync_failed": "account.sync_failed",
+                 "meeting_summary": "meeting.summary_ready"}
 
 
 @dataclass(frozen=True)
@@ -56,6 +66,19 @@ def message(event: str, payload: dict, language: str) -> Message:
     if event == "sync_failed":
         return Message(t["sync_failed"].format(account=payload.get("account") or "?"),
                        [t["sync_why"].format(error=payload.get("error") or "?")], payload.get("link"))
+    if event == "meeting_summary":
+        lines = [t["minutes_counts"].format(decisions=payload.get("decisions", 0),
+                                            actions=payload.get("action_items", 0),
+                                            questions=payload.get("questions", 0))]
+        if payload.get("summary"):
+            lines.append(payload["summary"])
+        return Message(t["meeting_summary"].format(title=payload.get("title") or t["no_subject"]), lines,
+                       payload.get("link"))
+    if event == "follow_up" and payload.get("kind") == "action_item":  # a meeting's action item, due
+        return Message(t["item_due"].format(what=payload.get("subject") or "?"),
+                       [t["item_line"].format(owner=payload.get("to") or t["nobody"],
+                                              meeting=payload.get("meeting") or "?")],
+                       payload.get("link"))
     if event == "follow_up":
         return Message(t["follow_up"].format(subject=payload.get("subject") or t["no_subject"]),
                        [t["follow_line"].format(to=payload.get("to") or "?")], payload.get("link"))

@@ -325,7 +325,7 @@ def drafts_page() -> rx.Component:
                     rx.text(d["preview"], size="2"),
                     spacing="1", width="100%", align="start",
                 ),
-                href="/email/" + d["email_id"].to(str), underline="none", color="inherit", width="100%",
+                href=d["href"].to(str), underline="none", color="inherit", width="100%",
                 padding="0.5em", border_bottom=f"1px solid {rx.color('gray', 4)}", class_name="draft-row",
             )), spacing="0", width="100%", id="draft-list"),
             rx.text(t("No drafts are waiting for approval."), color_scheme="gray", padding_top="1em",

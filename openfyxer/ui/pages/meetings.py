@@ -8,7 +8,7 @@ from openfyxer.ui.components.layout import frame
 from openfyxer.ui.components.translated import t
 from openfyxer.ui.i18n import N_
 from openfyxer.ui.pages.mail import _error
-from openfyxer.ui.state.meeting import MeetingState
+from openfyxer.ui.state.minutes import MinutesState
 from openfyxer.ui.state.meetings import LANGUAGES, UPLOAD_ID, MeetingsState
 
 # What the recordings service decodes (PyAV); the service, not this list, decides what is readable.
@@ -128,7 +128,7 @@ def _fact(label: str, value) -> rx.Component:  # noqa: ANN001
 
 
 def _facts() -> rx.Component:
-    m = MeetingState.meeting
+    m = MinutesState.meeting
     return rx.vstack(
         rx.heading(m["title"].to(str), size="5", as_="h2", id="meeting-heading"),
         rx.flex(_fact(N_("Uploaded"), m["when"]), _fact(N_("Length"), m["duration"]),
@@ -148,16 +148,16 @@ def _speaker(label: str) -> rx.Component:
                      aria_label=t("Who this speaker is"), max_length=100),
             rx.button(t("Rename"), size="1", variant="soft", type="submit"),
             align="center", spacing="2", wrap="wrap"),
-        on_submit=MeetingState.rename_speaker, reset_on_submit=True, class_name="speaker-rename",
+        on_submit=MinutesState.rename_speaker, reset_on_submit=True, class_name="speaker-rename",
     )
 
 
 def _speakers() -> rx.Component:
     """Shown when a diarization plug-in labelled the lines (none runs by default: services/meetings/speakers)."""
-    return rx.cond(MeetingState.speaker_list.length() > 0, rx.vstack(
+    return rx.cond(MinutesState.speaker_list.length() > 0, rx.vstack(
         rx.heading(t("Speakers"), size="3", as_="h3"),
-        rx.el.datalist(rx.foreach(MeetingState.people, lambda p: rx.el.option(value=p)), id="meeting-people"),
-        rx.foreach(MeetingState.speaker_list, _speaker),
+        rx.el.datalist(rx.foreach(MinutesState.people, lambda p: rx.el.option(value=p)), id="meeting-people"),
+        rx.foreach(MinutesState.speaker_list, _speaker),
         spacing="2", width="100%", id="meeting-speakers",
     ))
 
@@ -165,17 +165,17 @@ def _speakers() -> rx.Component:
 def _event_link() -> rx.Component:
     return rx.vstack(
         rx.heading(t("Calendar event"), size="3", as_="h3"),
-        rx.cond(MeetingState.linked_id != "", rx.vstack(
-            rx.text(MeetingState.linked["title"], weight="bold"),
-            rx.text(MeetingState.linked["when"], size="2"),
-            rx.cond(MeetingState.linked["attendees"] != "", rx.text(MeetingState.linked["attendees"], size="1",
+        rx.cond(MinutesState.linked_id != "", rx.vstack(
+            rx.text(MinutesState.linked["title"], weight="bold"),
+            rx.text(MinutesState.linked["when"], size="2"),
+            rx.cond(MinutesState.linked["attendees"] != "", rx.text(MinutesState.linked["attendees"], size="1",
                                                                     color_scheme="gray")),
             spacing="0", id="linked-event")),
-        rx.cond(MeetingState.event_options.length() > 0,
+        rx.cond(MinutesState.event_options.length() > 0,
                 rx.el.select(
                     rx.el.option(t("Not linked to an event"), value=""),
-                    rx.foreach(MeetingState.event_options, lambda o: rx.el.option(o[1], value=o[0])),
-                    value=MeetingState.linked_id, on_change=MeetingState.link, id="meeting-event",
+                    rx.foreach(MinutesState.event_options, lambda o: rx.el.option(o[1], value=o[0])),
+                    value=MinutesState.linked_id, on_change=MinutesState.link, id="meeting-event",
                     aria_label=t("The calendar event of this meeting"), class_name="native-select"),
                 rx.text(t("No calendar events in the week before this upload."), size="2", color_scheme="gray",
                         id="meeting-no-events")),
@@ -200,41 +200,148 @@ def _transcript() -> rx.Component:
             rx.heading(t("Transcript"), size="3", as_="h3"),
             rx.spacer(),
             rx.button(rx.icon("copy", size=14, aria_hidden="true"), t("Copy"), size="1", variant="soft",
-                      on_click=[rx.set_clipboard(MeetingState.plain), MeetingState.copied], id="copy-transcript"),
+                      on_click=[rx.set_clipboard(MinutesState.plain), MinutesState.copied], id="copy-transcript"),
             *(rx.button(rx.icon("download", size=14, aria_hidden="true"), label, size="1", variant="soft",
-                        on_click=MeetingState.download(fmt), id=f"download-{fmt}",
+                        on_click=MinutesState.download(fmt), id=f"download-{fmt}",
                         aria_label=t("Download the transcript as") + " " + label)
               for fmt, label in (("txt", "TXT"), ("srt", "SRT"), ("vtt", "WebVTT"))),
             width="100%", align="center", wrap="wrap",
         ),
-        rx.cond(MeetingState.audio_url != "",
-                rx.el.audio(src=MeetingState.audio_url, controls=True, preload="metadata", id="meeting-audio",
+        rx.cond(MinutesState.audio_url != "",
+                rx.el.audio(src=MinutesState.audio_url, controls=True, preload="metadata", id="meeting-audio",
                             width="100%", aria_label=t("The recording"))),
-        rx.cond(MeetingState.notice != "", rx.text(MeetingState.notice, size="2", role="status", id="meeting-notice")),
-        rx.cond(MeetingState.lines.length() > 0,
-                rx.vstack(rx.foreach(MeetingState.lines, _line), spacing="1", width="100%", id="transcript"),
+        rx.cond(MinutesState.notice != "", rx.text(MinutesState.notice, size="2", role="status", id="meeting-notice")),
+        rx.cond(MinutesState.lines.length() > 0,
+                rx.vstack(rx.foreach(MinutesState.lines, _line), spacing="1", width="100%", id="transcript"),
                 rx.text(t("Nothing heard yet."), size="2", color_scheme="gray", id="transcript-empty")),
         spacing="2", width="100%",
     )
 
 
-def _minutes() -> rx.Component:
-    """Where the summary, decisions and action items go once they are written (their own work, not this
-    page's): kept apart from the transcript, and empty until then."""
+def _cite(c: dict) -> rx.Component:
+    return rx.badge(c["label"], variant="outline", size="1", cursor="pointer", role="button", tab_index=0,
+                    custom_attrs={"data-seek": c["at"]}, class_name="minutes-cite")  # plays from there (meetings.js)
+
+
+def _item(section: str, item: dict) -> rx.Component:
+    return rx.hstack(
+        rx.vstack(
+            rx.text(item["text"], size="2", class_name="minutes-text"),
+            rx.cond(section == "action_items", rx.text(
+                rx.cond(item["owner"] != "", item["owner"], t("no owner named")), " · ",
+                rx.cond(item["due"] != "", item["due"], t("no date said")), size="1", color_scheme="gray",
+                class_name="minutes-owner")),
+            rx.cond(item["flagged"].to(bool), rx.text(t("Check this one: it names something the meeting did not."),
+                                                      size="1", color_scheme="amber")),
+            rx.flex(rx.foreach(item["cites"].to(list[dict]), _cite), wrap="wrap", gap="1"),
+            spacing="1", flex="1",
+        ),
+        rx.cond(section == "action_items",
+                rx.button(t("Remind me"), size="1", variant="soft", class_name="minutes-remind",
+                          on_click=MinutesState.remind(item["index"].to(int)))),
+        rx.icon_button(rx.icon("x", size=14), size="1", variant="ghost", color_scheme="gray",
+                       aria_label=t("Remove this item"), class_name="minutes-remove",
+                       on_click=MinutesState.remove_item(section, item["id"].to(str))),
+        width="100%", align="start", class_name=f"minutes-item minutes-{section}",
+    )
+
+
+def _section(section: str, title: str) -> rx.Component:
+    items = MinutesState.sections[section].to(list[dict])
+    add = rx.form(
+        rx.hstack(
+            rx.el.input(type="hidden", name="section", value=section),
+            rx.input(name="text", placeholder=t("Add one"), size="1", required=True, max_length=2000,
+                     aria_label=t("Add to") + " " + t(title), flex="1"),
+            *([rx.input(name="owner", placeholder=t("Who"), size="1", aria_label=t("Who does it"), width="9em"),
+               rx.input(name="due", type="date", size="1", aria_label=t("By when"))]
+              if section == "action_items" else []),
+            rx.button(t("Add"), size="1", variant="soft", type="submit"),
+            width="100%", wrap="wrap", spacing="2"),
+        on_submit=MinutesState.add_item, reset_on_submit=True,
+    )
     return rx.vstack(
-        rx.heading(t("Minutes"), size="3", as_="h3"),
-        rx.text(t("The summary, decisions and action items are not written yet."), size="2", color_scheme="gray"),
-        spacing="2", width="100%", id="meeting-minutes", padding="1em", border_radius="8px",
-        border=f"1px dashed {rx.color('gray', 6)}",
+        rx.heading(t(title), size="2", as_="h4"),
+        rx.cond(items.length() > 0, rx.vstack(rx.foreach(items, lambda i: _item(section, i)), spacing="2", width="100%"),
+                rx.text(t("None."), size="1", color_scheme="gray")),
+        add, spacing="2", width="100%", id=f"minutes-{section.replace('_', '-')}",
+    )
+
+
+def _attendees() -> rx.Component:
+    return rx.form(
+        rx.vstack(
+            rx.el.label(t("Attendees (one per line: Name <address>)"), html_for="meeting-attendees", font_size="0.85em"),
+            rx.text_area(name="attendees", id="meeting-attendees", default_value=MinutesState.attendees_text,
+                         rows="3", width="100%", key=MinutesState.attendees_text),
+            rx.button(t("Save attendees"), size="1", variant="soft", type="submit", id="attendees-save"),
+            spacing="1", width="100%"),
+        on_submit=MinutesState.save_attendees, reset_on_submit=False, width="100%",
+    )
+
+
+def _follow_up() -> rx.Component:
+    """The follow-up email, read and changed here, approved by the user, then sent once by the outbox."""
+    d = MinutesState.draft
+    return rx.cond(d.length() > 0, rx.form(
+        rx.vstack(
+            rx.hstack(rx.heading(t("Follow-up email"), size="2", as_="h4"), rx.spacer(),
+                      rx.badge(d["status_label"].to(str), custom_attrs={"data-status": d["status"].to(str)},
+                               id="follow-up-status"), width="100%"),
+            rx.text(t("To"), " ", d["to"].to(str), size="1", color_scheme="gray", id="follow-up-to"),
+            rx.text(d["subject"].to(str), size="2", weight="bold"),
+            rx.text_area(name="content", default_value=d["content"].to(str), rows="12", width="100%",
+                         id="follow-up-text", key=d["id"].to(str) + d["status"].to(str),
+                         read_only=d["status"].to(str) != "pending", aria_label=t("Follow-up email")),
+            rx.cond(d["status"].to(str) == "pending",
+                    rx.button(rx.icon("send", size=14), t("Approve and send"), type="submit", id="follow-up-send")),
+            spacing="2", width="100%"),
+        on_submit=MinutesState.approve_follow_up, reset_on_submit=False, width="100%", id="follow-up",
+    ))
+
+
+def _minutes() -> rx.Component:
+    """Written by the model over the whole transcript, part by part; every item cites the moments it comes
+    from, and the facts in the follow-up email are these items, put in by code."""
+    done = MinutesState.minutes_status == "done"
+    return rx.vstack(
+        rx.hstack(
+            rx.heading(t("Minutes"), size="3", as_="h3"), rx.spacer(),
+            rx.cond(done, rx.button(rx.icon("mail", size=14), t("Write a follow-up email"), size="1",
+                                    on_click=MinutesState.write_follow_up, id="follow-up-write")),
+            rx.cond(MinutesState.draft_link != "", rx.link(t("Open it in Drafts"), href="/drafts", size="2",
+                                                          id="follow-up-open")),
+            rx.cond(MinutesState.minutes_status != "summarizing",
+                    rx.button(rx.cond(MinutesState.minutes_edited, t("Write again (your edits are replaced)"),
+                                      t("Write again")), size="1", variant="soft", id="minutes-again",
+                              on_click=MinutesState.write_again)),
+            width="100%", align="center", wrap="wrap"),
+        rx.match(
+            MinutesState.minutes_status,
+            ("summarizing", rx.text(t("The minutes are being written over the whole meeting…"), size="2",
+                                    id="minutes-writing")),
+            ("failed", rx.text(t("The minutes could not be written:"), " ", MinutesState.minutes_error, size="2",
+                               color_scheme="red", id="minutes-failed")),
+            ("done", rx.vstack(
+                _section("summary", N_("Summary")), _section("decisions", N_("Decisions")),
+                _section("action_items", N_("Action items")), _section("questions", N_("Open questions")),
+                rx.foreach(MinutesState.minutes_notes, lambda n: rx.text(n, size="1", color_scheme="gray")),
+                spacing="4", width="100%")),
+            rx.text(t("The minutes are written once the transcript is complete."), size="2", color_scheme="gray"),
+        ),
+        _attendees(),
+        _follow_up(),
+        spacing="3", width="100%", id="meeting-minutes", padding="1em", border_radius="8px",
+        border=f"1px solid {rx.color('gray', 6)}",
     )
 
 
 def meeting_page() -> rx.Component:
     return frame(
         N_("Meeting"),
-        _error(MeetingState),
+        _error(MinutesState),
         rx.link(t("← All meetings"), href="/meetings", size="2", id="back-to-meetings"),
-        rx.cond(MeetingState.found, rx.vstack(
+        rx.cond(MinutesState.found, rx.vstack(
             _facts(), rx.divider(), _event_link(), _speakers(), rx.divider(), _minutes(), rx.divider(), _transcript(),
             spacing="4", width="100%", max_width="900px", padding_top="1em",
         )),

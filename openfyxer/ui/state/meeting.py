@@ -12,7 +12,8 @@ import reflex as rx
 from openfyxer.core.db import session_scope
 from openfyxer.core.errors import NotFound
 from openfyxer.models.meeting import Meeting, progress
-from openfyxer.services.meetings import export, playback, recordings, speakers
+from openfyxer.models.meeting_minutes import MeetingDetailsUpdate
+from openfyxer.services.meetings import editing, export, playback, recordings, speakers
 from openfyxer.services.meetings.audio import SAMPLE_RATE
 from openfyxer.ui.state.mail import MailState
 from openfyxer.ui.state.meetings import duration, status_label
@@ -109,8 +110,13 @@ class MeetingState(MailState):
             event_id = uuid.UUID(chosen) if chosen else None
         except ValueError:
             event_id = None
-        self._attempt(lambda db: recordings.link_event(db, user=self._user(db), meeting_id=self._id(),
-                                                       event_id=event_id))
+        if event_id is None:
+            self._attempt(lambda db: recordings.link_event(db, user=self._user(db), meeting_id=self._id(),
+                                                           event_id=None))
+        else:  # the event's attendees and start come with it (the follow-up goes to them)
+            self._attempt(lambda db: editing.details(db, user=self._user(db), meeting_id=self._id(),
+                                                     data=MeetingDetailsUpdate(calendar_event_id=event_id),
+                                                     ip=self.router.session.client_ip))
         self._read()
 
     def download(self, fmt: str):  # noqa: ANN201

@@ -241,7 +241,8 @@ def open_browser(playwright_driver, tmp_path: Path) -> Iterator[Callable]:
         # Every page of every browser test runs under the Content-Security-Policy: anything it refuses
         # (an inline script without its hash, an eval, a socket to another origin) fails the test.
         context.add_init_script("document.addEventListener('securitypolicyviolation', e => console.error("
-                                "'CSP violation: ' + e.violatedDirective + ' ' + e.blockedURI));")
+                                "'CSP violation: ' + e.violatedDirective + ' ' + e.blockedURI + ' at ' + e.sourceFile"
+                                " + ':' + e.lineNumber + ' ' + e.sample));")
         context.on("console", lambda msg: violations.append(msg.text) if msg.type == "error" and (
             "Content Security Policy" in msg.text or "CSP violation" in msg.text) else None)
         contexts.append(context)

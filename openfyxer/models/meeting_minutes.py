@@ -6,11 +6,11 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field as PField
+from pydantic import BaseModel, ConfigDict, Field as PField
 from sqlalchemy import Column, ForeignKey, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from openfyxer.models.types import UTCDateTime, new_id, utcnow
+from openfyxer.models.types import MailAddress, UTCDateTime, new_id, utcnow
 
 
 class Cite(BaseModel):
@@ -58,7 +58,7 @@ class Minutes(BaseModel):
 class Attendee(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: str = PField("", max_length=200)
-    email: EmailStr | None = None
+    email: MailAddress | None = None
 
 
 class ItemEdit(BaseModel):
@@ -73,7 +73,7 @@ class ItemEdit(BaseModel):
 
 class ActionItemEdit(ItemEdit):
     owner_name: str | None = PField(None, max_length=200)
-    owner_email: EmailStr | None = None
+    owner_email: MailAddress | None = None
     due: date | None = None
     due_time: str | None = PField(None, pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
 

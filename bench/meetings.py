@@ -71,7 +71,8 @@ def transcribe_upload(path: Path, language: str | None = None) -> dict:
         audio_s = m.samples / SAMPLE_RATE
         return {"meeting_id": str(meeting_id), "audio_s": audio_s, "decode_s": decoded - started,
                 "transcribe_s": done - decoded, "transcript": m.transcript or "",
-                "peak_rss_mb": max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+                # VmHWM for this process (ru_maxrss would keep a forking parent's peak across exec).
+                "peak_rss_mb": max(int(Path("/proc/self/status").read_text().split("VmHWM:")[1].split()[0]),
                                    resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss) // 1024}
 
 

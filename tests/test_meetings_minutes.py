@@ -28,7 +28,7 @@ from openfyxer.services.meetings import due, followup, minutes, owners, parts, r
 from openfyxer.services.notify import channels, deliver
 from tests.assistanthelpers import add_email, make_user_account, scripted, scripted_server  # noqa: F401
 from tests.conftest import apply_env
-from tests.helpers import bearer, signed_up
+from tests.helpers import held_jobs, bearer, signed_up
 from tests.llm_servers import ModelServer
 from tests.notify_receiver import Receiver
 
@@ -372,7 +372,7 @@ def test_a_linked_calendar_event_gives_attendees_and_start(client):
     from openfyxer.models.calendar import CalendarEvent
 
     h = bearer(signed_up(client))
-    with session_scope() as s:
+    with held_jobs(), session_scope() as s:  # the mail below is data here: its triage and draft are not run
         user = s.exec(select(User)).one()
         _, account = make_user_account(s, user=user)
         add_email(s, account, sender="maria.ionescu@client.example", sender_name="Maria Ionescu")

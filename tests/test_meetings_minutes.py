@@ -345,6 +345,11 @@ def test_follow_up_draft_lists_every_item_goes_to_attendees_once(client, scripte
     assert first.status_code == 200, first.text
     assert first.json()["created"] and not second.json()["created"]
     assert first.json()["draft_id"] == second.json()["draft_id"]
+    with session_scope() as s:  # the Drafts queue opens it on its meeting's page, for its owner only
+        draft_id = uuid.UUID(first.json()["draft_id"])
+        assert followup.meetings_of(s, user=s.get(User, user_id), draft_ids=[draft_id]) == {draft_id: meeting_id}
+        stranger = User(email="x@example.com", hashed_password="x")
+        assert followup.meetings_of(s, user=stranger, draft_ids=[draft_id]) == {}
     with session_scope() as s:
         drafts = s.exec(select(Draft)).all()
         assert len(drafts) == 1

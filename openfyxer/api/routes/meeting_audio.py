@@ -11,7 +11,6 @@ from fastapi.responses import Response, StreamingResponse
 from openfyxer.api.deps import DB, current_caller
 from openfyxer.api.schemas import ERRORS, ErrorOut
 from openfyxer.core.errors import NotFound, ValidationError
-from openfyxer.models.user import User
 from openfyxer.services.meetings import playback, recordings
 
 router = APIRouter(prefix="/meetings", tags=["meetings"], responses=ERRORS)
@@ -27,9 +26,7 @@ def audio(meeting_id: uuid.UUID, request: Request, db: DB,
           ) -> Response:
     """The meeting's sound as 16 kHz mono WAV, with `Range` support so a player can seek. Signed in with a
     bearer token, or with the `key` the dashboard's player is given (it cannot send a header)."""
-    user = db.get(User, playback.user_of(meeting_id, key)) if key else current_caller(request, db).user
-    if user is None or not user.is_active:
-        raise NotFound("no such meeting")
+    user = playback.listener(db, meeting_id, key) if key else current_caller(request, db).user
     meeting = recordings.get(db, user=user, meeting_id=meeting_id)
     pcm = recordings.pcm_path(meeting)
     if not pcm.exists():

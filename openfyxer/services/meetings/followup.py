@@ -100,6 +100,19 @@ def _existing(session: Session, meeting: Meeting) -> Draft | None:
     return draft if draft is not None and draft.status in KEPT else None
 
 
+def draft_of(session: Session, meeting: Meeting) -> Draft | None:
+    """The meeting's follow-up email whatever its state (the page shows it sent, failed or rejected too)."""
+    return session.get(Draft, meeting.follow_up_draft_id) if meeting.follow_up_draft_id else None
+
+
+def meetings_of(session: Session, *, user: User, draft_ids: list[uuid.UUID]) -> dict[uuid.UUID, uuid.UUID]:
+    """Which of these drafts follow up one of the user's meetings: {draft id: meeting id}."""
+    if not draft_ids:
+        return {}
+    return dict(session.exec(select(Meeting.follow_up_draft_id, Meeting.id).where(
+        Meeting.user_id == user.id, Meeting.follow_up_draft_id.in_(draft_ids))).all())
+
+
 def write(session: Session, *, user: User, meeting_id: uuid.UUID, ip: str | None = None) -> tuple[Draft, bool]:
     """The meeting's follow-up draft, and whether it was written now (False: it existed already)."""
     meeting = recordings.get(session, user=user, meeting_id=meeting_id)

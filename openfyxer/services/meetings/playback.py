@@ -17,8 +17,11 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
+from sqlmodel import Session
+
 from openfyxer.core.config import get_settings
-from openfyxer.core.errors import AuthError, ValidationError
+from openfyxer.core.errors import AuthError, NotFound, ValidationError
+from openfyxer.models.user import User
 from openfyxer.services.meetings.audio import BYTES_PER_SAMPLE, SAMPLE_RATE
 
 KEY_LIFETIME_S = 6 * 3600
@@ -94,3 +97,11 @@ def user_of(meeting_id: uuid.UUID, key: str, now: float | None = None) -> uuid.U
     if until < (now or time.time()) or not hmac.compare_digest(mac, _mac(meeting_id, user_id, until)):
         raise AuthError("the playback key is wrong or has expired", code="not_authenticated")
     return user_id
+
+
+def listener(session: Session, meeting_id: uuid.UUID, key: str) -> User:
+    """Whom a playback key lets hear this meeting: its owner, while their account is active."""
+    user = session.get(User, user_of(meeting_id, key))
+    if user is None or not user.is_active:
+        raise NotFound("no such meeting")
+    return user

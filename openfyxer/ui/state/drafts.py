@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import reflex as rx
 
-from sqlmodel import select
-
 from openfyxer.core.db import session_scope
-from openfyxer.models.meeting import Meeting
 from openfyxer.services.mail import drafts
+from openfyxer.services.meetings import followup
 from openfyxer.ui.state.mail import MailState
 
 
@@ -26,10 +24,10 @@ class DraftsState(MailState):
 
     def _load(self) -> None:
         with session_scope() as db:
-            pending = drafts.list_drafts(db, user=self._user(db), status="pending", limit=200)
+            user = self._user(db)
+            pending = drafts.list_drafts(db, user=user, status="pending", limit=200)
             # A draft answers an email (opened there) or follows up a meeting (opened on the meeting's page).
-            meetings = dict(db.exec(select(Meeting.follow_up_draft_id, Meeting.id).where(
-                Meeting.follow_up_draft_id.in_([d.id for d in pending if d.email_id is None]))).all())
+            meetings = followup.meetings_of(db, user=user, draft_ids=[d.id for d in pending if d.email_id is None])
             self.rows = [{"id": str(d.id), "email_id": str(d.email_id or ""), "subject": d.subject or "",
                           "href": f"/email/{d.email_id}" if d.email_id else
                           (f"/meetings/{meetings[d.id]}" if d.id in meetings else "/drafts"),

@@ -16,7 +16,7 @@ from openfyxer.models.meeting_minutes import (
 )
 from openfyxer.models.draft import Draft
 from openfyxer.services.mail import outbox
-from openfyxer.services.meetings import editing, export, followup, minutes, reminders
+from openfyxer.services.meetings import editing, export, followup, minutes, recordings, reminders
 from openfyxer.ui.state.meeting import MeetingState
 
 SECTIONS = ("summary", "decisions", "action_items", "questions")
@@ -46,11 +46,10 @@ class MinutesState(MeetingState):
         from openfyxer.core.db import session_scope
 
         with session_scope() as db:
-            meeting = db.get(Meeting, self._id())
-            draft = db.get(Draft, meeting.follow_up_draft_id) if meeting.follow_up_draft_id else None
-            self._show_minutes(meeting, lambda _: draft)
+            meeting = recordings.get(db, user=self._user(db), meeting_id=self._id())
+            self._show_minutes(meeting, followup.draft_of(db, meeting))
 
-    def _show_minutes(self, m: Meeting, db_draft) -> None:  # noqa: ANN001
+    def _show_minutes(self, m: Meeting, d: Draft | None) -> None:
         out = editing.public(m)
         self.minutes_status, self.minutes_error, self.minutes_edited = out.status, out.error or "", out.edited
         shown = out.minutes or Minutes()
@@ -61,7 +60,6 @@ class MinutesState(MeetingState):
         self.attendees_text = "\n".join(f"{a.get('name') or ''} <{a['email']}>".strip() if a.get("email")
                                         else (a.get("name") or "") for a in m.attendees or [])
         self.draft_link = "/drafts" if m.follow_up_draft_id else ""
-        d = db_draft(m)
         self.draft = {"id": str(d.id), "to": ", ".join(d.to_addresses or []), "subject": d.subject or "",
                       "content": d.content, "status": d.status,
                       "status_label": {"pending": self._t("waiting for your approval"),
@@ -110,7 +108,7 @@ class MinutesState(MeetingState):
         self.error, self.notice = "", ""
 
         def apply(db):  # noqa: ANN001, ANN202
-            meeting = db.get(Meeting, self._id())
+            meeting = recordings.get(db, user=self._user(db), meeting_id=self._id())
             current = getattr(Minutes.model_validate(meeting.minutes or {}), section)
             edits = [self._as_edit(section, i) for i in change(current)]
             return editing.edit(db, user=self._user(db), meeting_id=self._id(),

@@ -177,6 +177,40 @@ def test_whole_meeting_is_summarised_part_by_part_with_citations_owners_and_date
                                            "Shipping delays were discussed."]
 
 
+def test_actions_the_model_missed_are_read_from_how_they_were_said(sqlite_url, scripted):
+    """GIVEN a model that writes summary points only (as the packaged one often does) WHEN the minutes of
+    a meeting are written THEN the commitments said in it are action items in the speaker's own words,
+    each citing its line, owners matched to attendees and due dates read by code; hedged, negated or
+    ownerless lines and plain questions are not actions."""
+    scripted.reply = lambda messages: ("The team met. [1]" if "The meeting's summary in" in messages[-1]["content"]
+                                       else "SUMMARY: The team met. [1]")
+    said = ["Good morning, let us start with the numbers.",
+            "So Maria will send the invoice to the customer tomorrow.",
+            "Maybe Dan will call the bank.", "Dan will not sign the contract.",
+            "The budget will stay the same.", "We will see how it goes.", "Is the office ready?",
+            "Dan, could you please review the supplier contract by Friday?",
+            "I'll share the slides after the call."]
+    user_id = user_with_account()
+    meeting_id = add_meeting(user_id, said)
+    assert minutes.summarize_meeting(meeting_id=meeting_id) == "done"
+    _, m = read_minutes(meeting_id)
+    got = [(a.text, a.segments, a.owner_name, a.due) for a in m.action_items]
+    assert got == [("Maria will send the invoice to the customer tomorrow.", [1], "Maria Ionescu", date(2026, 12, 4)),
+                   ("Dan, could you please review the supplier contract by Friday?", [7], "Dan Radu",
+                    date(2026, 12, 4)),
+                   ("I'll share the slides after the call.", [8], None, None)]
+    assert m.action_items[0].cites[0].start_s == 5.0
+
+    from openfyxer.services.meetings import commitments
+
+    ro = ["Ana va trimite factura clientului mâine.", "Mihai, te rog să pregătești prezentarea până vineri.",
+          "Bugetul va rămâne la fel.", "Ion nu va semna contractul.", "Poate Radu va verifica serverul."]
+    found = commitments.find(ro, first=10, language="ro")
+    assert [(f.text, f.segments, f.owner, f.due_words) for f in found] == [
+        ("Ana va trimite factura clientului mâine.", {10}, "Ana", "maine"),
+        ("Mihai, te rog să pregătești prezentarea până vineri.", {11}, "Mihai", "pana vineri")]
+
+
 def test_due_dates_are_read_in_the_users_zone_against_the_meeting_day():
     """GIVEN a meeting begun Wednesday 23:30 UTC (Thursday in Bucharest) WHEN due words are read THEN they
     resolve from Thursday: by Friday / până vineri -> 4 Dec, next Tuesday -> 8 Dec, tomorrow -> 4 Dec; a day

@@ -15,7 +15,7 @@ from openfyxer.models.meeting import Meeting
 from openfyxer.models.meeting_minutes import ActionItem, Item, Minutes
 from openfyxer.models.user import User
 from openfyxer.services.assistant import guard, llm, prompts
-from openfyxer.services.meetings import condense, due, merge, owners
+from openfyxer.services.meetings import commitments, condense, due, merge, owners
 from openfyxer.services.meetings.extract import Finding
 from openfyxer.services.meetings.parts import Part
 from openfyxer.services.notify import events
@@ -84,8 +84,11 @@ def _action(session, job: Job, f: Finding, addresses: set[str], day) -> ActionIt
 
 def minutes(job: Job, plan: list[Part], done: dict, *, budget: int, max_tokens: int) -> Minutes:
     lang = job.language if job.language in _SKIPPED else "en"
-    found = [Finding(d["kind"], d["text"], set(d["segments"]), d.get("owner"), d.get("due"))
-             for i in range(len(plan)) for d in done[str(i)]["findings"]]
+    found: list[Finding] = []
+    for i, part in enumerate(plan):  # each part's model findings, then the actions code read in its lines
+        found += [Finding(d["kind"], d["text"], set(d["segments"]), d.get("owner"), d.get("due"))
+                  for d in done[str(i)]["findings"]]
+        found += commitments.find(job.texts[part.first:part.end], first=part.first, language=job.language)
     merged = merge.dedupe(found)
     notes = [_SKIPPED[lang].format(a=p.first + 1, b=p.end, t0=clock(job.times[p.first][0]),
                                    t1=clock(job.times[p.end - 1][1]), why=done[str(i)].get("error", "?"))

@@ -50,6 +50,8 @@ def periodic() -> tuple[Periodic, ...]:
         Periodic("sync_all", get_settings().sync_interval_seconds),
         Periodic("sync_calendars", get_settings().sync_interval_seconds),
         Periodic("send_due", 60),
+        Periodic("wake_snoozed", 60),
+        Periodic("mirror_due", 60),  # inbox changes a restart or a dead server left unmirrored
         Periodic("deliver_due", 15),  # notification retries and what quiet hours held
         Periodic("send_digests", 300),  # each user's digest at their local time, once a day
         Periodic("remind_follow_ups", 300),

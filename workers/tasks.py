@@ -15,7 +15,7 @@ from openfyxer.services import maintenance
 from openfyxer.services.assistant import processing
 from openfyxer.services.calendar import accounts as calendars, sync as calendar_sync
 from openfyxer.services.knowledge import calendar_index, indexing, meeting_index
-from openfyxer.services.mail import accounts, mailactions, outbox, sync
+from openfyxer.services.mail import accounts, inbox, mailactions, outbox, sync
 from openfyxer.services.meetings import minutes, recordings, reminders, speakers, transcribe
 from openfyxer.services.notify import deliver as notify_deliver, digest, followups
 
@@ -32,6 +32,9 @@ DEADLINES: dict[str, float] = {
     "sync_account": 20 * MINUTE,  # a first sync of a large mailbox continues at the next one
     "send_draft": 2 * MINUTE,  # a send cut short is checked in Sent before any retry (outbox.due)
     "push_read_state": 2 * MINUTE,
+    "mirror_email": 2 * MINUTE,  # a few IMAP commands on one message
+    "mirror_due": 1 * MINUTE,
+    "wake_snoozed": 1 * MINUTE,
     "process_account": 15 * MINUTE,  # triage asks the model only for ties on recent mail
     "draft_email": 5 * MINUTE,  # the wait for the embedded model included
     "index_account": 15 * MINUTE,
@@ -116,6 +119,22 @@ def send_due() -> int:
 
 def push_read_state(email_id: str) -> int:
     return mailactions.push_read_state(email_id=_id(email_id))
+
+
+def mirror_email(email_id: str) -> str:
+    """Tell the mail server what the user made of a message here (folder, star, read)."""
+    return inbox.mirror(email_id=_id(email_id))
+
+
+def mirror_due() -> int:
+    with session_scope() as session:
+        return inbox.mirror_due(session)
+
+
+def wake_snoozed() -> int:
+    """Snoozed messages whose time has come, back in the inbox as new."""
+    with session_scope() as session:
+        return inbox.wake_snoozed(session)
 
 
 def process_account(account_id: str) -> int:

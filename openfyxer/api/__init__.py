@@ -17,7 +17,7 @@ from openfyxer.api import deps
 from openfyxer.api.limits import BodyLimit
 from openfyxer.api.routes import (accounts, admin, audit, auth, calendar, chat, drafts, emails, health, invitations,
                                     followups, model, notifications, rag, settings, ui_cookie, users)
-from openfyxer.api.routes import meeting_audio, meeting_speakers, meetings
+from openfyxer.api.routes import email_actions, meeting_audio, meeting_speakers, meetings
 from openfyxer.core.config import get_settings
 from openfyxer.core.errors import OpenFyxerError, Throttled
 from openfyxer.security import ratelimit, tokens
@@ -65,7 +65,7 @@ def create_api() -> FastAPI:
         docs_url=f"{API_PREFIX}/docs",
         redoc_url=None,
     )
-    for r in (auth.router, users.router, settings.router, audit.router, accounts.router, emails.router,
+    for r in (auth.router, users.router, settings.router, audit.router, accounts.router, email_actions.router, emails.router,
               drafts.router, rag.router, chat.router, model.router, admin.router, ui_cookie.router, calendar.router,
               invitations.router, notifications.router, followups.router, meetings.router,
               meeting_audio.router, meeting_speakers.router):

@@ -357,6 +357,31 @@ class ImapSession:
             raise ValueError(f"unknown STORE operation {op!r}")
         self._uid("STORE", str(uid), op, "(" + " ".join(flags) + ")")
 
+    def move(self, uids: Iterable[int], folder: str) -> None:
+        """Move messages of the selected folder (opened readonly=False) to `folder`: UID MOVE (RFC 6851)
+        where the server has it, else COPY, \\Deleted and an expunge of those UIDs alone (UIDPLUS) so
+        that no other message marked deleted by another client is expunged with them."""
+        uids = list(uids)
+        if not uids:
+            return
+        dest = _quoted(folder)
+        if "MOVE" in self.capabilities:
+            self._uid("MOVE", uid_set(uids), dest)
+            return
+        self._uid("COPY", uid_set(uids), dest)
+        self._uid("STORE", uid_set(uids), "+FLAGS.SILENT", "(\\Deleted)")
+        if "UIDPLUS" in self.capabilities:
+            self._uid("EXPUNGE", uid_set(uids))
+        # Without UIDPLUS the copies are marked deleted and left: a plain EXPUNGE could take others' too.
+
+    def create(self, folder: str) -> None:
+        """Create a folder; one that already exists is not an error (another client may have made it)."""
+        try:
+            self._cmd("CREATE", _quoted(folder))
+        except ImapError as e:
+            if "ALREADYEXISTS" not in str(e).upper() and "EXISTS" not in str(e).upper():
+                raise
+
     def append(self, folder: str, raw: bytes, flags: str = "(\\Seen)") -> None:
         enc = '"' + utf7_encode(folder).decode().replace("\\", "\\\\").replace('"', '\\"') + '"'
         try:
@@ -365,6 +390,10 @@ class ImapSession:
             raise ImapError(f"IMAP APPEND to {folder!r} failed: {_why(e)}") from e
         if typ != "OK":
             raise ImapError(f"IMAP APPEND to {folder!r} answered {_answered(typ, data)}")
+
+
+def _quoted(folder: str) -> str:
+    return '"' + utf7_encode(folder).decode().replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 def verify(cfg: ImapConfig) -> list[Folder]:

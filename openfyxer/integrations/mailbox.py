@@ -19,7 +19,7 @@ class Mailbox(ABC):
     """The server side of one mail account: sign-in check, sending, the Sent folder, read flags."""
 
     kind: str  # "imap" | "exchange": sync picks its algorithm by it
-    # Whether set_seen reaches the server. Callers log instead of pretending when it does not.
+    # Whether set_seen / set_flag / move reach the server. Callers log instead of pretending when not.
     pushes_read_state: bool
 
     @property
@@ -57,6 +57,25 @@ class Mailbox(ABC):
     def set_seen(self, places: list[tuple[str, int]], seen: bool) -> int:
         """Set (or clear) the read state of the message at each (folder, uid); returns how many
         copies on the server were changed (0 when the protocol keeps read state local)."""
+
+
+    def set_flag(self, places: list[tuple[str, int]], flag: str, on: bool) -> int:
+        """Set (or clear) a flag such as \\Flagged on each (folder, uid); 0 where state is kept local."""
+        return 0
+
+    def move(self, places: list[tuple[str, int]], role: str) -> int:
+        """Move the message at each (folder, uid) to the account's folder for `role` (inbox, archive,
+        trash, snoozed), made on the server when it has none; returns how many copies moved (0 where
+        the protocol keeps it local)."""
+        return 0
+
+    def find(self, role: str, message_id: str) -> list[tuple[str, int]]:
+        """Where the message with this Message-ID is in the folder for `role` ([] if none or unknown)."""
+        return []
+
+
+# Where a message goes for each role when the server names no folder for it (RFC 6154 names).
+MADE_FOLDERS = {"archive": "Archive", "trash": "Trash", "snoozed": "Snoozed"}
 
 
 class ImapMailbox(Mailbox):
@@ -97,14 +116,57 @@ class ImapMailbox(Mailbox):
                 conn.append(folder, raw)
 
     def set_seen(self, places: list[tuple[str, int]], seen: bool) -> int:
+        return self.set_flag(places, "\\Seen", seen)
+
+    def set_flag(self, places: list[tuple[str, int]], flag: str, on: bool) -> int:
         if not places:
             return 0
-        op = "+FLAGS" if seen else "-FLAGS"
+        op = "+FLAGS" if on else "-FLAGS"
         with imap.ImapSession(self.imap_cfg) as conn:
             for folder, uid in places:
                 conn.select(folder, readonly=False)
-                conn.store_flags(uid, op, ("\\Seen",))
+                conn.store_flags(uid, op, (flag,))
         return len(places)
+
+    def move(self, places: list[tuple[str, int]], role: str) -> int:
+        with imap.ImapSession(self.imap_cfg) as conn:
+            target = _role_folder(conn, role)
+            moved = 0
+            by_folder: dict[str, list[int]] = {}
+            for folder, uid in places:
+                if folder != target:
+                    by_folder.setdefault(folder, []).append(uid)
+            for folder, uids in by_folder.items():
+                conn.select(folder, readonly=False)
+                conn.move(uids, target)
+                moved += len(uids)
+        return moved
+
+    def find(self, role: str, message_id: str) -> list[tuple[str, int]]:
+        with imap.ImapSession(self.imap_cfg) as conn:
+            folder = _find_folder(conn, role)
+            if folder is None:
+                return []
+            conn.select(folder)
+            return [(folder, uid) for uid in conn.search_message_id(message_id)]
+
+
+def _find_folder(conn: imap.ImapSession, role: str) -> str | None:
+    folders = conn.folders()
+    if role == "snoozed":
+        return next((f.name for f in folders if f.name.lower() in ("snoozed", "[gmail]/snoozed")), None)
+    return next((f.name for f in folders if f.role == role), None)
+
+
+def _role_folder(conn: imap.ImapSession, role: str) -> str:
+    """The folder the server uses for `role`; one is made for archive, trash and snoozed if it has none."""
+    found = _find_folder(conn, role)
+    if found:
+        return found
+    if role not in MADE_FOLDERS:
+        raise imap.ImapError(f"the account has no {role} folder")
+    conn.create(MADE_FOLDERS[role])
+    return MADE_FOLDERS[role]
 
 
 def _sent_folder(conn: imap.ImapSession) -> str | None:

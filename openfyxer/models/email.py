@@ -5,7 +5,8 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Column, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import (BigInteger, Boolean, Column, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint,
+                        false)
 from sqlmodel import Field, SQLModel
 
 from openfyxer.models.types import JSONType, UTCDateTime, new_id, utcnow
@@ -63,6 +64,14 @@ class Email(SQLModel, table=True):
     # When its people, companies, topics and text chunks went into the knowledge store.
     indexed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    # What the user did with it (services/mail/inbox.py). Star and folder are mirrored to the server;
+    # done (answered or needing nothing more) and snooze's return time are OpenFyxer's own.
+    starred: bool = Field(default=False, sa_column=Column(Boolean, nullable=False, server_default=false()))
+    done_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    snoozed_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # Set when the user changed folder, star or read state here and the server has not been told yet:
+    # a sync meanwhile keeps the user's change; once mirrored (or given up on) the server's state rules.
+    mirror_pending_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class EmailLocation(SQLModel, table=True):

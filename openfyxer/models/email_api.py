@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 Category = Literal["urgent", "to_respond", "fyi", "newsletter", "spam"]
 
@@ -27,6 +27,9 @@ class EmailSummary(BaseModel):
     has_attachments: bool
     folder_role: str | None
     snippet: str
+    starred: bool = False
+    done_at: datetime | None = None
+    snoozed_until: datetime | None = None
 
 
 class AttachmentInfo(BaseModel):
@@ -64,3 +67,26 @@ class EmailUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     category: Category | None = None
     is_read: bool | None = None
+
+
+Action = Literal["archive", "trash", "inbox", "done", "undone", "star", "unstar", "snooze", "unsnooze", "read", "unread"]
+
+
+class EmailAction(BaseModel):
+    """One action on one message or many (at most 500): archive and trash move it on the server too,
+    star sets \\Flagged, snooze (with `until`, a time with its zone) hides it until then."""
+
+    model_config = ConfigDict(extra="forbid")
+    email_ids: list[uuid.UUID] = Field(min_length=1, max_length=500)
+    action: Action
+    until: datetime | None = None
+
+
+class EmailActionDone(BaseModel):
+    items: list[EmailSummary]
+    undo_token: str = Field(description="POST it to /emails/undo within a minute to put the messages back")
+
+
+class UndoRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    undo_token: str = Field(min_length=10, max_length=100)

@@ -30,12 +30,13 @@ class DraftRequest(BaseModel):
 def list_emails(caller: CurrentCaller, db: DB, category: Category | None = None, account_id: uuid.UUID | None = None,
                 is_read: bool | None = None, thread_id: Annotated[str | None, Query(max_length=998)] = None,
                 q: Annotated[str | None, Query(max_length=200)] = None,
-                folder: Annotated[str | None, Query(pattern="^(inbox|sent|archive|junk|trash|all)$")] = "inbox",
+                folder: Annotated[str | None, Query(pattern="^(inbox|sent|archive|junk|trash|snoozed|all)$")] = "inbox",
+                starred: bool | None = None,
                 limit: Annotated[int, Query(ge=1, le=200)] = 50,
                 offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0) -> EmailPage:
     items, total = emails.list_emails(db, user=caller.user, category=category, account_id=account_id, is_read=is_read,
                                       thread_id=thread_id, q=q, folder=None if folder == "all" else folder,
-                                      limit=limit, offset=offset)
+                                      limit=limit, offset=offset, starred=starred)
     return EmailPage(items=items, total=total, limit=limit, offset=offset)
 
 

@@ -25,7 +25,7 @@ from openfyxer.services.mail.html_clean import sanitize_html
 SNIPPET = 160
 
 
-def _summary(e: Email) -> EmailSummary:
+def summary(e: Email) -> EmailSummary:
     text = " ".join((e.body_text or "").split())
     return EmailSummary.model_validate({**e.model_dump(exclude={"raw"}), "snippet": text[:SNIPPET]})
 
@@ -35,14 +35,14 @@ def _owned(user: User):  # noqa: ANN202
 
 
 def _awaiting_reply():  # noqa: ANN202
-    """Unread, or read with no reply from the user: none in Sent answering it (or later in its thread),
+    """Not marked done, and unread or read with no reply from the user: none in Sent answering it (or later in its thread),
     no draft for it approved or sent."""
     sent = aliased(Email)
     replied = exists().where(sent.account_id == Email.account_id, sent.folder_role == "sent",
                              or_(sent.in_reply_to == Email.message_id,
                                  and_(sent.thread_id == Email.thread_id, sent.received_at > Email.received_at)))
     drafted = exists().where(Draft.email_id == Email.id, Draft.status.in_(("approved", "sending", "sent")))
-    return or_(Email.is_read.is_(False), and_(~replied, ~drafted))
+    return and_(Email.done_at.is_(None), or_(Email.is_read.is_(False), and_(~replied, ~drafted)))
 
 
 def list_emails(session: Session, *, user: User, category: str | None = None, account_id: uuid.UUID | None = None,
@@ -51,7 +51,7 @@ def list_emails(session: Session, *, user: User, category: str | None = None, ac
                 categories: Sequence[str] | None = None, exclude_categories: Sequence[str] | None = None,
                 sender: str | None = None,
                 received_after: datetime | None = None, received_before: datetime | None = None,
-                awaiting_reply: bool = False) -> tuple[list[EmailSummary], int]:
+                awaiting_reply: bool = False, starred: bool | None = None) -> tuple[list[EmailSummary], int]:
     """The user's mail, newest first. `folder=None` searches every folder; `sender` is found in the
     sender's address or name; `awaiting_reply` keeps mail that is unread or not answered yet."""
     where = [Email.account_id.in_(_owned(user))]
@@ -70,6 +70,8 @@ def list_emails(session: Session, *, user: User, category: str | None = None, ac
         where.append(Email.received_at < received_before)
     if awaiting_reply:
         where.append(_awaiting_reply())
+    if starred is not None:
+        where.append(Email.starred.is_(starred))
     if account_id:
         where.append(Email.account_id == account_id)
     if is_read is not None:
@@ -85,7 +87,7 @@ def list_emails(session: Session, *, user: User, category: str | None = None, ac
     total = session.exec(select(func.count()).select_from(Email).where(*where)).one()
     rows = session.exec(select(Email).where(*where)
                         .order_by(Email.received_at.desc().nulls_last(), Email.id).limit(limit).offset(offset)).all()
-    return [_summary(e) for e in rows], int(total)
+    return [summary(e) for e in rows], int(total)
 
 
 def category_counts(session: Session, *, user: User, account_id: uuid.UUID | None = None,
@@ -141,7 +143,7 @@ def get_email(session: Session, *, user: User, email_id: uuid.UUID, allow_images
         thread = session.exec(select(Email).where(Email.account_id == e.account_id, Email.thread_id == e.thread_id)
                               .order_by(Email.received_at.asc().nulls_first(), Email.created_at)).all()
     docs = session.exec(select(Document).where(Document.email_id == e.id)).all()
-    base = _summary(e).model_dump()
+    base = summary(e).model_dump()
     return EmailDetail(
         **base, message_id=e.message_id, recipients=e.recipients, cc=e.cc, reply_to=e.reply_to, body_text=e.body_text,
         body_html=sanitize_html(e.body_html, allow_remote_images=allow_images) if e.body_html else None,
@@ -149,7 +151,7 @@ def get_email(session: Session, *, user: User, email_id: uuid.UUID, allow_images
         parse_error=e.parse_error,
         attachments=[AttachmentInfo(id=d.id, filename=d.filename, content_type=d.file_type, size=d.file_size,
                                     saved=d.storage_path is not None) for d in docs],
-        thread=[_summary(t) for t in thread],
+        thread=[summary(t) for t in thread],
     )
 
 

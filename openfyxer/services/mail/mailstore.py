@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import delete, update
+from sqlalchemy import delete, or_, update
 from sqlmodel import Session, select
 
 from openfyxer.core.config import get_settings
@@ -53,7 +53,7 @@ def _new_email(account: EmailAccount, folder: MailFolder, item: Fetched) -> Emai
         references=p.references, subject=p.subject, sender=p.sender[:255] or None, sender_name=p.sender_name[:255] or None,
         recipients=p.to, cc=p.cc, reply_to=p.reply_to, body_text=p.body_text, body_html=p.body_html,
         has_remote_images=p.has_remote_images, has_attachments=bool(p.attachments),
-        is_read="\\Seen" in item.flags, folder_role=folder.role,
+        is_read="\\Seen" in item.flags, starred="\\Flagged" in item.flags, folder_role=folder.role,
         list_unsubscribe=p.list_unsubscribe, list_id=(p.list_id or "")[:255] or None,
         precedence=(p.precedence or "")[:50] or None, auto_submitted=(p.auto_submitted or "")[:50] or None,
         size=p.size, parse_error=p.parse_error, raw=item.raw if p.parse_error else None, received_at=p.date,
@@ -135,23 +135,31 @@ def store_chunk(session: Session, *, account: EmailAccount, folder: MailFolder, 
     return len(new_ids), new_ids
 
 
-def refresh_emails(session: Session, email_ids: Iterable[uuid.UUID]) -> None:
-    """Re-derive folder role and read state from where each message now is on the server."""
+def refresh_emails(session: Session, email_ids: Iterable[uuid.UUID], *, stars: bool = True) -> None:
+    """Re-derive folder role, read state and (`stars`: IMAP's \\Flagged; Exchange's flags are not
+    synced) the star from where each message now is on the server."""
     email_ids = list(email_ids)
     if not email_ids:
         return
+    # A change the user made here that the server has not been told of yet is theirs until it is
+    # (services/mail/inbox.py mirrors it); a snoozed message sits in a folder sync does not read.
+    held = set(session.exec(select(Email.id).where(Email.id.in_(email_ids), or_(
+        Email.mirror_pending_at.is_not(None), Email.snoozed_until.is_not(None)))).all())
     rows = session.exec(
         select(EmailLocation.email_id, MailFolder.role, EmailLocation.flags)
         .join(MailFolder, MailFolder.id == EmailLocation.folder_id)
         .where(EmailLocation.email_id.in_(email_ids))
     ).all()
-    where: dict[uuid.UUID, list[tuple[str, list[str]]]] = {e: [] for e in email_ids}
+    where: dict[uuid.UUID, list[tuple[str, list[str]]]] = {e: [] for e in email_ids if e not in held}
     for email_id, role, flags in rows:
-        where[email_id].append((role, flags or []))
+        if email_id in where:
+            where[email_id].append((role, flags or []))
     for email_id, places in where.items():
-        role = best_role(r for r, _ in places)
-        seen = any("\\Seen" in f for _, f in places) if places else None
-        values = {"folder_role": role} if seen is None else {"folder_role": role, "is_read": seen}
+        values: dict = {"folder_role": best_role(r for r, _ in places)}
+        if places:
+            values["is_read"] = any("\\Seen" in f for _, f in places)
+            if stars:
+                values["starred"] = any("\\Flagged" in f for _, f in places)
         session.execute(update(Email).where(Email.id == email_id).values(**values))
 
 

@@ -69,7 +69,7 @@ def _apply(account_id: uuid.UUID, folder_id: uuid.UUID, changes: list[ews.EwsCha
             affected |= set(mailstore.drop_locations(s, folder=folder, uids=gone))
             result.removed += len(gone)
         s.flush()
-        mailstore.refresh_emails(s, affected)
+        mailstore.refresh_emails(s, affected, stars=False)
         folder.sync_token = state
         if changes:
             folder.last_synced_at = datetime.now(UTC)

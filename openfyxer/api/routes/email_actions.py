@@ -1,0 +1,30 @@
+"""/api/v1/emails/actions and /emails/undo: archive, delete, done, star, snooze, one or many, undoable."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from openfyxer.api.deps import DB, CurrentCaller
+from openfyxer.api.schemas import ERRORS, ErrorOut
+from openfyxer.models.email_api import EmailAction, EmailActionDone, EmailSummary, UndoRequest
+from openfyxer.services.mail import emails, inbox
+
+router = APIRouter(prefix="/emails", tags=["emails"], responses=ERRORS)
+_404 = {404: {"model": ErrorOut, "description": "No such email, or nothing left to undo"}}
+
+
+@router.post("/actions", response_model=EmailActionDone, responses=_404)
+def act(body: EmailAction, caller: CurrentCaller, db: DB) -> EmailActionDone:
+    """Shown at once; the mail server is told by a job, so other mail clients see the same."""
+    changed, token = inbox.act(db, user=caller.user, email_ids=body.email_ids, action=body.action, until=body.until,
+                               ip=caller.ip)
+    db.commit()
+    return EmailActionDone(items=[emails.summary(e) for e in changed], undo_token=token)
+
+
+@router.post("/undo", response_model=list[EmailSummary], responses=_404)
+def undo(body: UndoRequest, caller: CurrentCaller, db: DB) -> list[EmailSummary]:
+    """Put the messages of an action back as they were (once, within a minute of it)."""
+    restored = inbox.undo(db, user=caller.user, token=body.undo_token, ip=caller.ip)
+    db.commit()
+    return [emails.summary(e) for e in restored]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
@@ -64,3 +65,21 @@ def connect_account(mail_user, dovecot, relay, **overrides) -> uuid.UUID:  # noq
         user = auth.register(db, email=f"{uuid.uuid4().hex[:8]}@owner.test", password="correct horse battery")
         account = accounts.connect_account(db, user=user, data=AccountCreate(**account_body(mail_user, dovecot, relay, **overrides)))
         return account.id
+
+
+def folder_contents(mail_user, folder: str) -> dict[str, set[str]]:  # noqa: ANN001
+    """Subject -> flags of every message in a folder, as another client sees them."""
+    conn = mail_user.imap()
+    try:
+        typ, count = conn.select(f'"{folder}"', readonly=True)
+        if typ != "OK" or count[0] == b"0":
+            return {}
+        typ, data = conn.fetch("1:*", "(FLAGS BODY.PEEK[HEADER.FIELDS (SUBJECT)])")
+        out = {}
+        for item in data:
+            if isinstance(item, tuple):
+                subject = re.search(rb"Subject: (.*)", item[1]).group(1).decode().strip()
+                out[subject] = set(re.search(rb"FLAGS \(([^)]*)\)", item[0]).group(1).decode().split())
+        return out
+    finally:
+        conn.logout()

@@ -557,7 +557,7 @@ def test_sorted_inbox_draft_edit_approve_and_delivery(app: RunningApp, api: http
     the one written automatically, so the Drafts queue is empty after; the audit page lists these events."""
     from playwright.sync_api import expect
 
-    from tests.mailhelpers import account_body, html_message, message
+    from tests.mailhelpers import account_body, folder_contents, html_message, message
 
     dan = make_mail_user("dan")  # a real mailbox, so the relay accepts the reply
     dovecot.deliver(mail_user.name, message(
@@ -646,6 +646,19 @@ def test_sorted_inbox_draft_edit_approve_and_delivery(app: RunningApp, api: http
     expect(frame).to_have_attribute("sandbox", "allow-popups allow-popups-to-escape-sandbox")
     expect(page.frame_locator("#email-frame").locator("body")).to_contain_text("Our best offers")
     assert "pwned" not in page.title()
+    # Starred, then archived from its page: back at the inbox with Undo; the server holds it in Archive,
+    # flagged (what another mail client sees). Undo puts it back in INBOX there too.
+    wait_hydrated(page, "#email-star")
+    page.click("#email-star")
+    expect(page.locator("#email-star")).to_have_attribute("aria-pressed", "true")
+    page.click("#email-archive")
+    expect(page).to_have_url(path_is(app, "/inbox"))
+    expect(page.locator("#undo-label")).to_contain_text("Archived")
+    _wait(lambda: "\\Flagged" in folder_contents(mail_user, "Archive").get("This week's deals", ()), 30,
+          "the newsletter archived and flagged on the server")
+    page.click("#undo")
+    expect(page.locator("#undo-bar")).to_have_count(0)
+    _wait(lambda: "This week's deals" in folder_contents(mail_user, "INBOX"), 30, "the newsletter back in INBOX")
     page.goto(f"{app.url}/inbox")
     page.click("#tab-to_respond")
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)

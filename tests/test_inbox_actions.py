@@ -3,7 +3,6 @@ to a real Dovecot, whose own state (what another mail client sees) is read back 
 
 from __future__ import annotations
 
-import re
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -16,30 +15,12 @@ from openfyxer.models.user import User
 from openfyxer.services.mail import emails, inbox, sync
 from tests.conftest import apply_env
 from tests.helpers import bearer, held_jobs, signed_up
-from tests.mailhelpers import connect_account, message
+from tests.mailhelpers import connect_account, folder_contents, message
 
 
 @pytest.fixture
 def env(monkeypatch, dovecot):  # noqa: ANN001
     apply_env(monkeypatch, tls_ca_file=str(dovecot.cert_path))
-
-
-def _server(mail_user, folder: str) -> dict[str, set[str]]:  # noqa: ANN001
-    """Subject -> flags of every message in a folder, as another client sees them."""
-    conn = mail_user.imap()
-    try:
-        typ, count = conn.select(f'"{folder}"', readonly=True)
-        if typ != "OK" or count[0] == b"0":
-            return {}
-        typ, data = conn.fetch("1:*", "(FLAGS BODY.PEEK[HEADER.FIELDS (SUBJECT)])")
-        out = {}
-        for item in data:
-            if isinstance(item, tuple):
-                subject = re.search(rb"Subject: (.*)", item[1]).group(1).decode().strip()
-                out[subject] = set(re.search(rb"FLAGS \(([^)]*)\)", item[0]).group(1).decode().split())
-        return out
-    finally:
-        conn.logout()
 
 
 def _mailbox(mail_user, dovecot, relay, subjects: list[str]) -> tuple[uuid.UUID, dict[str, uuid.UUID]]:  # noqa: ANN001
@@ -84,7 +65,7 @@ def _mirror(declared: list) -> list[str]:
     return [inbox.mirror(email_id=uuid.UUID(d.args[0])) for d in declared if d.name == "mirror_email"]
 
 
-def test_archive_delete_and_star_show_at_once_and_reach_the_server(env, mail_user, dovecot, relay, sqlite_url):
+def test_archive_delete_and_star_show_at_once_and_reach_thefolder_contents(env, mail_user, dovecot, relay, sqlite_url):
     """GIVEN three synced messages WHEN one is archived, one deleted and one starred THEN each shows at once
     here (the inbox list no longer holds the first two), the server then holds them in Archive, in Trash
     and flagged in INBOX, and a sync afterwards agrees without a second copy of anything."""
@@ -99,10 +80,10 @@ def test_archive_delete_and_star_show_at_once_and_reach_the_server(env, mail_use
         assert _row(ids["Quarterly report"]).done_at is not None  # archived mail needs nothing more
     assert [d.name for d in archived + trashed + starred] == ["mirror_email"] * 3
     assert _mirror(archived) == ["moved"] and _mirror(trashed) == ["moved"] and _mirror(starred) == ["flagged"]
-    assert set(_server(mail_user, "INBOX")) == {"Server down"}
-    assert "\\Flagged" in _server(mail_user, "INBOX")["Server down"]
-    assert set(_server(mail_user, "Archive")) == {"Quarterly report"}
-    assert set(_server(mail_user, "Trash")) == {"Lunch offer"}
+    assert set(folder_contents(mail_user, "INBOX")) == {"Server down"}
+    assert "\\Flagged" in folder_contents(mail_user, "INBOX")["Server down"]
+    assert set(folder_contents(mail_user, "Archive")) == {"Quarterly report"}
+    assert set(folder_contents(mail_user, "Trash")) == {"Lunch offer"}
     _sync(account_id)
     with session_scope() as db:
         rows = db.exec(select(Email.subject, Email.folder_role, Email.starred, Email.mirror_pending_at)
@@ -111,20 +92,20 @@ def test_archive_delete_and_star_show_at_once_and_reach_the_server(env, mail_use
                     ("Server down", "inbox", True, None)]
 
 
-def test_undo_puts_messages_back_here_and_on_the_server(env, mail_user, dovecot, relay, sqlite_url):
+def test_undo_puts_messages_back_here_and_on_thefolder_contents(env, mail_user, dovecot, relay, sqlite_url):
     """GIVEN two messages archived together and mirrored WHEN the action is undone THEN both are back in
-    the inbox as they were (unread, not done), on the server too; the token works once only."""
+    the inbox as they were (unread, not done), on the server too, though no sync has seen where the first
+    mirror put them; the token works once only."""
     account_id, ids = _mailbox(mail_user, dovecot, relay, ["First", "Second"])
     user = _owner(account_id)
     token, declared = _act(user, [ids["First"], ids["Second"]], "archive")
     _mirror(declared)
-    assert set(_server(mail_user, "Archive")) == {"First", "Second"}
-    _sync(account_id)
-    with held_jobs() as again, session_scope() as db:
+    assert set(folder_contents(mail_user, "Archive")) == {"First", "Second"}
+    with held_jobs() as again, session_scope() as db:  # no sync between: the mirror finds the new copies
         back = inbox.undo(db, user=user, token=token)
         assert {e.folder_role for e in back} == {"inbox"} and all(e.done_at is None and not e.is_read for e in back)
     assert _mirror(again) == ["moved", "moved"]
-    assert set(_server(mail_user, "INBOX")) == {"First", "Second"} and _server(mail_user, "Archive") == {}
+    assert set(folder_contents(mail_user, "INBOX")) == {"First", "Second"} and folder_contents(mail_user, "Archive") == {}
     with session_scope() as db, pytest.raises(Exception, match="nothing to undo"):
         inbox.undo(db, user=user, token=token)
 
@@ -142,7 +123,7 @@ def test_snooze_hides_then_returns_as_new_on_a_moved_clock(env, mail_user, dovec
     until = datetime.now(UTC) + timedelta(hours=10)
     _, declared = _act(user, [contract], "snooze", until)
     _mirror(declared)
-    assert set(_server(mail_user, "INBOX")) == {"Other"} and set(_server(mail_user, "Snoozed")) == {"Contract draft"}
+    assert set(folder_contents(mail_user, "INBOX")) == {"Other"} and set(folder_contents(mail_user, "Snoozed")) == {"Contract draft"}
     _sync(account_id)
     e = _row(contract)
     assert e.folder_role == "snoozed" and e.snoozed_until == until and e.is_read
@@ -154,7 +135,7 @@ def test_snooze_hides_then_returns_as_new_on_a_moved_clock(env, mail_user, dovec
     e = _row(contract)
     assert (e.folder_role, e.is_read, e.snoozed_until) == ("inbox", False, None)
     assert _mirror(woke) == ["moved"]
-    assert "\\Seen" not in _server(mail_user, "INBOX")["Contract draft"] and _server(mail_user, "Snoozed") == {}
+    assert "\\Seen" not in folder_contents(mail_user, "INBOX")["Contract draft"] and folder_contents(mail_user, "Snoozed") == {}
     _sync(account_id)
     with session_scope() as db:
         rows = db.exec(select(Email.folder_role, Email.is_read).where(Email.account_id == account_id,
@@ -214,4 +195,19 @@ def test_the_api_acts_on_the_callers_mail_only_and_refuses_bad_requests(env, mai
     assert client.get("/api/v1/emails?starred=true", headers=h).json()["total"] == 1
     from tests.helpers import until
 
-    assert until(lambda: "\\Flagged" in _server(mail_user, "INBOX").get("Hello", set()), 10)
+    assert until(lambda: "\\Flagged" in folder_contents(mail_user, "INBOX").get("Hello", set()), 10)
+
+
+def test_snooze_choices_end_on_the_users_clock():
+    """GIVEN Thursday 3 December 2026, 22:30 in Bucharest (20:30 UTC) WHEN a snooze is chosen by name THEN
+    it ends three hours on (on the hour), tomorrow 08:00, Saturday 09:00 or Monday 08:00, Bucharest time."""
+    now = datetime(2026, 12, 3, 20, 30, tzinfo=UTC)
+    zone = "Europe/Bucharest"
+    assert inbox.snooze_time("later", zone, now) == datetime(2026, 12, 3, 23, 0, tzinfo=UTC)
+    assert inbox.snooze_time("tomorrow", zone, now) == datetime(2026, 12, 4, 6, 0, tzinfo=UTC)
+    assert inbox.snooze_time("weekend", zone, now) == datetime(2026, 12, 5, 7, 0, tzinfo=UTC)
+    assert inbox.snooze_time("next_week", zone, now) == datetime(2026, 12, 7, 6, 0, tzinfo=UTC)
+    assert inbox.snooze_time("weekend", zone, datetime(2026, 12, 5, 10, 0, tzinfo=UTC)) == \
+        datetime(2026, 12, 12, 7, 0, tzinfo=UTC)  # on a Saturday: the next one
+    with pytest.raises(Exception, match="unknown snooze"):
+        inbox.snooze_time("someday", zone, now)

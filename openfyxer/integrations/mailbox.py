@@ -69,8 +69,8 @@ class Mailbox(ABC):
         the protocol keeps it local)."""
         return 0
 
-    def find(self, role: str, message_id: str) -> list[tuple[str, int]]:
-        """Where the message with this Message-ID is in the folder for `role` ([] if none or unknown)."""
+    def find(self, roles: tuple[str, ...], message_id: str) -> list[tuple[str, int]]:
+        """Where the message with this Message-ID is in the folders for `roles` ([] if none or unknown)."""
         return []
 
 
@@ -142,13 +142,14 @@ class ImapMailbox(Mailbox):
                 moved += len(uids)
         return moved
 
-    def find(self, role: str, message_id: str) -> list[tuple[str, int]]:
+    def find(self, roles: tuple[str, ...], message_id: str) -> list[tuple[str, int]]:
+        found = []
         with imap.ImapSession(self.imap_cfg) as conn:
-            folder = _find_folder(conn, role)
-            if folder is None:
-                return []
-            conn.select(folder)
-            return [(folder, uid) for uid in conn.search_message_id(message_id)]
+            for role in roles:
+                if (folder := _find_folder(conn, role)) is not None:
+                    conn.select(folder)
+                    found += [(folder, uid) for uid in conn.search_message_id(message_id)]
+        return found
 
 
 def _find_folder(conn: imap.ImapSession, role: str) -> str | None:

@@ -36,6 +36,7 @@ log = logging.getLogger(__name__)
 ACTIONS = ("archive", "trash", "inbox", "done", "undone", "star", "unstar", "snooze", "unsnooze", "read", "unread")
 MOVES = {"archive": "archive", "trash": "trash", "inbox": "inbox", "snooze": "snoozed", "unsnooze": "inbox"}
 MAX_BULK = 500
+FIND_IN = ("snoozed", "archive", "trash", "inbox")  # where a mirror looks for a message it moved before
 UNDO_S = 60  # the page offers Undo for a few seconds; the token outlives that for a slow network
 MIRROR_GIVE_UP = timedelta(hours=1)  # a change the server refused this long is dropped for the server's
 SNOOZE_MAX = timedelta(days=366)
@@ -49,6 +50,34 @@ def _state(e: Email) -> dict:
     return {"id": str(e.id), "folder_role": e.folder_role, "starred": e.starred, "is_read": e.is_read,
             "done_at": e.done_at.isoformat() if e.done_at else None,
             "snoozed_until": e.snoozed_until.isoformat() if e.snoozed_until else None}
+
+
+SNOOZE_CHOICES = ("later", "tomorrow", "weekend", "next_week")
+
+
+def snooze_time(choice: str, zone: str | None, now: datetime | None = None) -> datetime:
+    """When a snooze chosen by name ends, on the user's clock: later today (three hours on, on the hour),
+    tomorrow 08:00, Saturday 09:00, next Monday 08:00."""
+    from zoneinfo import ZoneInfo
+
+    try:
+        tz = ZoneInfo(zone or "UTC")
+    except (KeyError, ValueError):
+        tz = ZoneInfo("UTC")
+    local = (now or _now()).astimezone(tz)
+    day = local.date()
+    if choice == "later":
+        at = (local + timedelta(hours=3)).replace(minute=0, second=0, microsecond=0)
+        return at.astimezone(UTC)
+    if choice == "tomorrow":
+        day, hour = day + timedelta(days=1), 8
+    elif choice == "weekend":
+        day, hour = day + timedelta(days=(5 - day.weekday()) % 7 or 7), 9
+    elif choice == "next_week":
+        day, hour = day + timedelta(days=7 - day.weekday()), 8
+    else:
+        raise ValidationError(f"unknown snooze {choice!r}", code="invalid_snooze")
+    return datetime(day.year, day.month, day.day, hour, tzinfo=tz).astimezone(UTC)
 
 
 def _apply(e: Email, action: str, until: datetime | None, now: datetime) -> None:
@@ -211,8 +240,8 @@ def mirror(*, email_id: uuid.UUID) -> str:
 
 def _tell_server(mailbox, places: list, want: dict) -> str:  # noqa: ANN001
     at = [(name, uid) for _, name, _, uid, _ in places]
-    if not at:  # snoozed: in a folder sync does not read, so looked for there
-        at = mailbox.find("snoozed", want["message_id"])
+    if not at:  # moved by an earlier mirror and not synced since, or snoozed (a folder sync does not read)
+        at = mailbox.find(FIND_IN, want["message_id"])
     if not at:
         return "nothing"
     for flag, on in (("\\Flagged", want["starred"]), ("\\Seen", want["read"])):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from openfyxer.ui.components.layout import frame
+from openfyxer.ui.components.mail_actions import snooze_select, undo_bar
 from openfyxer.ui.components.translated import t
 from openfyxer.ui.i18n import N_
 from openfyxer.ui.state.drafts import DraftsState
@@ -12,6 +13,8 @@ from openfyxer.ui.state.inbox import InboxState
 from openfyxer.ui.state.mail import CATEGORIES
 from openfyxer.ui.state.message import EmailState
 
+VIEW_LABELS = (("inbox", N_("Inbox")), ("starred", N_("Starred")), ("snoozed", N_("Snoozed")),
+               ("archive", N_("Archived")), ("trash", N_("Trash")))
 LABELS = {"urgent": N_("Urgent"), "to_respond": N_("To respond"), "fyi": N_("FYI"), "newsletter": N_("Newsletter"),
           "spam": N_("Spam")}
 
@@ -38,7 +41,8 @@ def _inbox_row(row: dict) -> rx.Component:
         rx.link(
             rx.vstack(
                 rx.hstack(rx.text(row["sender"], weight=rx.cond(unread, "bold", "regular"), trim="both"),
-                          rx.spacer(), rx.text(row["received"], size="1", color_scheme="gray"), width="100%"),
+                          rx.spacer(), rx.cond(row["starred"], rx.icon("star", size=14, aria_label=t("Starred"))),
+                          rx.text(row["received"], size="1", color_scheme="gray"), width="100%"),
                 rx.text(row["subject"], weight=rx.cond(unread, "bold", "regular"), size="2"),
                 rx.text(row["snippet"], size="1", color_scheme="gray", trim="both"),
                 spacing="0", width="100%", align="start",
@@ -54,8 +58,13 @@ def inbox_page() -> rx.Component:
     return frame(
         N_("Inbox"),
         _error(InboxState),
-        rx.flex(*(_tab(c) for c in CATEGORIES), wrap="wrap", spacing="2", padding_y="0.75em",
-                role="group", aria_label=t("Categories")),
+        undo_bar(InboxState),
+        rx.flex(
+            rx.el.select(*(rx.el.option(t(label), value=v) for v, label in VIEW_LABELS), value=InboxState.view,
+                         on_change=InboxState.show_view, aria_label=t("Folder"), id="view", class_name="native-select"),
+            rx.cond(InboxState.view == "inbox", rx.flex(*(_tab(c) for c in CATEGORIES), wrap="wrap", spacing="2",
+                                                        role="group", aria_label=t("Categories"))),
+            wrap="wrap", spacing="2", padding_y="0.75em", align="center"),
         rx.flex(
             rx.form(
                 rx.hstack(rx.input(name="q", placeholder=t("Search mail"), aria_label=t("Search mail"), id="search",
@@ -73,7 +82,17 @@ def inbox_page() -> rx.Component:
         ),
         rx.cond(
             InboxState.selected.length() > 0,
-            rx.hstack(
+            rx.flex(
+                rx.cond(InboxState.view == "inbox",
+                        rx.button(t("Archive"), on_click=InboxState.bulk("archive"), variant="soft", id="bulk-archive"),
+                        rx.button(t("Move to the inbox"), on_click=InboxState.bulk("inbox"), variant="soft",
+                                  id="bulk-inbox")),
+                rx.cond(InboxState.view != "trash",
+                        rx.button(t("Delete"), on_click=InboxState.bulk("trash"), variant="soft", color_scheme="red",
+                                  id="bulk-trash")),
+                rx.button(t("Done"), on_click=InboxState.bulk("done"), variant="soft", id="bulk-done"),
+                rx.button(t("Star"), on_click=InboxState.bulk("star"), variant="soft", id="bulk-star"),
+                snooze_select(InboxState.bulk_snooze, "bulk-snooze"),
                 rx.button(t("Mark read"), on_click=InboxState.mark_read, variant="soft", id="bulk-read"),
                 rx.el.select(
                     rx.el.option(t("Move to…"), value="", disabled=True),
@@ -81,7 +100,7 @@ def inbox_page() -> rx.Component:
                     value="", on_change=InboxState.move_to, aria_label=t("Move to category"), id="bulk-move",
                     class_name="native-select",
                 ),
-                padding_y="0.5em",
+                padding_y="0.5em", spacing="2", wrap="wrap",
             ),
         ),
         rx.cond(
@@ -267,9 +286,23 @@ def email_page() -> rx.Component:
     return frame(
         N_("Email"),
         _error(EmailState),
+        undo_bar(EmailState),
         rx.cond(
             EmailState.email.contains("id"),
             rx.vstack(
+                rx.flex(
+                    rx.button(t("Archive"), on_click=EmailState.act("archive"), variant="soft", id="email-archive"),
+                    rx.button(t("Delete"), on_click=EmailState.act("trash"), variant="soft", color_scheme="red",
+                              id="email-trash"),
+                    rx.button(t("Done"), on_click=EmailState.act("done"), variant="soft", id="email-done"),
+                    rx.cond(EmailState.email["starred"],
+                            rx.button(t("Unstar"), on_click=EmailState.act("unstar"), variant="solid",
+                                      id="email-star", aria_pressed="true"),
+                            rx.button(t("Star"), on_click=EmailState.act("star"), variant="soft", id="email-star",
+                                      aria_pressed="false")),
+                    snooze_select(EmailState.snooze, "email-snooze"),
+                    spacing="2", wrap="wrap", role="toolbar", aria_label=t("Actions"),
+                ),
                 rx.heading(EmailState.email["subject"], size="5", as_="h2", id="email-subject"),
                 rx.text(t("From"), " ", EmailState.email["sender"], " · ", EmailState.email["received"], size="2"),
                 rx.text(t("To"), " ", EmailState.email["to"], size="1", color_scheme="gray"),

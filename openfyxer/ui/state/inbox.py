@@ -14,10 +14,13 @@ from openfyxer.services.mail import accounts, emails
 from openfyxer.ui.state.mail import CATEGORIES, MailState
 
 PAGE_SIZE = 50
+# The lists beside the sorted inbox: what the user starred, snoozed, archived or deleted.
+VIEWS = ("inbox", "starred", "snoozed", "archive", "trash")
 
 
 class InboxState(MailState):
     category: str = "to_respond"
+    view: str = "inbox"
     query: str = ""
     page: int = 0
     total: int = 0
@@ -72,9 +75,11 @@ class InboxState(MailState):
                 user = self._user(db)
                 self.account_options = [[str(a.id), a.email_address] for a in accounts.list_accounts(db, user=user)]
                 counts = emails.category_counts(db, user=user, account_id=account)
-                items, self.total = emails.list_emails(db, user=user, category=self.category or None,
-                                                       account_id=account, q=self.query or None, limit=PAGE_SIZE,
-                                                       offset=self.page * PAGE_SIZE)
+                inbox = self.view == "inbox"
+                items, self.total = emails.list_emails(
+                    db, user=user, category=self.category or None if inbox else None, account_id=account,
+                    q=self.query or None, limit=PAGE_SIZE, offset=self.page * PAGE_SIZE,
+                    folder=None if self.view == "starred" else self.view, starred=True if self.view == "starred" else None)
         except OpenFyxerError as e:
             self._fail(e)
             return
@@ -92,7 +97,7 @@ class InboxState(MailState):
         return InboxState.keep_copy
 
     def show(self, category: str):  # noqa: ANN201
-        self.category, self.page, self.selected = category, 0, []
+        self.category, self.view, self.page, self.selected = category, "inbox", 0, []
         self.refresh()
         return InboxState.keep_copy
 
@@ -128,6 +133,36 @@ class InboxState(MailState):
             self._fail(e)
             return
         self.selected = []
+        self.refresh()
+        return InboxState.keep_copy
+
+    def show_view(self, view: str):  # noqa: ANN201
+        self.view = view if view in VIEWS else "inbox"
+        self.page, self.selected = 0, []
+        self.refresh()
+        return InboxState.keep_copy
+
+    def bulk(self, action: str):  # noqa: ANN201
+        """Archive, delete, done, star or back to the inbox: the selected messages, undoable."""
+        if action not in ("archive", "trash", "done", "star", "unstar", "inbox", "unread") or not self.selected:
+            return None
+        if self._act(list(self.selected), action):
+            self.selected = []
+        self.refresh()
+        return InboxState.keep_copy
+
+    def bulk_snooze(self, choice: str):  # noqa: ANN201
+        if not choice or not self.selected:
+            return None
+        if self._act(list(self.selected), "snooze", choice):
+            self.selected = []
+        self.refresh()
+        return InboxState.keep_copy
+
+    def undo(self):  # noqa: ANN201
+        return self._undo()
+
+    def _after_undo(self):  # noqa: ANN202
         self.refresh()
         return InboxState.keep_copy
 

@@ -61,6 +61,50 @@ class MailState(SessionState):
             raise OpenFyxerError("your session has ended; sign in again")
         return user
 
+    # The last inbox action, undoable from any mail page for a minute (services.mail.inbox.UNDO_S).
+    undo_token: str = ""
+    undo_label: str = ""
+
+    def _act(self, ids: list[str], action: str, snooze: str = "") -> bool:
+        """Archive, delete, star, snooze ... the user's messages; shown at once, mirrored by a job."""
+        from openfyxer.services.mail import inbox
+
+        def run(db) -> str:  # noqa: ANN001
+            user = self._user(db)
+            until = inbox.snooze_time(snooze, user.timezone) if action == "snooze" else None
+            _, token = inbox.act(db, user=user, email_ids=[uuid.UUID(i) for i in ids], action=action, until=until,
+                                 ip=self.router.session.client_ip)
+            return token
+
+        token = self._attempt(run)
+        if token is None:
+            return False
+        labels = {"archive": self._t("Archived"), "trash": self._t("Moved to Trash"), "done": self._t("Marked done"),
+                  "star": self._t("Starred"), "unstar": self._t("Star removed"), "snooze": self._t("Snoozed"),
+                  "inbox": self._t("Moved to the inbox"), "read": self._t("Marked read"),
+                  "unread": self._t("Marked unread")}
+        self.undo_token = token
+        self.undo_label = self._t("{what}: {n} message(s).", what=labels.get(action, action), n=self._num(len(ids)))
+        return True
+
+    def _undo(self):  # noqa: ANN202
+        """Put back what the last action changed; the page shows it again. Each page's `undo` handler
+        calls this: a handler defined here would run on this state, not the page's."""
+        from openfyxer.services.mail import inbox
+
+        token, self.undo_token, self.undo_label = self.undo_token, "", ""
+        if token and self._attempt(lambda db: inbox.undo(db, user=self._user(db), token=token,
+                                                         ip=self.router.session.client_ip)) is not None:
+            return self._after_undo()
+        return None
+
+    def dismiss_undo(self) -> None:
+        self.undo_token, self.undo_label = "", ""
+
+    def _after_undo(self):  # noqa: ANN202
+        """What a page redraws once an action is undone."""
+        return None
+
     def _fail(self, e: OpenFyxerError) -> None:
         self.error = self._error_text(e)
 
@@ -101,7 +145,8 @@ class MailState(SessionState):
         return {"id": str(e.id), "sender": e.sender_name or e.sender or "",
                 "subject": e.subject or self._t("(no subject)"), "snippet": e.snippet,
                 "received": self._when(e.received_at), "is_read": e.is_read, "category": e.category or "unsorted",
-                "category_label": self._category(e.category), "needs_reply": e.needs_reply}
+                "category_label": self._category(e.category), "needs_reply": e.needs_reply,
+                "starred": bool(getattr(e, "starred", False))}
 
     def _category(self, category: str | None) -> str:
         return {"urgent": self._t("Urgent"), "to_respond": self._t("To respond"), "fyi": self._t("FYI"),

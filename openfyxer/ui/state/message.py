@@ -124,6 +124,29 @@ class EmailState(MailState):
         calendar_parts = any((a.content_type or "") in CALENDAR_TYPES for a in detail.attachments)
         self._show_invitations(email_id if calendar_parts else None)
 
+    def act(self, action: str):  # noqa: ANN201
+        """Archive, delete, done, snooze: the message leaves the view, the inbox shows Undo. A star stays."""
+        if not self.email.get("id"):
+            return None
+        if action in ("star", "unstar", "unread"):
+            if self._act([self.email_id], action):
+                self.email = {**self.email, "starred": action == "star"}
+            return None
+        if action in ("archive", "trash", "done") and self._act([self.email_id], action):
+            return rx.redirect("/inbox")
+        return None
+
+    def snooze(self, choice: str):  # noqa: ANN201
+        if choice and self.email.get("id") and self._act([self.email_id], "snooze", choice):
+            return rx.redirect("/inbox")
+        return None
+
+    def undo(self):  # noqa: ANN201
+        return self._undo()
+
+    def _after_undo(self):  # noqa: ANN202
+        self._read()
+
     def _show_draft(self, draft) -> None:  # noqa: ANN001
         self.draft_id = str(draft.id) if draft else ""
         self.draft_text = draft.content if draft else ""

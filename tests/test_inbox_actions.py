@@ -211,3 +211,39 @@ def test_snooze_choices_end_on_the_users_clock():
         datetime(2026, 12, 12, 7, 0, tzinfo=UTC)  # on a Saturday: the next one
     with pytest.raises(Exception, match="unknown snooze"):
         inbox.snooze_time("someday", zone, now)
+
+
+def test_home_lists_what_still_wants_an_answer_whatever_was_read(env, mail_user, dovecot, relay, sqlite_url):
+    """GIVEN two urgent messages, opened (read) WHEN the lists Home shows are read THEN both are there; WHEN
+    one is answered from another mail client (its reply synced from Sent) and the other marked done THEN
+    neither is, though both stay in the inbox."""
+    from openfyxer.models.email import Email as EmailRow
+
+    account_id, ids = _mailbox(mail_user, dovecot, relay, ["Server down, approve by noon", "Sign the order"])
+    user = _owner(account_id)
+    with session_scope() as db:
+        for e in db.exec(select(EmailRow).where(EmailRow.account_id == account_id)).all():
+            e.category, e.is_read = "urgent", True
+            db.add(e)
+    _act(user, [ids["Sign the order"]], "read")
+
+    def home() -> set[str]:
+        with session_scope() as db:
+            return {e.subject for e in emails.list_emails(db, user=user, category="urgent", awaiting_reply=True)[0]}
+
+    assert home() == {"Server down, approve by noon", "Sign the order"}
+    server_down = _row(ids["Server down, approve by noon"])
+    conn = mail_user.imap()
+    try:  # the user answers from their phone: the reply lands in Sent
+        reply = message(to="bob@example.org", sender=mail_user.address, subject="Re: Server down, approve by noon",
+                        in_reply_to=server_down.message_id, references=[server_down.message_id],
+                        when=datetime.now(UTC))
+        assert conn.append('"Sent"', "(\\Seen)", None, reply)[0] == "OK"
+    finally:
+        conn.logout()
+    _sync(account_id)
+    assert home() == {"Sign the order"}
+    _act(user, [ids["Sign the order"]], "done")
+    assert home() == set()
+    with session_scope() as db:
+        assert emails.list_emails(db, user=user, category="urgent")[1] == 2

@@ -38,8 +38,9 @@ class HomeState(MailState):
     def _load(self) -> None:
         with session_scope() as db:
             user = self._user(db)
-            urgent, _ = emails.list_emails(db, user=user, category="urgent", is_read=False, limit=10)
-            to_respond, _ = emails.list_emails(db, user=user, category="to_respond", is_read=False, limit=10)
+            # What still wants an answer, read or not: answering (here or from another client) or Done clears it.
+            urgent, _ = emails.list_emails(db, user=user, category="urgent", awaiting_reply=True, limit=10)
+            to_respond, _ = emails.list_emails(db, user=user, category="to_respond", awaiting_reply=True, limit=10)
             self.drafts_waiting = len(drafts.list_drafts(db, user=user, status="pending", limit=500))
             self.drafts_label = self._t("{count} drafts waiting for your approval", count=self._num(self.drafts_waiting))
             daily = emails.daily_counts(db, user=user, days=14)

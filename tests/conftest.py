@@ -59,7 +59,7 @@ def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
     # The plumbing is tested on the smallest packaged model, and an Ollama a developer may run
     # on this machine must not change what the tests see.
     apply_env(monkeypatch, data_dir=str(tmp_path / "data"), models_dir=str(_MODELS), local_model="smollm2-135m",
-              ollama_url=f"http://127.0.0.1:{_DEAD_PORT}")
+              ollama_url=f"http://127.0.0.1:{_DEAD_PORT}", undo_send_seconds="0")  # undo send: its own tests
     yield
     from openfyxer.core.config import reset_settings
     from openfyxer.core.db import reset_engines

@@ -69,7 +69,8 @@ def app(dovecot) -> Iterator[RunningApp]:  # noqa: ANN001
                          "OPENFYXER_GOOGLE_CLIENT_ID": "ui-test-client.apps.googleusercontent.com",
                          "OPENFYXER_GOOGLE_CLIENT_SECRET": "ui-test-secret",
                          # Who spoke: a plug-in telling espeak-ng's voices apart (no diarizer runs by default).
-                         "OPENFYXER_DIARIZER": "tests.diarizer_plugin:by_pitch"})
+                         "OPENFYXER_DIARIZER": "tests.diarizer_plugin:by_pitch",
+                         "OPENFYXER_UNDO_SEND_SECONDS": "5"})
     try:
         yield running
     finally:
@@ -706,6 +707,13 @@ def test_sorted_inbox_draft_edit_approve_and_delivery(app: RunningApp, api: http
     mine = "Hi Dan,\n\nYes: I'll send the Q2 budget numbers on Thursday.\n\nBest,\nAna"
     page.fill("#draft-text", mine)
     page.screenshot(path=str(SCREENSHOTS / "email-draft-desktop.png"), full_page=True)
+    page.click("#draft-send")
+    expect(page.locator("#draft-notice")).to_contain_text("Approved")
+    # Undo send inside the app's 5 s hold: the draft is the user's again and nothing reaches the relay.
+    page.click("#draft-unsend")
+    expect(page.locator("#draft-status")).to_have_attribute("data-status", "pending")
+    time.sleep(6)
+    assert not [d for d in relay.delivered if b"Q2 budget numbers on Thursday" in d[2]]
     page.click("#draft-send")
     expect(page.locator("#draft-notice")).to_contain_text("Approved")
     try:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import email
 import imaplib
+import time
 
 import pytest
 from sqlmodel import select
@@ -107,6 +108,38 @@ def test_nothing_is_sent_without_approval(pair, relay):
     d = _draft(account_id, recipient.address)
     assert outbox.deliver(draft_id=d.id) == "skipped"
     assert relay.delivered == [] and _state(d.id).status == "pending"
+
+
+def test_undo_send_inside_the_window_sends_nothing_after_it_exactly_once(pair, relay, monkeypatch):
+    """GIVEN a 3 s undo window WHEN a draft is approved and its send job starts at once THEN the job waits;
+    undone inside the window, the draft is pending again and the job sends nothing; approved again and left,
+    it is delivered once when the window closes, and undo is then refused."""
+    import threading
+
+    from openfyxer.core.errors import Conflict
+
+    apply_env(monkeypatch, undo_send_seconds="3")
+    account_id, _, recipient = pair
+    d = _draft(account_id, recipient.address)
+    approved = _approve(d.id)
+    assert approved.next_attempt_at is not None
+    outcome: list[str] = []
+    job = threading.Thread(target=lambda: outcome.append(outbox.deliver(draft_id=d.id)))
+    job.start()
+    time.sleep(1.0)
+    with session_scope() as db:
+        back = outbox.unsend(db, user=db.get(User, d.user_id), draft_id=d.id)
+        assert back.status == "pending" and back.approved_at is None
+    job.join(10)
+    assert outcome == ["skipped"] and relay.delivered == []
+    time.sleep(3.0)
+    assert relay.delivered == []
+    _approve(d.id)
+    started = time.monotonic()
+    assert outbox.deliver(draft_id=d.id) == "sent" and time.monotonic() - started >= 2.0
+    assert _inbox_count(recipient, _state(d.id).message_id) == 1
+    with session_scope() as db, pytest.raises(Conflict, match="too late"):
+        outbox.unsend(db, user=db.get(User, d.user_id), draft_id=d.id)
 
 
 @pytest.mark.parametrize("fault, status_after", [

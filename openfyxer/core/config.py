@@ -111,6 +111,8 @@ class Settings(BaseSettings):
     parse_workers: int = Field(0, ge=0, le=64)  # 0: one per core (at most 4); 1: parse inline
     tls_ca_file: str = ""
     send_max_attempts: int = Field(5, ge=1, le=50)
+    # Undo send: an approved message waits this long before its first attempt; undone meanwhile, nothing goes.
+    undo_send_seconds: int = Field(10, ge=0, le=30)
     # How long a mail server may stay silent before the operation fails: IMAP and Exchange, and SMTP,
     # whose servers may check a whole message before they answer its end.
     mail_timeout_seconds: float = Field(30, gt=0, le=600)

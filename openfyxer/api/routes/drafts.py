@@ -63,3 +63,12 @@ def send(draft_id: uuid.UUID, caller: CurrentCaller, db: DB,
     draft = outbox.approve(db, user=caller.user, draft_id=draft_id, resend=resend, ip=caller.ip)
     db.commit()
     return DraftPublic.model_validate(draft)
+
+
+@router.post("/{draft_id}/unsend", response_model=DraftPublic, responses=_ERR)
+def unsend(draft_id: uuid.UUID, caller: CurrentCaller, db: DB) -> DraftPublic:
+    """Undo send: within the hold after approval (OPENFYXER_UNDO_SEND_SECONDS) the draft goes back to
+    pending and nothing is sent; after it, 409 draft_not_undoable."""
+    draft = outbox.unsend(db, user=caller.user, draft_id=draft_id, ip=caller.ip)
+    db.commit()
+    return DraftPublic.model_validate(draft)

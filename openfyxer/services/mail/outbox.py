@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import html
 import logging
+import time
 import uuid
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
@@ -70,7 +71,9 @@ def approve(session: Session, *, user: User, draft_id: uuid.UUID, content: str |
     if account is None:
         raise Conflict("the draft's mail account is gone", code="draft_no_account")
     domain = account.email_address.rsplit("@", 1)[-1]
-    values = {"status": "approved", "approved_at": _now(), "next_attempt_at": None, "last_error": None,
+    hold = get_settings().undo_send_seconds
+    values = {"status": "approved", "approved_at": _now(), "last_error": None,
+              "next_attempt_at": _now() + timedelta(seconds=hold) if hold else None,
               "message_id": draft.message_id or make_msgid(domain=domain), "updated_at": _now()}
     if draft.generated_content is not None:
         values["edit_ratio"] = drafts.edit_ratio(draft.generated_content, draft.content)
@@ -93,6 +96,37 @@ def approve(session: Session, *, user: User, draft_id: uuid.UUID, content: str |
                           "edit_ratio": draft.edit_ratio, **({"resend": True} if resend else {})}, ip=ip)
     later(session, "send_draft", draft.id, owner=user.id)
     return draft
+
+
+def unsend(session: Session, *, user: User, draft_id: uuid.UUID, ip: str | None = None) -> Draft:
+    """Undo send: an approved draft whose first attempt has not begun goes back to the user, nothing sent."""
+    draft = get(session, user=user, draft_id=draft_id)
+    session.flush()
+    taken = session.execute(update(Draft).where(Draft.id == draft.id, Draft.status == "approved",
+                                                Draft.send_attempts == 0, Draft.delivery_uncertain.is_(False))
+                            .values(status="pending", approved_at=None, next_attempt_at=None,
+                                    updated_at=_now())).rowcount
+    session.refresh(draft)
+    if taken != 1:
+        raise Conflict("too late to undo: the message is being sent or was sent", code="draft_not_undoable")
+    audit.record(session, action="draft.unsend", user_id=user.id, entity_type="draft", entity_id=draft.id, ip=ip)
+    return draft
+
+
+def _hold(draft_id: uuid.UUID) -> None:
+    """Wait out an approval's undo window in the send job itself (it is at most 30 s), looking every half
+    second, so an undo ends the wait at once and the message goes the moment the window closes. Retries
+    (attempts made) are not waited for here: send_due declares them when they are due."""
+    limit = time.monotonic() + get_settings().undo_send_seconds + 2
+    while time.monotonic() < limit:
+        with session_scope() as s:
+            d = s.get(Draft, draft_id)
+            if d is None or d.status != "approved" or d.send_attempts or d.next_attempt_at is None:
+                return
+            wait = (d.next_attempt_at - _now()).total_seconds()
+        if wait <= 0:
+            return
+        time.sleep(min(wait, 0.5))
 
 
 def build_message(draft: Draft, account: EmailAccount) -> bytes:
@@ -161,6 +195,7 @@ def deliver(*, draft_id: uuid.UUID) -> str:
     Once claimed, the draft never stays in 'sending' because of an error here: one before the
     message was handed over goes back to the user as failed (nothing left), one from the hand-over
     on counts as an uncertain attempt (Sent is checked before any resend)."""
+    _hold(draft_id)
     if not _claim(draft_id):
         return "skipped"
     progress = {"handed_over": False}

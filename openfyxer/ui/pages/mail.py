@@ -253,6 +253,9 @@ def _draft_panel() -> rx.Component:
                         _reject(),
                         wrap="wrap",
                     )),
+                    rx.cond(EmailState.draft_status == "approved",
+                            rx.button(t("Undo send"), on_click=EmailState.unsend, variant="soft", id="draft-unsend",
+                                      disabled=EmailState.working)),
                     rx.cond(EmailState.draft_uncertain, rx.hstack(
                         rx.text(t("The connection was lost as it was sent: it may have arrived. Check with the "
                                   "recipient before sending it again."), size="2", color_scheme="amber"),

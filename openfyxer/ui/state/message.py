@@ -12,6 +12,7 @@ from babel.dates import format_date
 
 import reflex as rx
 
+from openfyxer.core.config import get_settings
 from openfyxer.core.db import session_scope
 from openfyxer.core.errors import OpenFyxerError
 from openfyxer.models.draft import REJECT_REASONS, Draft, DraftUpdate
@@ -350,7 +351,14 @@ class EmailState(MailState):
         """The user's approval, with the text as shown (unsaved edits go too): sent once by the outbox."""
         self._draft_action(lambda db, user, draft_id: outbox.approve(
             db, user=user, draft_id=draft_id, content=self.draft_text, ip=self.router.session.client_ip),
-            self._t("Approved: it is being sent."))
+            self._t("Approved: it is being sent.") if not get_settings().undo_send_seconds else
+            self._t("Approved: it goes in {n} seconds unless you undo it.", n=get_settings().undo_send_seconds))
+
+    def unsend(self) -> None:
+        """Undo send, while the approved reply waits out its hold: back to the user, nothing sent."""
+        self._draft_action(lambda db, user, draft_id: outbox.unsend(
+            db, user=user, draft_id=draft_id, ip=self.router.session.client_ip), self._t("Not sent: the draft is yours "
+                                                                                     "to edit again."))
 
     def resend(self) -> None:
         """The user's knowing decision to send again a reply that may already have arrived."""

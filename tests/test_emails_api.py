@@ -12,7 +12,8 @@ from tests.mailhelpers import account_body, message
 
 @pytest.fixture
 def inbox(client, monkeypatch, dovecot, relay, mail_user, database_url):
-    apply_env(monkeypatch, tls_ca_file=str(dovecot.cert_path), database_url=database_url)
+    # Sorting is what these tests read; no reply drafts are written (the model's work, tested elsewhere).
+    apply_env(monkeypatch, tls_ca_file=str(dovecot.cert_path), database_url=database_url, auto_draft_days="0")
     html = ('<p>Hi! <img src="https://tracker.example/p.gif"> See the <b>agenda</b>.</p>'
             '<script>alert(1)</script>')
     from datetime import UTC, datetime, timedelta

@@ -52,6 +52,7 @@ def upload(client, headers, name: str, data: bytes, **form: str):  # noqa: ANN00
     return client.post("/api/v1/meetings", headers=headers, files={"file": (name, io.BytesIO(data))}, data=form)
 
 
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)  # Whisper-bound; PostgreSQL: test_meetings_speakers
 def test_upload_transcribe_read_delete(client, long_meeting):  # noqa: ANN001
     """GIVEN a signed-in user WHEN they upload 100 s of speech THEN the job transcribes it in chunks with
     times, the meeting reads done with every spoken keyword, and DELETE removes row, transcript and files."""

@@ -9,6 +9,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, create_engine
 
+from openfyxer.core import textfold
 from openfyxer.core.config import get_settings
 
 
@@ -38,6 +39,7 @@ def _create(url: str) -> Engine:
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA busy_timeout=30000")
             cur.close()
+            textfold.register_sqlite(dbapi_conn)  # search without diacritics (core/textfold.py)
 
         return engine
     # A server that stops answering must fail a job, not hold its worker: a bounded connect, and

@@ -24,6 +24,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlmodel import Session, select
 
+from openfyxer.core.textfold import fold, folded
 from openfyxer.integrations import embeddings
 from openfyxer.integrations.graph_store import Hit, Step
 from openfyxer.integrations.knowledge_store import get_store
@@ -206,9 +207,9 @@ def _keywords(question: str) -> list[str]:
 
 def _keyword_mail(session: Session, user: User, phrase: str) -> list[uuid.UUID]:
     owned = owned_ids(user.id)
-    like = f"%{phrase.replace('%', '').replace('_', '')}%"
-    return list(session.exec(select(Email.id).where(Email.account_id.in_(owned), (Email.subject.ilike(like)) |
-                                                    (Email.body_text.ilike(like)))
+    like = f"%{fold(phrase).replace('%', '').replace('_', '')}%"  # diacritics ignored, as in the inbox's search
+    return list(session.exec(select(Email.id).where(Email.account_id.in_(owned), folded(Email.subject).like(like) |
+                                                    folded(Email.body_text).like(like))
                              .order_by(Email.received_at.desc()).limit(3)).all())
 
 

@@ -12,6 +12,7 @@ from sqlmodel import Session, select
 
 from openfyxer.core.errors import NotFound
 from openfyxer.core.later import later
+from openfyxer.core.textfold import fold, folded
 from openfyxer.models.account import EmailAccount
 from openfyxer.models.document import Document
 from openfyxer.models.draft import Draft
@@ -28,6 +29,12 @@ SNIPPET = 160
 def summary(e: Email) -> EmailSummary:
     text = " ".join((e.body_text or "").split())
     return EmailSummary.model_validate({**e.model_dump(exclude={"raw"}), "snippet": text[:SNIPPET]})
+
+
+def _like(words: str) -> str:
+    """A LIKE pattern for text as the user typed it, folded, its wildcards taken literally."""
+    text = fold(words.strip()).replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{text}%"
 
 
 def _owned(user: User):  # noqa: ANN202
@@ -62,8 +69,9 @@ def list_emails(session: Session, *, user: User, category: str | None = None, ac
     if exclude_categories:
         where.append(or_(Email.category.is_(None), Email.category.not_in(list(exclude_categories))))
     if sender and sender.strip():
-        like = "%" + sender.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        where.append(or_(Email.sender.ilike(like, escape="\\"), Email.sender_name.ilike(like, escape="\\")))
+        like = _like(sender)
+        where.append(or_(folded(Email.sender).like(like, escape="\\"),
+                         folded(Email.sender_name).like(like, escape="\\")))
     if received_after is not None:
         where.append(Email.received_at >= received_after)
     if received_before is not None:
@@ -81,9 +89,9 @@ def list_emails(session: Session, *, user: User, category: str | None = None, ac
     if folder:
         where.append(Email.folder_role == folder)
     if q:
-        like = f"%{q.strip()}%"
-        where.append(or_(Email.subject.ilike(like), Email.sender.ilike(like), Email.sender_name.ilike(like),
-                         Email.body_text.ilike(like)))
+        like = _like(q)  # "sedinte" finds "ședințe": case and diacritics are ignored on both sides
+        where.append(or_(*(folded(c).like(like, escape="\\") for c in (Email.subject, Email.sender,
+                                                                        Email.sender_name, Email.body_text))))
     total = session.exec(select(func.count()).select_from(Email).where(*where)).one()
     rows = session.exec(select(Email).where(*where)
                         .order_by(Email.received_at.desc().nulls_last(), Email.id).limit(limit).offset(offset)).all()

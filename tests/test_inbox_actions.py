@@ -247,3 +247,35 @@ def test_home_lists_what_still_wants_an_answer_whatever_was_read(env, mail_user,
     assert home() == set()
     with session_scope() as db:
         assert emails.list_emails(db, user=user, category="urgent")[1] == 2
+
+
+def test_a_reply_draft_is_withdrawn_with_its_email_and_back_with_undo(sqlite_url):
+    """GIVEN an email with a pending reply draft WHEN the email is archived THEN the draft is withdrawn (kept,
+    not counted as rejected by the user); WHEN the archive is undone THEN the draft is pending again; WHEN the
+    email is corrected to FYI THEN it is withdrawn again."""
+    from openfyxer.models.draft import WITHDRAWN, Draft, DraftCreate
+    from openfyxer.services.mail import drafts
+    from tests.assistanthelpers import add_email, make_user_account
+
+    with session_scope() as db:
+        user, account = make_user_account(db)
+        email = add_email(db, account, subject="Can we meet?")
+        draft = drafts.create(db, user=user, data=DraftCreate(account_id=account.id, email_id=email.id,
+                                                              content="Yes, Tuesday works."))
+        db.expunge(user)
+        email_id, draft_id = email.id, draft.id
+    token, _ = _act(user, [email_id], "archive")
+    with session_scope() as db:
+        d = db.get(Draft, draft_id)
+        assert (d.status, d.reject_reason) == ("rejected", WITHDRAWN)
+        assert drafts.quality(db, user=user).rejected == 0
+    with held_jobs(), session_scope() as db:
+        inbox.undo(db, user=user, token=token)
+    with session_scope() as db:
+        assert db.get(Draft, draft_id).status == "pending"
+    from openfyxer.models.email_api import EmailUpdate
+
+    with held_jobs(), session_scope() as db:  # corrected to FYI: no reply wanted either
+        emails.update_email(db, user=user, email_id=email_id, data=EmailUpdate(category="fyi"))
+    with session_scope() as db:
+        assert db.get(Draft, draft_id).reject_reason == WITHDRAWN

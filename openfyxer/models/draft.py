@@ -21,6 +21,8 @@ EDITABLE = ("pending", "failed")
 # Why the user threw a draft away: the feedback kept with it.
 REJECT_REASONS = ("not_needed", "wrong_facts", "wrong_tone", "too_long", "other")
 REPLACED = "replaced"  # set by the service when a new draft for the email takes the place of this one
+# Set when the email stopped wanting a reply (archived, deleted, marked done): kept, never judged.
+WITHDRAWN = "withdrawn"
 
 
 class Draft(SQLModel, table=True):

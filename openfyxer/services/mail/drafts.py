@@ -12,7 +12,7 @@ from sqlalchemy import update as sa_update
 from sqlmodel import Session, select
 
 from openfyxer.core.errors import Conflict, NotFound, ValidationError
-from openfyxer.models.draft import EDITABLE, REJECT_REASONS, REPLACED, Draft, DraftCreate, DraftUpdate
+from openfyxer.models.draft import EDITABLE, REJECT_REASONS, REPLACED, WITHDRAWN, Draft, DraftCreate, DraftUpdate
 from openfyxer.models.email import Email
 from openfyxer.models.user import User
 from openfyxer.services import audit
@@ -67,6 +67,22 @@ def list_drafts(session: Session, *, user: User, status: str | None = "pending",
     return list(session.exec(q.order_by(Draft.created_at.desc()).limit(limit).offset(offset)).all())
 
 
+def withdraw_for(session: Session, *, user: User, email_ids: list[uuid.UUID], ip: str | None = None) -> list[uuid.UUID]:
+    """The pending drafts of emails that no longer want a reply, withdrawn (kept, not judged); their ids."""
+    ids = list(session.exec(select(Draft.id).where(Draft.user_id == user.id, Draft.email_id.in_(email_ids),
+                                                   Draft.status == "pending")).all())
+    for draft_id in ids:
+        reject(session, user=user, draft_id=draft_id, reason=WITHDRAWN, ip=ip)
+    return ids
+
+
+def restore_withdrawn(session: Session, *, user: User, draft_ids: list[uuid.UUID]) -> int:
+    """Undo of a withdrawal: the drafts are pending again, if nothing else happened to them meanwhile."""
+    return session.execute(sa_update(Draft).where(Draft.user_id == user.id, Draft.id.in_(draft_ids),
+                                                  Draft.status == "rejected", Draft.reject_reason == WITHDRAWN)
+                           .values(status="pending", reject_reason=None, updated_at=datetime.now(UTC))).rowcount
+
+
 def update(session: Session, *, user: User, draft_id: uuid.UUID, data: DraftUpdate, ip: str | None = None) -> Draft:
     """Edit a draft that has not been approved: an approved one is frozen until it is sent or fails."""
     draft = get(session, user=user, draft_id=draft_id)
@@ -95,7 +111,7 @@ def reject(session: Session, *, user: User, draft_id: uuid.UUID, reason: str | N
            ip: str | None = None) -> Draft:
     """Reject a draft, or cancel an approved one the outbox has not picked up yet. The reason the
     user gives ("not_needed", "wrong_facts", ...) is kept: it is the feedback on what was written."""
-    if reason is not None and reason not in (*REJECT_REASONS, REPLACED):
+    if reason is not None and reason not in (*REJECT_REASONS, REPLACED, WITHDRAWN):
         raise ValidationError(f"reason must be one of {', '.join(REJECT_REASONS)}")
     draft = get(session, user=user, draft_id=draft_id)
     # Conditional, so it cannot race the outbox claiming the draft for sending.
@@ -147,9 +163,9 @@ class Quality:
 
 def quality(session: Session, *, user: User, days: int = QUALITY_DAYS) -> Quality:
     since = datetime.now(UTC) - timedelta(days=days)
-    # A draft replaced by a new one (written again, or with the user's pick) was not judged.
+    # A draft replaced by a new one (written again, or with the user's pick) or withdrawn was not judged.
     rows = session.exec(select(Draft.status, Draft.edit_ratio).where(
-        (Draft.reject_reason.is_(None)) | (Draft.reject_reason != REPLACED),
+        (Draft.reject_reason.is_(None)) | (Draft.reject_reason.not_in((REPLACED, WITHDRAWN))),
         Draft.user_id == user.id, Draft.generated_content.is_not(None), Draft.updated_at >= since,
         Draft.status.in_(("approved", "sending", "sent", "rejected")))).all()
     approved = [ratio for status, ratio in rows if status != "rejected"]

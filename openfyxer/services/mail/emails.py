@@ -20,6 +20,7 @@ from openfyxer.models.email import Email
 from openfyxer.models.email_api import AttachmentInfo, EmailDetail, EmailSummary, EmailUpdate
 from openfyxer.models.user import User
 from openfyxer.services import audit
+from openfyxer.services.mail import drafts
 from openfyxer.services.mail.accounts import owned_ids
 from openfyxer.services.mail.html_clean import sanitize_html
 
@@ -173,6 +174,8 @@ def update_email(session: Session, *, user: User, email_id: uuid.UUID, data: Ema
     read_changed = "is_read" in changes and changes["is_read"] is not None and changes["is_read"] != e.is_read
     if changes.get("category") and changes["category"] != e.category:
         triage.correct(session, user=user, email=e, category=changes["category"])
+        if changes["category"] not in ("urgent", "to_respond"):  # moved to FYI, newsletters or spam: no reply
+            drafts.withdraw_for(session, user=user, email_ids=[e.id], ip=ip)
     if read_changed:
         e.is_read = changes["is_read"]
     session.add(e)

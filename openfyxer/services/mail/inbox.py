@@ -27,13 +27,14 @@ from openfyxer.models.account import EmailAccount, MailFolder
 from openfyxer.models.email import Email, EmailLocation
 from openfyxer.models.user import User
 from openfyxer.services import audit, ephemeral
-from openfyxer.services.mail import mailstore
+from openfyxer.services.mail import drafts, mailstore
 from openfyxer.services.mail.accounts import owned_ids
 from openfyxer.services.mail.mailbox import open_mailbox
 
 log = logging.getLogger(__name__)
 
 ACTIONS = ("archive", "trash", "inbox", "done", "undone", "star", "unstar", "snooze", "unsnooze", "read", "unread")
+NO_REPLY = ("archive", "trash", "done")  # after these the email's pending reply draft is withdrawn
 MOVES = {"archive": "archive", "trash": "trash", "inbox": "inbox", "snooze": "snoozed", "unsnooze": "inbox"}
 MAX_BULK = 500
 FIND_IN = ("snoozed", "archive", "trash", "inbox")  # where a mirror looks for a message it moved before
@@ -125,8 +126,10 @@ def act(session: Session, *, user: User, email_ids: list[uuid.UUID], action: str
     before = [_state(e) for e in emails]
     for e in emails:
         _change(session, user.id, e, lambda m: _apply(m, action, until, now))
+    withdrawn = drafts.withdraw_for(session, user=user, email_ids=ids, ip=ip) if action in NO_REPLY else []
     token = secrets.token_urlsafe(18)
-    ephemeral.put("undo", token, json.dumps({"user": str(user.id), "states": before}), UNDO_S)
+    ephemeral.put("undo", token, json.dumps({"user": str(user.id), "states": before,
+                                             "drafts": [str(d) for d in withdrawn]}), UNDO_S)
     audit.record(session, action=f"email.{action}", user_id=user.id, entity_type="email",
                  entity_id=ids[0] if len(ids) == 1 else None,
                  details={"count": len(ids), **({"until": until.isoformat()} if until else {})}, ip=ip)
@@ -164,6 +167,7 @@ def undo(session: Session, *, user: User, token: str, ip: str | None = None) -> 
 
         _change(session, user.id, e, restore)
         out.append(e)
+    drafts.restore_withdrawn(session, user=user, draft_ids=[uuid.UUID(d) for d in saved.get("drafts", [])])
     audit.record(session, action="email.undo", user_id=user.id, entity_type="email", details={"count": len(out)},
                  ip=ip)
     return out
@@ -186,7 +190,8 @@ def mirror_due(session: Session, now: datetime | None = None) -> int:
     now = now or _now()
     rows = session.exec(select(Email.id, Email.mirror_pending_at, EmailAccount.user_id)
                         .join(EmailAccount, EmailAccount.id == Email.account_id)
-                        .where(Email.mirror_pending_at.is_not(None), Email.mirror_pending_at < now - timedelta(seconds=60))
+                        .where(Email.mirror_pending_at.is_not(None),
+                               Email.mirror_pending_at < now - timedelta(seconds=60))
                         .limit(1000)).all()
     for email_id, since, user_id in rows:
         if since < now - MIRROR_GIVE_UP:

@@ -854,9 +854,23 @@ def test_a_decision_is_offered_picked_edited_and_counted(app: RunningApp, api: h
     picked = page.locator("#draft-text").get_attribute("data-draft")
     assert api.get(f"/api/v1/drafts/{picked}", headers=bearer(tokens)).json()["choices"] == ["ErgoWorks", "DeskPro"]
     page.fill("#draft-text", "Hi Dan,\n\nLet's go with DeskPro. Please place the order on Friday.\n\nBest,\nAna")
+    # The relay refuses it once (5xx): the reason shows, the draft stays in Drafts marked Failed, its text can
+    # still be changed, and Retry sends it, once.
+    relay.fault = "data_5xx"
+    page.click("#draft-send")
+    expect(page.locator("#draft-status")).to_have_attribute("data-status", "failed", timeout=MODEL_WAIT_S * 1000)
+    expect(page.locator("#draft-error")).to_contain_text("Not sent:")
+    page.goto(f"{app.url}/drafts")
+    expect(page.locator(".draft-row", has_text="DeskPro").locator(".draft-failed")).to_be_visible()
+    page.go_back()
+    wait_hydrated(page, "#draft-send")
+    expect(page.locator("#draft-send")).to_have_text("Retry")
+    page.fill("#draft-text", "Hi Dan,\n\nLet's go with DeskPro. Please place the order on Friday.\n\nThanks,\nAna")
     page.click("#draft-send")
     expect(page.locator("#draft-edit-size")).to_contain_text("You changed", timeout=LIVE_WAIT_MS)
     _wait(lambda: [d for d in relay.delivered if b"go with DeskPro" in d[2]], MODEL_WAIT_S, "the reply at the relay")
+    time.sleep(2)
+    assert len([d for d in relay.delivered if b"go with DeskPro" in d[2]]) == 1
 
     # A draft thrown away says why. (Drafts replaced by a new one, as the one above, are not counted.)
     page.goto(f"{app.url}/email/{synced['Parking spots']}")

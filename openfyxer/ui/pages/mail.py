@@ -228,7 +228,9 @@ def _invitation(i) -> rx.Component:  # noqa: ANN001
 
 
 def _draft_panel() -> rx.Component:
-    editable = EmailState.draft_status == "pending"
+    # A failed send stays the user's: its text can be changed and sent again (unless it may have arrived).
+    failed = (EmailState.draft_status == "failed") & ~EmailState.draft_uncertain
+    editable = (EmailState.draft_status == "pending") | failed
     return rx.card(
         rx.vstack(
             rx.heading(t("Reply draft"), size="4", as_="h2"),
@@ -244,12 +246,15 @@ def _draft_panel() -> rx.Component:
                                  width="100%", read_only=~editable, aria_label=t("Draft text"), id="draft-text",
                                  custom_attrs={"data-draft": EmailState.draft_id}),
                     _sources(),
+                    rx.cond(EmailState.draft_status == "failed", rx.callout(
+                        EmailState.draft_error, icon="triangle-alert", color_scheme="red", id="draft-error",
+                        size="1")),
                     rx.cond(editable, rx.hstack(
                         # Not while a new draft is being written: it will replace this one.
                         rx.button(t("Save"), on_click=EmailState.save_draft, variant="soft", id="draft-save",
                                   disabled=EmailState.working),
-                        rx.button(t("Approve and send"), on_click=EmailState.send, id="draft-send",
-                                  disabled=EmailState.working),
+                        rx.button(rx.cond(failed, t("Retry"), t("Approve and send")), on_click=EmailState.send,
+                                  id="draft-send", disabled=EmailState.working),
                         _reject(),
                         wrap="wrap",
                     )),
@@ -355,6 +360,7 @@ def drafts_page() -> rx.Component:
             rx.vstack(rx.foreach(DraftsState.rows, lambda d: rx.link(
                 rx.vstack(
                     rx.hstack(rx.text(d["subject"], weight="bold"), rx.spacer(),
+                              rx.cond(d["failed"], rx.badge(t("Failed"), color_scheme="red", class_name="draft-failed")),
                               rx.cond(d["flagged"], rx.badge(t("check"), color_scheme="amber")),
                               rx.text(d["created"], size="1", color_scheme="gray"), width="100%"),
                     rx.text(t("To"), " ", d["to"], size="1", color_scheme="gray"),

@@ -25,14 +25,17 @@ class DraftsState(MailState):
     def _load(self) -> None:
         with session_scope() as db:
             user = self._user(db)
-            pending = drafts.list_drafts(db, user=user, status="pending", limit=200)
+            # Failed sends stay in the queue, marked, until retried or discarded: they never vanish silently.
+            failed = drafts.list_drafts(db, user=user, status="failed", limit=50)
+            pending = failed + drafts.list_drafts(db, user=user, status="pending", limit=200)
             # A draft answers an email (opened there) or follows up a meeting (opened on the meeting's page).
             meetings = followup.meetings_of(db, user=user, draft_ids=[d.id for d in pending if d.email_id is None])
             self.rows = [{"id": str(d.id), "email_id": str(d.email_id or ""), "subject": d.subject or "",
                           "href": f"/email/{d.email_id}" if d.email_id else
                           (f"/meetings/{meetings[d.id]}" if d.id in meetings else "/drafts"),
                           "to": ", ".join(d.to_addresses or []), "preview": " ".join(d.content.split())[:160],
-                          "flagged": bool(d.flags), "created": self._when(d.created_at)} for d in pending]
+                          "flagged": bool(d.flags), "failed": d.status == "failed",
+                          "created": self._when(d.created_at)} for d in pending]
             self._texts = {str(d.id): d.content[:4000] for d in pending}
 
     def _live(self):  # noqa: ANN202

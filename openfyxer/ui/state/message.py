@@ -55,6 +55,7 @@ class EmailState(MailState):
     draft_status: str = ""
     draft_status_label: str = ""
     draft_uncertain: bool = False  # failed, and it may have reached the recipients anyway
+    draft_error: str = ""  # why a send failed, as the user reads it
     draft_flags: list[str] = []
     draft_sources: list[dict] = []  # what the draft was based on: title, date, role, href
     draft_choices: list[dict] = []  # what the email asks the user to decide: value, label
@@ -153,6 +154,8 @@ class EmailState(MailState):
         self.draft_text = draft.content if draft else ""
         self.draft_status = draft.status if draft else ""
         self.draft_uncertain = bool(draft and draft.status == "failed" and draft.delivery_uncertain)
+        self.draft_error = self._t("Not sent: {why}", why=draft.last_error or self._t("no reason was given")) \
+            if draft and draft.status == "failed" else ""
         self.draft_status_label = {
             "pending": self._t("waiting for your approval"), "approved": self._t("approved, sending"),
             "sending": self._t("sending"), "sent": self._t("sent"), "rejected": self._t("rejected"),

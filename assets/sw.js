@@ -2,10 +2,10 @@
 // dashboard opens without a network. Mail arrives over the live connection and the API, which
 // are never cached here: the offline copy of the inbox and drafts lives in localStorage, which
 // the sign-out clears (assets/offline.js).
-const SHELL = "openfyxer-shell-v3";  // a new name drops the old cache on activation
+const SHELL = "openfyxer-shell-v4";  // a new name drops the old cache on activation
 const PRECACHE = ["/", "/login", "/inbox", "/drafts", "/manifest.webmanifest", "/icon-192.png", "/icon-512.png",
                   "/app.css", "/app.js", "/offline.js", "/push.js",
-                 "/meetings.js"];
+                 "/meetings.js", "/keys.js"];
 
 self.addEventListener("install", (event) => {
   // One by one: a page that fails to load now is cached on a later visit instead of failing the install.

@@ -106,6 +106,7 @@ app = OpenFyxerApp(
         rx.script(src="/offline.js"),  # the last inbox and drafts, readable without a connection
         rx.script(src="/push.js"),  # Settings' "Notify this device": the browser's push subscription
         rx.script(src="/meetings.js"),  # a click on a transcript line plays the recording from there
+        rx.script(src="/keys.js"),  # keyboard shortcuts; their list is the frame's #shortcuts-help
     ],
 )
 app.register_lifespan_task(in_process_scheduler)

@@ -660,6 +660,25 @@ def test_sorted_inbox_draft_edit_approve_and_delivery(app: RunningApp, api: http
     page.click("#undo")
     expect(page.locator("#undo-bar")).to_have_count(0)
     _wait(lambda: "This week's deals" in folder_contents(mail_user, "INBOX"), 30, "the newsletter back in INBOX")
+    # The same from the keyboard: j to the row, e archives it; ? lists the keys; typing in the search field
+    # is typing, not shortcuts; g then d goes to Drafts.
+    page.click("#tab-fyi")
+    expect(page.locator("#email-list")).to_contain_text("This week's deals")
+    page.keyboard.press("j")
+    page.keyboard.press("e")
+    expect(page.locator("#undo-label")).to_contain_text("Archived")
+    expect(page.locator("#email-list-empty")).to_be_visible()
+    page.click("#undo")
+    expect(page.locator("#email-list")).to_contain_text("This week's deals")
+    page.keyboard.press("?")
+    expect(page.locator("#shortcuts-help")).to_be_visible()
+    page.click("#search")
+    page.keyboard.type("gd")
+    expect(page).to_have_url(path_is(app, "/inbox"))
+    page.locator("#main h1").click()
+    page.keyboard.press("g")
+    page.keyboard.press("d")
+    expect(page).to_have_url(path_is(app, "/drafts"))
     page.goto(f"{app.url}/inbox")
     page.click("#tab-to_respond")
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
@@ -930,7 +949,7 @@ def test_the_app_shell_opens_offline(app: RunningApp, api: httpx.Client, open_br
         page.goto(f"{app.url}/drafts")
         expect(page.locator("#nav-drafts")).to_be_visible()
         # Read while still offline: back online, assets/offline.js reloads the page, which would race this.
-        cached = page.evaluate("caches.open('openfyxer-shell-v3').then(c => c.keys()).then(ks => ks.map(k => k.url))")
+        cached = page.evaluate("caches.open('openfyxer-shell-v4').then(c => c.keys()).then(ks => ks.map(k => k.url))")
     finally:
         context.set_offline(False)
     assert cached and not [u for u in cached if "/api/" in u]

@@ -52,6 +52,23 @@ def language_switch() -> rx.Component:
     )
 
 
+SHORTCUTS = (("j / k", N_("Next / previous message")), ("Enter, o", N_("Open")), ("x", N_("Select")),
+             ("e", N_("Archive")), ("#", N_("Delete")), ("s", N_("Star")), ("r", N_("Reply")),
+             ("/", N_("Search")), ("g i / g d / g h", N_("Go to Inbox / Drafts / Home")),
+             ("?", N_("Show or hide this list")))
+
+
+def shortcuts_help() -> rx.Component:
+    """The keyboard shortcuts (assets/keys.js), shown and hidden with "?"."""
+    return rx.el.div(
+        rx.heading(t("Keyboard shortcuts"), size="3", as_="h2"),
+        rx.el.dl(*(rx.fragment(rx.el.dt(rx.el.kbd(keys)), rx.el.dd(t(label))) for keys, label in SHORTCUTS),
+                 class_name="shortcuts"),
+        id="shortcuts-help", hidden=True, role="region", aria_label=t("Keyboard shortcuts"),
+        class_name="shortcuts-help",
+    )
+
+
 def frame(title: str, *body: rx.Component) -> rx.Component:
     return rx.flex(
         # The first Tab stop: straight past the navigation to the page (styled in assets/app.css).
@@ -75,8 +92,8 @@ def frame(title: str, *body: rx.Component) -> rx.Component:
             height=["auto", "auto", "100vh"],
             border_right=["none", "none", f"1px solid {rx.color('gray', 5)}"],
         ),
-        rx.el.main(rx.heading(t(title), size="7", as_="h1"), *body, padding="1.5em", flex="1", min_width="0",
-                   id="main"),
+        rx.el.main(rx.heading(t(title), size="7", as_="h1"), shortcuts_help(), *body, padding="1.5em", flex="1",
+                   min_width="0", id="main"),
         direction=rx.breakpoints(initial="column", md="row"),
         width="100%",
     )

@@ -61,3 +61,17 @@
 
   if (document.body) start(); else document.addEventListener("DOMContentLoaded", start);
 })();
+
+// The registration form's hidden time zone: the browser's own (Intl), so times are right from the start
+// (a Bucharest browser gets Europe/Bucharest, not UTC). The user can change it in Settings.
+(function () {
+  function fill() {
+    const zone = (Intl.DateTimeFormat().resolvedOptions() || {}).timeZone || "";
+    document.querySelectorAll("input[data-browser-zone]").forEach((el) => { if (!el.value) el.value = zone; });
+  }
+  function start() {
+    fill();
+    new MutationObserver(fill).observe(document.body, {subtree: true, childList: true});
+  }
+  if (document.body) start(); else document.addEventListener("DOMContentLoaded", start);
+})();

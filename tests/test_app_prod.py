@@ -325,7 +325,7 @@ def test_register_navigate_sign_out_and_sign_in_again(app: RunningApp, open_brow
     from playwright.sync_api import expect
 
     email = unique_email("browser")
-    context = open_browser()
+    context = open_browser(timezone_id="Europe/Bucharest")
     page = new_page(context)
 
     page.goto(f"{app.url}/register")
@@ -339,6 +339,10 @@ def test_register_navigate_sign_out_and_sign_in_again(app: RunningApp, open_brow
     page.fill("#password_confirm", PASSWORD)
     page.click("#register-submit")
     expect_dashboard(page, app, email)
+    # The browser's time zone is the account's from the start (a Bucharest browser: not UTC).
+    me = httpx.post(f"{app.url}/api/v1/auth/login", json={"email": email, "password": PASSWORD}).json()
+    profile = httpx.get(f"{app.url}/api/v1/users/me", headers={"Authorization": f"Bearer {me['access_token']}"}).json()
+    assert (profile["timezone"], profile["language"]) == ("Europe/Bucharest", "en")
     for name in ("home", "inbox", "drafts", "calendar", "knowledge", "meetings", "chat", "settings", "audit"):
         expect(page.locator(f"#nav-{name}")).to_be_visible()
 

@@ -73,6 +73,9 @@ def register_page() -> rx.Component:
                        auto_complete="new-password"),
                 _field(N_("Invitation code (if you were given one)"), "invitation", "text",
                        default_value=RegisterState.invitation_from_url, auto_complete="off", max_length=128),
+                # Filled by assets/app.js with the browser's time zone.
+                rx.el.input(type="hidden", name="timezone", id="browser-timezone",
+                            custom_attrs={"data-browser-zone": ""}),
                 _error(RegisterState.error),
                 rx.button(t("Create account"), type="submit", width="100%", id="register-submit"),
                 spacing="3",

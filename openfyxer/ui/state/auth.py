@@ -51,10 +51,21 @@ def sign_in(data: LoginRequest, ip: str | None, user_agent: str | None) -> tuple
         return pair, db.get(User, pair.user_id)
 
 
+def known_zone(name: str | None) -> str:
+    """The browser's time zone if it is one this server knows, else UTC."""
+    from zoneinfo import ZoneInfo
+
+    try:
+        return name if name and len(name) <= 50 and ZoneInfo(name) else "UTC"
+    except (KeyError, ValueError):
+        return "UTC"
+
+
 def register_and_sign_in(data: UserCreate, ip: str | None, user_agent: str | None) -> tuple[auth.TokenPair, User]:
     throttle(ip)
     with session_scope() as db:
-        auth.register(db, email=data.email, password=data.password, ip=ip, invitation=data.invitation)
+        auth.register(db, email=data.email, password=data.password, ip=ip, invitation=data.invitation,
+                      language=data.language, timezone=data.timezone)
     with session_scope() as db:
         pair = auth.login(db, email=data.email, password=data.password, ip=ip, user_agent=user_agent)
         return pair, db.get(User, pair.user_id)
@@ -118,7 +129,9 @@ class RegisterState(SessionState):
             return None
         try:
             data = UserCreate(email=form.get("email", ""), password=form.get("password", ""),
-                              invitation=(form.get("invitation") or "").strip() or self.invitation_from_url or None)
+                              invitation=(form.get("invitation") or "").strip() or self.invitation_from_url or None,
+                              language=self.lang if self.lang in ("en", "ro") else "en",
+                              timezone=known_zone(form.get("timezone")))
             pair, user = await asyncio.to_thread(register_and_sign_in, data, client_ip(self.router),
                                                  self.router.headers.user_agent)
         except PydanticError as e:

@@ -22,9 +22,20 @@ def _field(label: str, name: str, **props) -> rx.Component:
                      rx.input(name=name, id=name, width="100%", **props), spacing="1", width="100%")
 
 
-def _select(label: str, name: str, options: list[str], **props) -> rx.Component:
+def _select(label: str, name: str, options: list[tuple[str, str]], **props) -> rx.Component:
+    """A choice shown in words ("SSL/TLS", "On this computer"), sent as its value ("ssl", "local")."""
     return rx.vstack(rx.el.label(t(label), html_for=name, font_size="0.85em"),
-                     rx.select(options, name=name, id=name, **props), spacing="1")
+                     rx.select.root(
+                         rx.select.trigger(id=name),
+                         rx.select.content(*(rx.select.item(t(text), value=value) for value, text in options)),
+                         name=name, **props),
+                     spacing="1")
+
+
+SECURITY = [("ssl", N_("SSL/TLS")), ("starttls", N_("STARTTLS")), ("none", N_("None (unencrypted)"))]
+PROVIDER_LABELS = {"local": N_("On this computer"), "ollama": N_("Ollama (on your network)"), "openai": N_("OpenAI"),
+                   "gemini": N_("Google Gemini"), "claude": N_("Anthropic Claude"), "cohere": N_("Cohere")}
+LANGUAGES = [("en", N_("English")), ("ro", N_("Română"))]
 
 
 def _secret(name: str) -> rx.Component:
@@ -93,8 +104,8 @@ def _connect_form() -> rx.Component:
                 columns=rx.breakpoints(initial="1", sm="2"), spacing="3", width="100%",
             ),
             rx.hstack(
-                _select(N_("IMAP security"), "imap_security", ["ssl", "starttls", "none"], default_value="ssl"),
-                _select(N_("SMTP security"), "smtp_security", ["ssl", "starttls", "none"], default_value="ssl"),
+                _select(N_("IMAP security"), "imap_security", SECURITY, default_value="ssl"),
+                _select(N_("SMTP security"), "smtp_security", SECURITY, default_value="ssl"),
             ),
             rx.button(t("Connect"), type="submit", id="connect-submit"),
             width="100%",
@@ -106,20 +117,23 @@ def _connect_form() -> rx.Component:
 
 
 def _oauth_form() -> rx.Component:
-    """Gmail and Outlook sign in on their own page (OAuth); this server never sees the password."""
-    return rx.vstack(
+    """Gmail and Outlook sign in on their own page (OAuth); this server never sees the password. Shown only
+    for the providers this server is set up for; none: the IMAP form above is the way."""
+    return rx.cond(SettingsState.oauth_providers.length() > 0, rx.vstack(
         rx.heading(t("Connect Gmail or Outlook"), size="3", as_="h3"),
         rx.flex(
             rx.input(id="oauth_email", type="email", placeholder="you@gmail.com", value=SettingsState.oauth_email,
                      on_change=SettingsState.set_oauth_email, aria_label=t("Email address"), min_width="16em", flex="1"),
-            rx.button(rx.icon("mail", aria_hidden="true"), t("Sign in with Google"),
-                      on_click=SettingsState.connect_oauth("google"), id="oauth-google"),
-            rx.button(rx.icon("mail", aria_hidden="true"), t("Sign in with Microsoft"),
-                      on_click=SettingsState.connect_oauth("microsoft"), id="oauth-microsoft"),
+            rx.cond(SettingsState.oauth_providers.contains("google"),
+                    rx.button(rx.icon("mail", aria_hidden="true"), t("Sign in with Google"),
+                              on_click=SettingsState.connect_oauth("google"), id="oauth-google")),
+            rx.cond(SettingsState.oauth_providers.contains("microsoft"),
+                    rx.button(rx.icon("mail", aria_hidden="true"), t("Sign in with Microsoft"),
+                              on_click=SettingsState.connect_oauth("microsoft"), id="oauth-microsoft")),
             spacing="2", wrap="wrap", width="100%",
         ),
         width="100%",
-    )
+    ))
 
 
 def _model_form() -> rx.Component:
@@ -129,13 +143,14 @@ def _model_form() -> rx.Component:
             rx.text(t("The local model runs on this machine; with any other provider your mail is sent to it."),
                     size="1", color_scheme="gray"),
             rx.grid(
-                _select(N_("Model provider"), "llm_provider", PROVIDERS, value=SettingsState.provider,
+                _select(N_("Model provider"), "llm_provider", [(p, PROVIDER_LABELS[p]) for p in PROVIDERS],
+                        value=SettingsState.provider,
                         on_change=SettingsState.set_provider),
                 _field(N_("Model (empty: the provider's default)"), "llm_model", default_value=SettingsState.model),
                 *(_secret(key) for key in SECRETS),
                 _field(N_("Follow up after (days)"), "follow_up_days",
                        default_value=SettingsState.follow_up_days.to(str), input_mode="numeric"),
-                _select(N_("Language"), "language", ["en", "ro"], value=SessionState.lang,
+                _select(N_("Language"), "language", LANGUAGES, value=SessionState.lang,
                         on_change=SessionState.switch_language),
                 _field(N_("Time zone"), "timezone", default_value=SettingsState.timezone),
                 columns=rx.breakpoints(initial="1", sm="2"), spacing="3", width="100%",

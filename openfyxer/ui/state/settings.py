@@ -36,6 +36,9 @@ class SettingsState(MailState):
     follow_up_days: int = 3
     priority_contacts: str = ""
     timezone: str = "UTC"
+    # Which providers' sign-in this server is set up for (OPENFYXER_GOOGLE_CLIENT_ID / _MICROSOFT_): only
+    # those buttons are shown, rather than one that leads to a message about the server's .env.
+    oauth_providers: list[str] = []
 
     def load(self):  # noqa: ANN201
         return self._load_page() or SettingsState.watch
@@ -52,6 +55,9 @@ class SettingsState(MailState):
 
     def _load(self) -> None:
         self.notice = ""
+        s = get_settings()
+        clients = (("google", s.google_client_id), ("microsoft", s.microsoft_client_id))
+        self.oauth_providers = [p for p, client in clients if client]
         # Shown once: whoever comes back to the page later does not see them again.
         self.shown_codes, self.invitation_code, self.invitation_link = [], "", ""
         self._read()

@@ -65,6 +65,33 @@ def test_english_email_gets_a_pending_english_reply_to_the_sender(sqlite_url):
     assert draft.content.strip() and not any(f.startswith("language_mismatch") for f in draft.flags)
 
 
+def test_a_reply_in_a_conversation_of_several_goes_to_all_and_one_draft_answers_the_latest(scripted, sqlite_url):
+    """GIVEN a three-person conversation (Bob wrote to the user and Carol, copying Dan and the user's other
+    address) WHEN a reply is drafted THEN it goes to Bob with Carol and Dan copied, none twice and not to the
+    user; WHEN Carol's later message in the same conversation is drafted THEN the first draft is withdrawn."""
+    from datetime import UTC, datetime, timedelta
+
+    from openfyxer.models.draft import WITHDRAWN, Draft
+
+    with session_scope() as s:
+        user, account = make_user_account(s)
+        make_user_account(s, user=user, address="ana.personal@example.net")
+        first = add_email(s, account, subject="Budget", sender="bob@example.org", thread="<t1@example.org>",
+                          to=[account.email_address, "Carol@example.org"],
+                          cc=["dan@example.org", "ana.personal@example.net", "carol@example.org"],
+                          received_at=datetime.now(UTC) - timedelta(hours=2), body="Can we agree the budget?")
+        draft = drafting.generate(s, user=user, email_id=first.id)
+        assert draft.to_addresses == ["bob@example.org"]
+        assert draft.cc_addresses == ["carol@example.org", "dan@example.org"]
+        later = add_email(s, account, subject="Re: Budget", sender="carol@example.org", thread="<t1@example.org>",
+                          to=["bob@example.org", account.email_address], cc=["dan@example.org"],
+                          received_at=datetime.now(UTC) - timedelta(hours=1), body="I agree, can you confirm?")
+        second = drafting.generate(s, user=user, email_id=later.id)
+        assert second.to_addresses == ["carol@example.org"]
+        assert second.cc_addresses == ["bob@example.org", "dan@example.org"]
+        assert (s.get(Draft, draft.id).status, s.get(Draft, draft.id).reject_reason) == ("rejected", WITHDRAWN)
+
+
 def test_reply_goes_to_reply_to_and_keeps_a_single_re(scripted, sqlite_url):
     """GIVEN an email with a Reply-To header and a subject already starting with "RE:" WHEN drafted THEN the reply
     goes to the Reply-To address and the subject is not prefixed twice."""

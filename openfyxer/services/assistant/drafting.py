@@ -25,7 +25,7 @@ from openfyxer.models.user import User
 from openfyxer.services import audit
 from openfyxer.services.assistant import amounts, decisions, grounding, guard, language, llm, prompts, style
 from openfyxer.services import settings as settings_service
-from openfyxer.services.mail import drafts
+from openfyxer.services.mail import drafts, recipients
 from openfyxer.services.mail.drafts import reply_subject
 from openfyxer.services.assistant.classify_text import new_text
 from openfyxer.services.mail.emails import get_owned
@@ -165,9 +165,15 @@ def generate(session: Session, *, user: User, email_id: uuid.UUID, instructions:
         return pending[0]
     for old in pending:
         drafts.reject(session, user=user, draft_id=old.id, reason=REPLACED, ip=ip)
+    # One draft per conversation, answering its latest message: a draft for an earlier one is withdrawn.
+    if email.thread_id and email.received_at:
+        earlier_ids = session.exec(select(Email.id).where(Email.account_id == email.account_id,
+                                                          Email.thread_id == email.thread_id, Email.id != email.id,
+                                                          Email.received_at <= email.received_at)).all()
+        drafts.withdraw_for(session, user=user, email_ids=list(earlier_ids), ip=ip)
+    to, cc = recipients.reply_all(email, recipients.own_addresses(session, user.id))
     draft = Draft(
-        user_id=user.id, account_id=account.id, email_id=email.id, content=text,
-        to_addresses=list(email.reply_to or []) or ([email.sender] if email.sender else []),
+        user_id=user.id, account_id=account.id, email_id=email.id, content=text, to_addresses=to, cc_addresses=cc,
         subject=reply_subject(email.subject), in_reply_to=email.message_id,
         references=[*(email.references or []), email.message_id][-20:], llm_model=answer.model[:100],
         language=lang, flags=flags, sources=grounds.sources, status="pending", created_at=datetime.now(UTC),

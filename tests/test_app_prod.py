@@ -729,6 +729,8 @@ def test_sorted_inbox_draft_edit_approve_and_delivery(app: RunningApp, api: http
     assert pending_budget() == [page.locator("#draft-text").get_attribute("data-draft")]
     expect(page.locator("#draft-notice")).to_have_count(0)
     expect(page.locator("#draft-status")).to_have_attribute("data-status", "pending")
+    expect(page.locator("#draft-to")).to_have_value(dan.address)  # whom it goes to, shown and editable
+    expect(page.locator("#draft-cc")).to_have_value("")
     mine = "Hi Dan,\n\nYes: I'll send the Q2 budget numbers on Thursday.\n\nBest,\nAna"
     page.fill("#draft-text", mine)
     page.screenshot(path=str(SCREENSHOTS / "email-draft-desktop.png"), full_page=True)

@@ -90,6 +90,10 @@ def test_a_reply_in_a_conversation_of_several_goes_to_all_and_one_draft_answers_
         assert second.to_addresses == ["carol@example.org"]
         assert second.cc_addresses == ["bob@example.org", "dan@example.org"]
         assert (s.get(Draft, draft.id).status, s.get(Draft, draft.id).reject_reason) == ("rejected", WITHDRAWN)
+        from openfyxer.services.mail import recipients
+
+        suggested = recipients.correspondents(s, user.id)  # what the recipient fields offer as the user types
+        assert set(suggested) == {"bob@example.org", "carol@example.org"}  # senders; the user's own never
 
 
 def test_reply_goes_to_reply_to_and_keeps_a_single_re(scripted, sqlite_url):

@@ -227,6 +227,27 @@ def _invitation(i) -> rx.Component:  # noqa: ANN001
         spacing="2"), width="100%", class_name="invitation", custom_attrs={"data-uid": i["uid"]})
 
 
+def _recipient_field(label: str, element_id: str, value, on_change, editable) -> rx.Component:  # noqa: ANN001
+    return rx.hstack(
+        rx.el.label(t(label), html_for=element_id, font_size="0.85em", min_width="2.5em"),
+        # type=email with multiple: the browser suggests from the list for each address after a comma.
+        rx.input(value=value, on_change=on_change, id=element_id, read_only=~editable, list="correspondents",
+                 type="email", custom_attrs={"multiple": True}, placeholder=t("name@example.com, …"), width="100%",
+                 auto_complete="off"),
+        width="100%", align="center",
+    )
+
+
+def _recipients(editable) -> rx.Component:  # noqa: ANN001
+    """To and Cc, always shown, edited here; the addresses the user corresponds with are suggested."""
+    return rx.vstack(
+        _recipient_field(N_("To"), "draft-to", EmailState.draft_to, EmailState.set_draft_to, editable),
+        _recipient_field(N_("Cc"), "draft-cc", EmailState.draft_cc, EmailState.set_draft_cc, editable),
+        rx.el.datalist(rx.foreach(EmailState.correspondents, lambda a: rx.el.option(value=a)), id="correspondents"),
+        spacing="1", width="100%",
+    )
+
+
 def _draft_panel() -> rx.Component:
     # A failed send stays the user's: its text can be changed and sent again (unless it may have arrived).
     failed = (EmailState.draft_status == "failed") & ~EmailState.draft_uncertain
@@ -242,6 +263,7 @@ def _draft_panel() -> rx.Component:
                     _flags(),
                     _meeting(),
                     rx.cond(editable, _choices()),
+                    _recipients(editable),
                     rx.text_area(value=EmailState.draft_text, on_change=EmailState.set_draft_text, rows="10",
                                  width="100%", read_only=~editable, aria_label=t("Draft text"), id="draft-text",
                                  custom_attrs={"data-draft": EmailState.draft_id}),

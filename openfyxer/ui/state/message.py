@@ -9,6 +9,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date
+from pydantic import ValidationError as PydanticError
 
 import reflex as rx
 
@@ -19,7 +20,8 @@ from openfyxer.models.draft import REJECT_REASONS, Draft, DraftUpdate
 from openfyxer.models.user import User
 from openfyxer.services.assistant import decisions, drafting
 from openfyxer.services.calendar import booking, invites, offers
-from openfyxer.services.mail import drafts, emails, outbox
+from openfyxer.services.mail import drafts, emails, outbox, recipients
+from openfyxer.ui.state.auth import _first_error
 from openfyxer.ui.state.mail import MailState
 
 
@@ -56,6 +58,9 @@ class EmailState(MailState):
     draft_status_label: str = ""
     draft_uncertain: bool = False  # failed, and it may have reached the recipients anyway
     draft_error: str = ""  # why a send failed, as the user reads it
+    draft_to: str = ""  # the recipients as the user reads and edits them, comma-separated
+    draft_cc: str = ""
+    correspondents: list[str] = []  # what the recipient fields suggest
     draft_flags: list[str] = []
     draft_sources: list[dict] = []  # what the draft was based on: title, date, role, href
     draft_choices: list[dict] = []  # what the email asks the user to decide: value, label
@@ -111,6 +116,7 @@ class EmailState(MailState):
                 detail = emails.open_email(db, user=user, email_id=email_id, allow_images=self.images_allowed,
                                            ip=self.router.session.client_ip)
                 current = drafts.list_drafts(db, user=user, email_id=email_id, status=None, limit=1)
+                self.correspondents = recipients.correspondents(db, user.id)
         except OpenFyxerError as e:
             self._fail(e)
             self.email = {}
@@ -152,6 +158,8 @@ class EmailState(MailState):
     def _show_draft(self, draft) -> None:  # noqa: ANN001
         self.draft_id = str(draft.id) if draft else ""
         self.draft_text = draft.content if draft else ""
+        self.draft_to = ", ".join(draft.to_addresses or []) if draft else ""
+        self.draft_cc = ", ".join(draft.cc_addresses or []) if draft else ""
         self.draft_status = draft.status if draft else ""
         self.draft_uncertain = bool(draft and draft.status == "failed" and draft.delivery_uncertain)
         self.draft_error = self._t("Not sent: {why}", why=draft.last_error or self._t("no reason was given")) \
@@ -345,15 +353,31 @@ class EmailState(MailState):
             if self.invitations:
                 self._show_invitations(email_id)
 
+    def set_draft_to(self, value: str) -> None:
+        self.draft_to = value[:5000]
+
+    def set_draft_cc(self, value: str) -> None:
+        self.draft_cc = value[:5000]
+
+    def _edited(self) -> DraftUpdate:
+        def split(text: str) -> list[str]:
+            return [a.strip() for a in text.replace(";", ",").split(",") if a.strip()]
+
+        return DraftUpdate(content=self.draft_text, to=split(self.draft_to), cc=split(self.draft_cc))
+
     def save_draft(self) -> None:
         self._draft_action(lambda db, user, draft_id: drafts.update(
-            db, user=user, draft_id=draft_id, data=DraftUpdate(content=self.draft_text),
-            ip=self.router.session.client_ip), self._t("Saved."))
+            db, user=user, draft_id=draft_id, data=self._edited(), ip=self.router.session.client_ip),
+            self._t("Saved."))
+
+    def _approve(self, db, user, draft_id):  # noqa: ANN001, ANN202
+        """The recipients and text as shown go with the approval."""
+        drafts.update(db, user=user, draft_id=draft_id, data=self._edited(), ip=self.router.session.client_ip)
+        return outbox.approve(db, user=user, draft_id=draft_id, ip=self.router.session.client_ip)
 
     def send(self) -> None:
         """The user's approval, with the text as shown (unsaved edits go too): sent once by the outbox."""
-        self._draft_action(lambda db, user, draft_id: outbox.approve(
-            db, user=user, draft_id=draft_id, content=self.draft_text, ip=self.router.session.client_ip),
+        self._draft_action(self._approve,
             self._t("Approved: it is being sent.") if not get_settings().undo_send_seconds else
             self._t("Approved: it goes in {n} seconds unless you undo it.", n=get_settings().undo_send_seconds))
 
@@ -387,6 +411,9 @@ class EmailState(MailState):
                 draft = action(db, self._user(db), uuid.UUID(self.draft_id))
                 db.flush()
                 self._show_draft(draft)
+        except PydanticError as e:  # a recipient that is no address
+            self.error = _first_error(e)
+            return None
         except OpenFyxerError as e:
             self._fail(e)
             return None

@@ -102,6 +102,47 @@ def test_a_reply_is_sent_threaded_and_filed_in_sent(pair, dovecot, relay):
     assert _inbox_count(recipient, approved.message_id) == 1
 
 
+def test_a_forward_carries_the_message_and_its_attachment_to_whom_the_user_names(pair, dovecot, relay):
+    """GIVEN a synced message with a PDF attached WHEN the user forwards it THEN the draft names nobody and
+    cannot be sent until a recipient is added; then the recipient gets "Fwd: ..." with the forwarded text
+    and the same PDF, once, and no In-Reply-To (a forward starts its own conversation)."""
+    from openfyxer.core.errors import Conflict
+    from openfyxer.models.draft import DraftUpdate
+    from openfyxer.models.email import Email
+    from openfyxer.services.mail import forward
+
+    account_id, sender, recipient = pair
+    pdf = b"%PDF-1.4 the signed contract"
+    dovecot.deliver(sender.name, message(to=sender.address, sender="Bob <bob@example.org>", subject="Contract",
+                                         body="Signed copy attached.", attachment=("contract.pdf", pdf)))
+    sync.sync_account(account_id=account_id)
+    with session_scope() as db:
+        original = db.exec(select(Email).where(Email.account_id == account_id, Email.subject == "Contract")).one()
+        user = db.get(User, db.get(EmailAccount, account_id).user_id)
+        d = forward.forward(db, user=user, email_id=original.id)
+        assert d.to_addresses == [] and d.subject == "Fwd: Contract" and d.in_reply_to is None
+        assert "Signed copy attached." in d.content and "From: Bob <bob@example.org>" in d.content
+        with pytest.raises(Conflict, match="recipient"):
+            outbox.approve(db, user=user, draft_id=d.id)
+    with session_scope() as db:
+        user = db.get(User, d.user_id)
+        drafts.update(db, user=user, draft_id=d.id, data=DraftUpdate(to=[recipient.address],
+                                                                     content="FYI, see below.\n" + d.content))
+    approved = _approve(d.id)
+    assert outbox.deliver(draft_id=d.id) == "sent"
+    assert _inbox_count(recipient, approved.message_id) == 1
+    conn = recipient.imap()
+    conn.select("INBOX", readonly=True)
+    raw = conn.uid("FETCH", "1:*", "(BODY.PEEK[])")[1][0][1]
+    conn.logout()
+    got = email.message_from_bytes(raw)
+    assert got["Subject"] == "Fwd: Contract" and got["In-Reply-To"] is None
+    files = [(p.get_filename(), p.get_payload(decode=True)) for p in got.walk() if p.get_filename()]
+    assert files == [("contract.pdf", pdf)]
+    body = next(p for p in got.walk() if p.get_content_type() == "text/plain").get_payload(decode=True).decode()
+    assert body.startswith("FYI, see below.") and "Signed copy attached." in body
+
+
 def test_nothing_is_sent_without_approval(pair, relay):
     """GIVEN a pending draft WHEN the send job runs anyway THEN it is skipped and nothing is delivered."""
     account_id, _, recipient = pair

@@ -58,6 +58,9 @@ class Draft(SQLModel, table=True):
     # What the email asks the user to decide, when it does: the answers the draft panel offers
     # (the reply is written once the user picks one; the draft never decides for them).
     choices: list[str] = Field(default_factory=list, sa_type=JSONType)
+    # A forward: the message it passes on, whose attachments go with it (services/mail/forward.py).
+    forward_of: uuid.UUID | None = Field(default=None, sa_column=Column(
+        ForeignKey("emails.id", ondelete="SET NULL", name="fk_drafts_forward_of"), nullable=True))
     # An iTIP object sent with the text as a text/calendar part (RFC 6047): an invitation (REQUEST),
     # an answer to one (REPLY) or a cancellation (CANCEL). Built by code from the calendar, never by a model.
     calendar_ics: str | None = Field(default=None, sa_type=Text)
@@ -150,6 +153,7 @@ class DraftPublic(BaseModel):
     last_error: str | None
     delivery_uncertain: bool = False  # it may have reached the recipients: resend only knowingly
     calendar_method: str | None = None  # REQUEST, REPLY or CANCEL: it carries an invitation or an answer
+    forward_of: uuid.UUID | None = None  # the message this forwards, attachments included
     meeting: DraftMeeting | None = None
 
     @field_validator("meeting", mode="before")

@@ -1,13 +1,17 @@
-"""/api/v1/emails/actions and /emails/undo: archive, delete, done, star, snooze, one or many, undoable."""
+"""/api/v1/emails/actions, /emails/undo and /emails/{id}/forward: archive, delete, done, star, snooze (one or
+many, undoable), and passing a message on."""
 
 from __future__ import annotations
+
+import uuid
 
 from fastapi import APIRouter
 
 from openfyxer.api.deps import DB, CurrentCaller
 from openfyxer.api.schemas import ERRORS, ErrorOut
+from openfyxer.models.draft import DraftPublic
 from openfyxer.models.email_api import EmailAction, EmailActionDone, EmailSummary, UndoRequest
-from openfyxer.services.mail import emails, inbox
+from openfyxer.services.mail import emails, forward, inbox
 
 router = APIRouter(prefix="/emails", tags=["emails"], responses=ERRORS)
 _404 = {404: {"model": ErrorOut, "description": "No such email, or nothing left to undo"}}
@@ -28,3 +32,12 @@ def undo(body: UndoRequest, caller: CurrentCaller, db: DB) -> list[EmailSummary]
     restored = inbox.undo(db, user=caller.user, token=body.undo_token, ip=caller.ip)
     db.commit()
     return [emails.summary(e) for e in restored]
+
+
+@router.post("/{email_id}/forward", status_code=201, response_model=DraftPublic, responses=_404)
+def forward_email(email_id: uuid.UUID, caller: CurrentCaller, db: DB) -> DraftPublic:
+    """A pending draft forwarding the message with its attachments; name its recipients (PATCH the draft),
+    then send it like any draft."""
+    draft = forward.forward(db, user=caller.user, email_id=email_id, ip=caller.ip)
+    db.commit()
+    return DraftPublic.model_validate(draft)

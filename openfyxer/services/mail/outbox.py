@@ -30,7 +30,7 @@ from openfyxer.models.draft import Draft, DraftUpdate
 from openfyxer.models.user import User
 from openfyxer.services import audit
 from openfyxer.services.assistant.guard import asks
-from openfyxer.services.mail import drafts
+from openfyxer.services.mail import drafts, forward
 from openfyxer.services.mail.drafts import get
 from openfyxer.services.mail.mailbox import open_mailbox
 
@@ -64,6 +64,8 @@ def approve(session: Session, *, user: User, draft_id: uuid.UUID, content: str |
     if draft.status == "failed" and draft.delivery_uncertain and not resend:
         raise Conflict("this reply may already have reached its recipients (the connection was lost as it was "
                        "sent): check with them, then send it again knowingly", code="delivery_uncertain")
+    if not draft.to_addresses:  # a forward starts with nobody: the user names whom it goes to
+        raise Conflict("add at least one recipient, then send", code="draft_no_recipient")
     if asks(draft.content):  # the question it left is for the user, never for the recipient
         raise Conflict("the draft still asks you something: answer it in the text, then send",
                        code="draft_asks_user")
@@ -146,6 +148,9 @@ def build_message(draft: Draft, account: EmailAccount) -> bytes:
     msg.set_content(draft.content, charset="utf-8")
     if draft.calendar_ics:
         _add_itip(msg, draft)
+    if draft.forward_of:
+        with session_scope() as s:
+            forward.attach(s, msg, draft)
     return msg.as_bytes()
 
 

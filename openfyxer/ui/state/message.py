@@ -363,7 +363,8 @@ class EmailState(MailState):
         def split(text: str) -> list[str]:
             return [a.strip() for a in text.replace(";", ",").split(",") if a.strip()]
 
-        return DraftUpdate(content=self.draft_text, to=split(self.draft_to), cc=split(self.draft_cc))
+        # No To yet (a forward) is kept as it is; the send asks for one.
+        return DraftUpdate(content=self.draft_text, to=split(self.draft_to) or None, cc=split(self.draft_cc))
 
     def save_draft(self) -> None:
         self._draft_action(lambda db, user, draft_id: drafts.update(

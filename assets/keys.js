@@ -1,6 +1,6 @@
 // Keyboard shortcuts for working the mail (issue 17): j/k move through the list, Enter or o opens,
-// x selects, e archives, # deletes, s stars, r writes or edits the reply, / searches, g then i/d/h goes
-// to Inbox/Drafts/Home, ? shows the list (#shortcuts-help, drawn and translated by the page). Each key
+// x selects, e archives, # deletes, s stars, r writes or edits the reply, f forwards, c composes,
+// / searches, g then i/d/h goes to Inbox/Drafts/Home, ? shows the list (#shortcuts-help, drawn and translated by the page). Each key
 // presses one of the page's own buttons, so a shortcut does exactly what the click does. Never while
 // typing in a field, never with Ctrl, Alt or Meta held. A file because the CSP forbids inline script.
 (function () {
@@ -63,6 +63,8 @@
       if (text && !text.readOnly) { text.focus(); return; }
       click("#draft-generate");
     },
+    f: () => click("#email-forward"),
+    c: () => { if (!click("#compose-new")) location.assign("/drafts?compose=1"); },
     "/": () => { const box = document.getElementById("search"); if (box) box.focus(); },
     "?": () => {
       const help = document.getElementById("shortcuts-help");

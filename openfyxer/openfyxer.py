@@ -26,7 +26,7 @@ from openfyxer.ui.pages.notify import awaiting_page
 from openfyxer.ui.pages.settings import audit_page, settings_page
 from openfyxer.ui.state.calendar import CalendarState
 from openfyxer.ui.state.knowledge import ChatState, DocumentState, KnowledgeState
-from openfyxer.ui.state.drafts import DraftsState
+from openfyxer.ui.state.compose import ComposeState
 from openfyxer.ui.state.home import HomeState
 from openfyxer.ui.state.inbox import InboxState
 from openfyxer.ui.state.minutes import MinutesState
@@ -113,7 +113,8 @@ app.register_lifespan_task(in_process_scheduler)
 app.add_page(login_page, route="/login", title="Sign in · OpenFyxer", on_load=SessionState.browser_language)
 app.add_page(register_page, route="/register", title="Create account · OpenFyxer", on_load=SessionState.browser_language)
 # Sections with their own pages; the rest show the frame with an honest empty state until built.
-OWN_PAGES = {"/": (home_page, HomeState.load), "/inbox": (inbox_page, InboxState.load), "/drafts": (drafts_page, DraftsState.load),
+OWN_PAGES = {"/": (home_page, HomeState.load), "/inbox": (inbox_page, InboxState.load),
+             "/drafts": (drafts_page, ComposeState.open_from_url),
              "/settings": (settings_page, SettingsState.load), "/audit": (audit_page, AuditState.load),
              "/knowledge": (knowledge_page, KnowledgeState.load), "/chat": (chat_page, ChatState.load),
              "/calendar": (calendar_page, CalendarState.load), "/awaiting": (awaiting_page, AwaitingState.load),

@@ -914,6 +914,29 @@ def test_a_decision_is_offered_picked_edited_and_counted(app: RunningApp, api: h
 
     page.click("#nav-home")
     expect(page.locator("#draft-quality")).to_contain_text("0 of 2", timeout=LIVE_WAIT_MS)
+
+    # Forward: from the email to the editor on Drafts, where the user names whom it goes to; and a new
+    # message written there. Each is delivered once, through the same outbox.
+    page.goto(f"{app.url}/email/{synced['Chairs for the new office']}")
+    wait_hydrated(page, "#email-forward")
+    page.click("#email-forward")
+    expect(page).to_have_url(re.compile(r"/drafts/?\?edit="))
+    expect(page.locator("#compose-subject")).to_have_value("Fwd: Chairs for the new office")
+    expect(page.locator("#compose-text")).to_contain_text("Should we go with ErgoWorks or DeskPro")
+    page.fill("#compose-to", dan.address)
+    page.click("#compose-send")
+    expect(page.locator("#compose-notice")).to_contain_text("Approved")
+    page.click("#compose-new")
+    page.fill("#compose-to", dan.address)
+    page.fill("#compose-subject", "Parking list")
+    page.fill("#compose-text", "Hi Dan,\n\nThe parking list follows on Monday.\n\nAna")
+    page.click("#compose-send")
+    expect(page.locator("#compose-notice")).to_contain_text("Approved")
+    for subject in (b"Fwd: Chairs for the new office", b"Subject: Parking list"):
+        _wait(lambda: [d for d in relay.delivered if subject in d[2]], MODEL_WAIT_S, f"{subject!r} at the relay")
+    time.sleep(2)
+    assert len([d for d in relay.delivered if b"Fwd: Chairs for the new office" in d[2]]) == 1
+    assert len([d for d in relay.delivered if b"Subject: Parking list" in d[2]]) == 1
     assert page.errors == []
 
 

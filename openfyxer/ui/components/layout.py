@@ -54,6 +54,7 @@ def language_switch() -> rx.Component:
 
 SHORTCUTS = (("j / k", N_("Next / previous message")), ("Enter, o", N_("Open")), ("x", N_("Select")),
              ("e", N_("Archive")), ("#", N_("Delete")), ("s", N_("Star")), ("r", N_("Reply")),
+             ("f", N_("Forward")), ("c", N_("New message")),
              ("/", N_("Search")), ("g i / g d / g h", N_("Go to Inbox / Drafts / Home")),
              ("?", N_("Show or hide this list")))
 

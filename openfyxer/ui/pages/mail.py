@@ -8,6 +8,7 @@ from openfyxer.ui.components.layout import frame
 from openfyxer.ui.components.mail_actions import snooze_select, undo_bar
 from openfyxer.ui.components.translated import t
 from openfyxer.ui.i18n import N_
+from openfyxer.ui.state.compose import ComposeState
 from openfyxer.ui.state.drafts import DraftsState
 from openfyxer.ui.state.inbox import InboxState
 from openfyxer.ui.state.mail import CATEGORIES
@@ -231,7 +232,8 @@ def _recipient_field(label: str, element_id: str, value, on_change, editable) ->
     return rx.hstack(
         rx.el.label(t(label), html_for=element_id, font_size="0.85em", min_width="2.5em"),
         # type=email with multiple: the browser suggests from the list for each address after a comma.
-        rx.input(value=value, on_change=on_change, id=element_id, read_only=~editable, list="correspondents",
+        rx.input(value=value, on_change=on_change, id=element_id, list="correspondents",
+                 read_only=~editable if isinstance(editable, rx.Var) else not editable,
                  type="email", custom_attrs={"multiple": True}, placeholder=t("name@example.com, …"), width="100%",
                  auto_complete="off"),
         width="100%", align="center",
@@ -331,6 +333,7 @@ def email_page() -> rx.Component:
                             rx.button(t("Star"), on_click=EmailState.act("star"), variant="soft", id="email-star",
                                       aria_pressed="false")),
                     snooze_select(EmailState.snooze, "email-snooze"),
+                    rx.button(t("Forward"), on_click=EmailState.forward, variant="soft", id="email-forward"),
                     spacing="2", wrap="wrap", role="toolbar", aria_label=t("Actions"),
                 ),
                 rx.heading(EmailState.email["subject"], size="5", as_="h2", id="email-subject"),
@@ -373,25 +376,64 @@ def email_page() -> rx.Component:
     )
 
 
+def _compose() -> rx.Component:
+    """The editor of a new message or a forward: recipients, subject, text; saved, sent or discarded."""
+    return rx.card(rx.vstack(
+        rx.heading(rx.cond(ComposeState.editing == "new", t("New message"), t("Message")), size="4", as_="h2"),
+        rx.cond(ComposeState.compose_accounts.length() > 1, rx.el.select(
+            rx.foreach(ComposeState.compose_accounts, lambda a: rx.el.option(a[1], value=a[0])),
+            value=ComposeState.compose_account, on_change=ComposeState.set_compose_account, id="compose-account",
+            aria_label=t("From"), class_name="native-select", disabled=ComposeState.editing != "new")),
+        _recipient_field(N_("To"), "compose-to", ComposeState.compose_to, ComposeState.set_compose_to, True),
+        _recipient_field(N_("Cc"), "compose-cc", ComposeState.compose_cc, ComposeState.set_compose_cc, True),
+        rx.input(value=ComposeState.compose_subject, on_change=ComposeState.set_compose_subject, id="compose-subject",
+                 placeholder=t("Subject"), aria_label=t("Subject"), width="100%"),
+        rx.text_area(value=ComposeState.compose_text, on_change=ComposeState.set_compose_text, rows="12",
+                     width="100%", id="compose-text", aria_label=t("Message")),
+        rx.foreach(ComposeState.compose_flags, lambda f: rx.text(f, size="1", color_scheme="amber")),
+        rx.flex(
+            rx.button(t("Send"), on_click=ComposeState.send, id="compose-send"),
+            rx.button(t("Save"), on_click=ComposeState.save, variant="soft", id="compose-save"),
+            rx.button(t("Discard"), on_click=ComposeState.discard, variant="soft", color_scheme="red",
+                      id="compose-discard"),
+            rx.button(t("Close"), on_click=ComposeState.close, variant="ghost", id="compose-close"),
+            spacing="2", wrap="wrap",
+        ),
+        width="100%", spacing="2",
+    ), width="100%", id="compose")
+
+
+def _draft_row(d) -> rx.Component:  # noqa: ANN001
+    body = rx.vstack(
+        rx.hstack(rx.text(d["subject"], weight="bold"), rx.spacer(),
+                  rx.cond(d["failed"], rx.badge(t("Failed"), color_scheme="red", class_name="draft-failed")),
+                  rx.cond(d["flagged"], rx.badge(t("check"), color_scheme="amber")),
+                  rx.text(d["created"], size="1", color_scheme="gray"), width="100%"),
+        rx.text(t("To"), " ", d["to"], size="1", color_scheme="gray"),
+        rx.text(d["preview"], size="2"),
+        spacing="1", width="100%", align="start",
+    )
+    style = {"padding": "0.5em", "border_bottom": f"1px solid {rx.color('gray', 4)}", "width": "100%"}
+    return rx.cond(
+        d["compose"],
+        rx.box(body, on_click=ComposeState.edit(d["id"]), cursor="pointer", class_name="draft-row compose-row",
+               role="button", tab_index=0, **style),
+        rx.link(body, href=d["href"].to(str), underline="none", color="inherit", class_name="draft-row", **style),
+    )
+
+
 def drafts_page() -> rx.Component:
     return frame(
         N_("Drafts"),
         _error(DraftsState),
+        rx.hstack(rx.button(rx.icon("pencil", aria_hidden="true"), t("New message"), on_click=ComposeState.new_message,
+                            id="compose-new"),
+                  rx.cond(ComposeState.notice != "", rx.text(ComposeState.notice, role="status", id="compose-notice")),
+                  align="center", padding_y="0.5em"),
+        rx.cond(ComposeState.editing != "", _compose()),
         rx.cond(
             DraftsState.rows.length() > 0,
-            rx.vstack(rx.foreach(DraftsState.rows, lambda d: rx.link(
-                rx.vstack(
-                    rx.hstack(rx.text(d["subject"], weight="bold"), rx.spacer(),
-                              rx.cond(d["failed"], rx.badge(t("Failed"), color_scheme="red", class_name="draft-failed")),
-                              rx.cond(d["flagged"], rx.badge(t("check"), color_scheme="amber")),
-                              rx.text(d["created"], size="1", color_scheme="gray"), width="100%"),
-                    rx.text(t("To"), " ", d["to"], size="1", color_scheme="gray"),
-                    rx.text(d["preview"], size="2"),
-                    spacing="1", width="100%", align="start",
-                ),
-                href=d["href"].to(str), underline="none", color="inherit", width="100%",
-                padding="0.5em", border_bottom=f"1px solid {rx.color('gray', 4)}", class_name="draft-row",
-            )), spacing="0", width="100%", id="draft-list"),
+            rx.vstack(rx.foreach(DraftsState.rows, _draft_row), spacing="0", width="100%", id="draft-list"),
             rx.text(t("No drafts are waiting for approval."), color_scheme="gray", padding_top="1em",
                     id="draft-list-empty"),
         ),

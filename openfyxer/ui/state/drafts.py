@@ -35,6 +35,8 @@ class DraftsState(MailState):
                           (f"/meetings/{meetings[d.id]}" if d.id in meetings else "/drafts"),
                           "to": ", ".join(d.to_addresses or []), "preview": " ".join(d.content.split())[:160],
                           "flagged": bool(d.flags), "failed": d.status == "failed",
+                          # Written here (a new message or a forward): opened in the editor on this page.
+                          "compose": d.email_id is None and d.id not in meetings,
                           "created": self._when(d.created_at)} for d in pending]
             self._texts = {str(d.id): d.content[:4000] for d in pending}
 

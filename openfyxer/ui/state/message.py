@@ -20,7 +20,7 @@ from openfyxer.models.draft import REJECT_REASONS, Draft, DraftUpdate
 from openfyxer.models.user import User
 from openfyxer.services.assistant import decisions, drafting
 from openfyxer.services.calendar import booking, invites, offers
-from openfyxer.services.mail import drafts, emails, outbox, recipients
+from openfyxer.services.mail import drafts, emails, forward, outbox, recipients
 from openfyxer.ui.state.auth import _first_error
 from openfyxer.ui.state.mail import MailState
 
@@ -143,6 +143,14 @@ class EmailState(MailState):
         if action in ("archive", "trash", "done") and self._act([self.email_id], action):
             return rx.redirect("/inbox")
         return None
+
+    def forward(self):  # noqa: ANN201
+        """A draft passing the message on, opened in the Drafts page's editor to name its recipients."""
+        if not self.email.get("id"):
+            return None
+        made = self._attempt(lambda db: forward.forward(db, user=self._user(db), email_id=uuid.UUID(self.email_id),
+                                                        ip=self.router.session.client_ip))
+        return rx.redirect(f"/drafts?edit={made.id}") if made is not None else None
 
     def snooze(self, choice: str):  # noqa: ANN201
         if choice and self.email.get("id") and self._act([self.email_id], "snooze", choice):

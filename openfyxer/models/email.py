@@ -50,6 +50,8 @@ class Email(SQLModel, table=True):
     # Role of the synced folder it is in (inbox, sent, ...); None once it left every synced folder.
     folder_role: str | None = Field(default=None, max_length=20)
     list_unsubscribe: str | None = Field(default=None, sa_type=Text)
+    list_unsubscribe_one_click: bool = Field(default=False, sa_column=Column(Boolean, nullable=False,
+                                                                             server_default=false()))
     list_id: str | None = Field(default=None, max_length=255)
     precedence: str | None = Field(default=None, max_length=50)
     auto_submitted: str | None = Field(default=None, max_length=50)

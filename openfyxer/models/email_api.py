@@ -50,6 +50,7 @@ class EmailDetail(EmailSummary):
     has_remote_images: bool
     images_allowed: bool
     parse_error: str | None
+    list_unsubscribe: str | None = None  # a mailing list's ways out (POST /emails/{id}/unsubscribe uses them)
     attachments: list[AttachmentInfo]
     thread: list[EmailSummary]
 

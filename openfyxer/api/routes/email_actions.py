@@ -6,12 +6,13 @@ from __future__ import annotations
 import uuid
 
 from fastapi import APIRouter
+from pydantic import BaseModel, Field
 
 from openfyxer.api.deps import DB, CurrentCaller
 from openfyxer.api.schemas import ERRORS, ErrorOut
 from openfyxer.models.draft import DraftPublic
 from openfyxer.models.email_api import EmailAction, EmailActionDone, EmailSummary, UndoRequest
-from openfyxer.services.mail import emails, forward, inbox
+from openfyxer.services.mail import emails, forward, inbox, unsubscribe
 
 router = APIRouter(prefix="/emails", tags=["emails"], responses=ERRORS)
 _404 = {404: {"model": ErrorOut, "description": "No such email, or nothing left to undo"}}
@@ -41,3 +42,18 @@ def forward_email(email_id: uuid.UUID, caller: CurrentCaller, db: DB) -> DraftPu
     draft = forward.forward(db, user=caller.user, email_id=email_id, ip=caller.ip)
     db.commit()
     return DraftPublic.model_validate(draft)
+
+
+class Unsubscribed(BaseModel):
+    how: str = Field(description="one_click (RFC 8058 POST done), mailto (a message sent through the outbox) "
+                                 "or web (a page for the user to open: `detail`)")
+    detail: str
+
+
+@router.post("/{email_id}/unsubscribe", response_model=Unsubscribed,
+             responses={**_404, 409: {"model": ErrorOut, "description": "No way to unsubscribe, or refused"}})
+def unsubscribe_list(email_id: uuid.UUID, caller: CurrentCaller, db: DB) -> Unsubscribed:
+    """Leave the mailing list this message came from, the way its List-Unsubscribe header offers."""
+    done = unsubscribe.unsubscribe(db, user=caller.user, email_id=email_id, ip=caller.ip)
+    db.commit()
+    return Unsubscribed(how=done.how, detail=done.detail)

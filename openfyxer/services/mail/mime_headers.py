@@ -37,6 +37,7 @@ def fill_headers(out: ParsedMessage, msg) -> None:
     out.in_reply_to = normalise_message_id(h.raw("in-reply-to"))
     out.references = _message_ids(h.raw("references"))
     out.list_unsubscribe = h.text("list-unsubscribe") or None
+    out.list_unsubscribe_one_click = "list-unsubscribe=one-click" in h.text("list-unsubscribe-post").lower()
     out.list_id = h.text("list-id") or None
     out.precedence = h.text("precedence").lower() or None
     out.auto_submitted = h.text("auto-submitted").lower() or None

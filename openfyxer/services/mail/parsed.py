@@ -38,6 +38,7 @@ class ParsedMessage:
     has_remote_images: bool = False
     attachments: list[ParsedAttachment] = field(default_factory=list)
     list_unsubscribe: str | None = None
+    list_unsubscribe_one_click: bool = False  # List-Unsubscribe-Post: List-Unsubscribe=One-Click (RFC 8058)
     list_id: str | None = None
     precedence: str | None = None
     auto_submitted: str | None = None

@@ -20,7 +20,7 @@ from openfyxer.models.draft import REJECT_REASONS, Draft, DraftUpdate
 from openfyxer.models.user import User
 from openfyxer.services.assistant import decisions, drafting
 from openfyxer.services.calendar import booking, invites, offers
-from openfyxer.services.mail import drafts, emails, forward, outbox, recipients
+from openfyxer.services.mail import drafts, emails, forward, outbox, recipients, unsubscribe
 from openfyxer.ui.state.auth import _first_error
 from openfyxer.ui.state.mail import MailState
 
@@ -61,6 +61,7 @@ class EmailState(MailState):
     draft_to: str = ""  # the recipients as the user reads and edits them, comma-separated
     draft_cc: str = ""
     correspondents: list[str] = []  # what the recipient fields suggest
+    unsubscribe_page: str = ""  # a list's own page to leave it, when it offers no one-click
     draft_flags: list[str] = []
     draft_sources: list[dict] = []  # what the draft was based on: title, date, role, href
     draft_choices: list[dict] = []  # what the email asks the user to decide: value, label
@@ -100,7 +101,7 @@ class EmailState(MailState):
                 self._show_draft(draft)
 
     def _load(self) -> None:
-        self.images_allowed, self.notice, self.instructions = False, "", ""
+        self.images_allowed, self.notice, self.instructions, self.unsubscribe_page = False, "", "", ""
         self._read()
 
     def _read(self) -> None:
@@ -121,7 +122,8 @@ class EmailState(MailState):
             self._fail(e)
             self.email = {}
             return
-        self.email = {**self._row(detail), "to": ", ".join(detail.recipients or []), "reason": detail.triage_reason or ""}
+        self.email = {**self._row(detail), "to": ", ".join(detail.recipients or []),
+                      "reason": detail.triage_reason or "", "unsubscribe": bool(detail.list_unsubscribe)}
         self.body_html, self.body_text = framed(detail.body_html) if detail.body_html else "", detail.body_text or ""
         self.body_height = frame_height(detail.body_text or detail.body_html or "")
         self.has_remote_images = detail.has_remote_images
@@ -143,6 +145,19 @@ class EmailState(MailState):
         if action in ("archive", "trash", "done") and self._act([self.email_id], action):
             return rx.redirect("/inbox")
         return None
+
+    def unsubscribe(self) -> None:
+        """Leave the list the message came from (one-click, else by mail through the outbox)."""
+        self.notice = ""
+        done = self._attempt(lambda db: unsubscribe.unsubscribe(db, user=self._user(db),
+                                                                email_id=uuid.UUID(self.email_id),
+                                                                ip=self.router.session.client_ip))
+        if done is None:
+            return
+        self.unsubscribe_page = done.detail if done.how == "web" else ""
+        self.notice = {"one_click": self._t("Unsubscribed: the list took it."),
+                       "mailto": self._t("Unsubscribe message sent to the list."),
+                       "web": self._t("This list unsubscribes on its own page:")}[done.how]
 
     def forward(self):  # noqa: ANN201
         """A draft passing the message on, opened in the Drafts page's editor to name its recipients."""

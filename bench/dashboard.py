@@ -23,6 +23,11 @@ event_p95_ms  the 95th percentile over 40 clicks on the category tabs (`#tab-<ca
               until the DOM shows that tab aria-pressed="true" and a different set of rows
               (a MutationObserver checks after every change). This is the Reflex round trip:
               the event over the websocket, the handler's queries, the state delta, React's render.
+action_p95_ms the 95th percentile over 20 archives from the keyboard (after 2 warm-up ones): "j" puts
+              the keys on the next row, then from the "e" keydown until that row has left the list
+              (assets/keys.js selects it and presses Archive; the handler archives it, declares the
+              server mirror and sends the new page). The seeded account has no server, so the
+              mirror's time (`mirror_p95_s` of issue 17) is not measured here.
 
 Background mail sync is held off (OPENFYXER_SYNC_INTERVAL_SECONDS=86400) because the seeded
 account points at no real server; the rate limit is lifted. The last stdout line is the JSON
@@ -187,6 +192,58 @@ sel => {
 }
 """
 
+# The archive key: from the "e" keydown (captured before assets/keys.js acts on it) until the row the
+# keys were on has left the list. Resolves with milliseconds.
+ARM_ARCHIVE_KEY = """
+() => {
+  window.__benchAction = new Promise((resolve, reject) => {
+    const onKey = (ev) => {
+      if (ev.key !== 'e') return;
+      document.removeEventListener('keydown', onKey, true);
+      const current = document.querySelector('#email-list .email-row[data-key-current]');
+      const href = current && current.getAttribute('href');
+      if (!href) { reject(new Error('no row under the keys')); return; }
+      const t0 = performance.now();
+      const gone = () => !document.querySelector(`#email-list .email-row[href="${href}"]`);
+      const obs = new MutationObserver(() => { if (gone()) { obs.disconnect(); resolve(performance.now() - t0); } });
+      obs.observe(document.body, {subtree: true, childList: true, attributes: true});
+      setTimeout(() => { obs.disconnect(); reject(new Error('the row did not leave within 30 s')); }, 30000);
+    };
+    document.addEventListener('keydown', onKey, true);
+  });
+}
+"""
+ARCHIVES = 20
+
+
+def _archive_keys(app, open_context, email: str, password: str) -> list[float]:  # noqa: ANN001
+    """Milliseconds from the archive key to the row gone, per archived message (after 2 warm-up ones)."""
+    from playwright.sync_api import expect
+
+    from tests.test_app_prod import path_is
+
+    context = open_context()
+    try:
+        page = context.new_page()
+        _login_form(page, app, email, password)
+        page.click("#login-submit")
+        expect(page).to_have_url(path_is(app, "/"), timeout=UI_TIMEOUT_MS)
+        page.click('nav a[href="/inbox"]')
+        page.locator("#email-list .email-row").first.wait_for(state="visible", timeout=UI_TIMEOUT_MS)
+        page.locator("#main h1").click()  # the keys act outside any field
+        times = []
+        for n in range(WARMUP_CLICKS + ARCHIVES):
+            page.keyboard.press("j")
+            page.evaluate(ARM_ARCHIVE_KEY)
+            page.keyboard.press("e")
+            ms = page.evaluate("window.__benchAction")
+            page.locator("#undo-bar").wait_for(state="visible", timeout=UI_TIMEOUT_MS)
+            if n >= WARMUP_CLICKS:
+                times.append(ms)
+        return times
+    finally:
+        context.close()
+
 
 def _login_form(page, app, email: str, password: str) -> None:  # noqa: ANN001
     """The sign-in page, hydrated and filled, ready for the click."""
@@ -303,10 +360,12 @@ def main() -> None:
                 _log(f"sign-in {n + 1}: click -> Home {to_home:.2f}s, Home -> inbox rows {to_inbox:.2f}s, "
                      f"total {to_home + to_inbox:.2f}s; fresh /inbox page load -> rows {reload:.2f}s")
             clicks = _tab_clicks(app, open_context, email, PASSWORD)
+            archives = _archive_keys(app, open_context, email, PASSWORD)
         _log(f"tab clicks (ms): min {min(clicks):.0f}, median {statistics.median(clicks):.0f}, "
              f"max {max(clicks):.0f}; all: {' '.join(f'{c:.0f}' for c in clicks)}")
+        _log(f"archive key -> row gone (ms): median {statistics.median(archives):.0f}, max {max(archives):.0f}")
         figures = {"emails": total, "first_page_s": round(statistics.median(firsts), 2),
-                   "event_p95_ms": round(_p95(clicks), 1)}
+                   "event_p95_ms": round(_p95(clicks), 1), "action_p95_ms": round(_p95(archives), 1)}
     except BaseException:
         _log("--- app log ---\n" + app.log_tail(3000))
         raise

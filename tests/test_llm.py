@@ -53,6 +53,18 @@ def test_the_embedded_models_sampling_starts_from_the_configured_seed(no_ollama,
     assert sampled(-1)
 
 
+def test_a_text_asked_for_again_is_sampled_afresh(no_ollama, monkeypatch):
+    """GIVEN the loaded embedded model WHEN the same prompt is sampled with one explicit seed twice THEN the
+    words are the same; with another seed (what "Write again" passes, llm.complete(vary=True)) they differ."""
+    from openfyxer.integrations import llm_local
+
+    def sampled(seed: int) -> str:
+        return llm_local.chat("smollm2-135m", HELLO, max_tokens=24, temperature=1.0, seed=seed)
+
+    assert sampled(11) == sampled(11)
+    assert len({sampled(11), sampled(12), sampled(13)}) > 1
+
+
 def test_answers_stream_in_pieces_from_the_embedded_model_and_from_a_server(monkeypatch, server, no_ollama):
     """GIVEN the packaged model, then an OpenAI-compatible server WHEN an answer is streamed THEN it comes in
     several pieces that join into the same text a whole answer gives."""

@@ -165,26 +165,29 @@ def _chatml(llm, messages: list[dict]) -> str | None:  # noqa: ANN001
 
 
 def chat(name: str, messages: list[dict], *, max_tokens: int, temperature: float, stop: list[str] | None = None,
-         owner: str | None = None) -> str:
+         owner: str | None = None, seed: int | None = None) -> str:
     """The model's answer. When the last message is the assistant's, the answer continues it (the
     caller chose how the reply starts) and includes it; models without ChatML start afresh.
-    `owner` (a user id) is whose turn in the model queue this call takes."""
+    `owner` (a user id) is whose turn in the model queue this call takes; `seed` (None: the model's own,
+    fixed by OPENFYXER_LOCAL_MODEL_SEED) is the sampling seed of this call."""
+    varied = {"seed": seed} if seed is not None else {}
     llm = load(name)
     if messages and messages[-1]["role"] == "assistant":
         prompt = _chatml(llm, messages)
         if prompt is None:
-            return chat(name, messages[:-1], max_tokens=max_tokens, temperature=temperature, stop=stop, owner=owner)
+            return chat(name, messages[:-1], max_tokens=max_tokens, temperature=temperature, stop=stop, owner=owner,
+                        seed=seed)
         with model_queue.turn(owner):
             try:
                 out = llm.create_completion(prompt=prompt, max_tokens=max_tokens, temperature=temperature,
-                                            stop=[*(stop or []), "<|im_end|>", "<|im_start|>"])
+                                            stop=[*(stop or []), "<|im_end|>", "<|im_start|>"], **varied)
             except Exception as e:
                 raise LocalModelError(f"the local model failed: {e}") from e
         return (messages[-1]["content"] + out["choices"][0]["text"]).strip()
     with model_queue.turn(owner):
         try:
             out = llm.create_chat_completion(messages=messages, max_tokens=max_tokens, temperature=temperature,
-                                             stop=stop or None)
+                                             stop=stop or None, **varied)
         except Exception as e:
             raise LocalModelError(f"the local model failed: {e}") from e
     return (out["choices"][0]["message"].get("content") or "").strip()

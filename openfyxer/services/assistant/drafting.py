@@ -109,7 +109,11 @@ def generate(session: Session, *, user: User, email_id: uuid.UUID, instructions:
         example_blocks=grounds.example_blocks, fact_blocks=grounds.fact_blocks,
         undecided=offered if offered and not instructions else None,
     )
-    answer = llm.complete(model, messages, max_tokens=400, temperature=0.3, use_cache=not replace)
+    # "Write again": a draft for this email was written before, so the model samples afresh (the embedded
+    # model's fixed seed would otherwise write the same words for the same prompt).
+    again = session.exec(select(Draft.id).where(Draft.email_id == email.id)).first() is not None
+    answer = llm.complete(model, messages, max_tokens=400, temperature=0.3, use_cache=not replace,
+                          vary=again and replace)
     text = _clean(answer.text)
     source = "\n".join(m.body_text or "" for m in [email, *earlier])
     echo = guard.echo_share(text, source)

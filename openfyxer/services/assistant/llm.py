@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import secrets
 import threading
 import time
 from collections import OrderedDict
@@ -152,12 +153,13 @@ def _cache_set(key: str, value: str) -> None:
 
 
 def complete(choice: Choice, messages: list[dict], *, max_tokens: int = 512, temperature: float = 0.2,
-             stop: list[str] | None = None, use_cache: bool = True) -> Answer:
+             stop: list[str] | None = None, use_cache: bool = True, vary: bool = False) -> Answer:
     """The model's answer to `messages`. Raises LLMError with a reason the user can act on.
 
     A final assistant message is the start of the answer: the embedded model continues it (and the
     text includes it); other providers get the conversation without it. `use_cache=False` always
-    asks the model (the user asked for a new text) and leaves the cache as it was.
+    asks the model (the user asked for a new text) and leaves the cache as it was; `vary` also gives the
+    embedded model a new sampling seed, so a text asked for again is not the same words.
     """
     key = hashlib.sha256(json.dumps([choice.provider, choice.model, choice.api_base, messages, max_tokens,
                                      temperature, stop], sort_keys=True).encode()).hexdigest()
@@ -166,7 +168,7 @@ def complete(choice: Choice, messages: list[dict], *, max_tokens: int = 512, tem
     start = time.perf_counter()
     if choice.provider == "embedded":
         text = llm_local.chat(choice.model, messages, max_tokens=max_tokens, temperature=temperature, stop=stop,
-                              owner=choice.owner)
+                              owner=choice.owner, seed=secrets.randbelow(2**31) if vary else None)
     else:
         if messages and messages[-1]["role"] == "assistant":
             messages = messages[:-1]  # not every API continues a started answer; the others answer whole
